@@ -1,0 +1,49 @@
+"""What a scenario asks of the optimizer and the simulator (plain data, defaults here)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class OptimizeSettings:
+    time_limit_s: float = 20.0
+    workers: int = 1
+    # "lateness" (default, lexicographic: weighted lateness, then weighted finish),
+    # "makespan", or "on_time" (maximise the priority-weighted number of projects on time).
+    objective: str = "lateness"
+    hard_deadlines: bool = False
+    duration_percentile: float | None = None  # None = most likely; e.g. 80 = P80 of each activity
+    funding: bool = True  # False ignores funding caps (what would the links alone allow?)
+
+
+@dataclass(frozen=True)
+class SimulateSettings:
+    iterations: int = 10000
+    seed: int = 2021
+    distribution: str = "triangular"  # or "pert"
+    correlation: float = 0.0  # share of variance from one common factor per project category
+    carry_over: bool = True  # unspent funds of a year stay in the pool for the next
+    engine: str = "simpy"
+    workers: int = 1
+
+
+@dataclass(frozen=True)
+class Stoppage:
+    """All site work (of the listed categories, or all) halts for ``months`` from ``start``."""
+
+    start: int  # absolute month
+    months: int
+    categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    name: str
+    status_date: int  # absolute month
+    deadline: int  # absolute month: default deadline of projects without one
+    optimize: OptimizeSettings = field(default_factory=OptimizeSettings)
+    simulate: SimulateSettings = field(default_factory=SimulateSettings)
+    forced_starts: tuple[tuple[str, int], ...] = ()  # (activity_id, absolute month)
+    stoppages: tuple[Stoppage, ...] = ()
+    scenario_file: str = ""
+    data_dir: str = ""
