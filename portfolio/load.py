@@ -1,0 +1,407 @@
+"""Load and check a data folder: the CSV files of DESIGN.md -> a ``Portfolio``, or every problem at once.
+
+``load_portfolio(data_dir)`` reads projects.csv and activities.csv (required) and
+funding.csv, risks.csv and resources.csv (optional), checks every row, and either
+returns the ``Portfolio`` or raises ``InputError`` with all problems found, sorted
+by file, line and column. Field problems read ``<column>: expected <what>, got
+"<value>"`` (or ``got an empty field``) wherever that fits.
+"""
+from __future__ import annotations
+
+import math
+import os
+import re
+from dataclasses import dataclass, field
+
+from .csvio import Row, Table, read_table
+from .errors import InputError, Problem
+from .graph import find_cycles
+from .model import CATEGORIES, LINK_TYPES, Activity, FundingCap, Link, Portfolio, Project, Resource, Risk
+from .months import parse_month
+
+PROJECTS, ACTIVITIES, FUNDING, RISKS, RESOURCES = (
+    "projects.csv",
+    "activities.csv",
+    "funding.csv",
+    "risks.csv",
+    "resources.csv",
+)
+FILES = (PROJECTS, ACTIVITIES, FUNDING, RISKS, RESOURCES)  # also the order of Portfolio.inputs
+REQUIRED_FILES = (PROJECTS, ACTIVITIES)
+
+# Columns that must be in the header; other known columns are optional.
+REQUIRED_COLUMNS = {
+    PROJECTS: ("project_id", "name_zh", "category", "priority", "budget"),
+    ACTIVITIES: ("activity_id", "project_id", "name", "optimistic", "most_likely", "pessimistic", "cost", "funding_source"),
+    FUNDING: ("year", "source", "cap"),
+    RISKS: ("risk_id", "name", "probability", "optimistic", "most_likely", "pessimistic", "affects"),
+    RESOURCES: ("resource_id", "name", "capacity"),
+}
+
+CATEGORY_LIST = ", ".join(CATEGORIES)
+PREDECESSOR_FORMS = "ID, ID:SS, ID:FF+2 or ID:FS-1 (type FS, SS, FF or SF; lag in whole months)"
+RESOURCE_FORMS = "RESOURCE_ID or RESOURCE_ID:units (units a number > 0)"
+MONTH = "a month as YYYY-MM"
+
+_LINK = re.compile(r"^(?P<id>[^:\s]+)\s*(?::\s*(?P<kind>[A-Za-z]{2})\s*(?P<lag>[+-]\s*\d+)?)?$")
+_USE = re.compile(r"^(?P<id>[^:\s]+)\s*(?::\s*(?P<units>\S+))?$")
+_ID_FORBIDDEN = re.compile(r"[\s;:,]")
+_YEAR = re.compile(r"^\d{4}$")
+
+
+def _q(text: str) -> str:
+    return f'"{text}"'
+
+
+def _num(x: float) -> str:
+    return f"{x:g}"
+
+
+@dataclass
+class _Checker:
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, file: str, line: int, column: int, message: str) -> None:
+        self.problems.append(Problem(file, line, column, message))
+
+    def at(self, t: Table, row: Row, name: str, message: str) -> None:
+        self.add(t.file, row.line, t.column(name), f"{name}: {message}")
+
+    # -- fields ------------------------------------------------------------------------------
+    def text(self, t: Table, row: Row, name: str, expect: str | None = None) -> str | None:
+        """The field's text; with ``expect``, an empty field is a problem (and None)."""
+        raw = t.value(row, name)
+        if not raw and expect is not None and name in t.columns:
+            self.at(t, row, name, f"expected {expect}, got an empty field")
+            return None
+        return raw
+
+    def number(self, t: Table, row: Row, name: str, low: float | None = 0.0, strict: bool = False,
+               high: float | None = None, required: bool = True) -> float | None:
+        if low is not None and high is not None:
+            expect = f"a number from {_num(low)} to {_num(high)}"
+        elif low is not None:
+            expect = f"a number {'>' if strict else '>='} {_num(low)}"
+        else:
+            expect = "a number"
+        raw = t.value(row, name)
+        if name not in t.columns or (not raw and not required):
+            return None
+        if not raw:
+            self.at(t, row, name, f"expected {expect}, got an empty field")
+            return None
+        try:
+            x = float(raw)
+        except ValueError:
+            x = math.nan
+        ok = math.isfinite(x)
+        if ok and low is not None:
+            ok = x > low if strict else x >= low
+        if ok and high is not None:
+            ok = x <= high
+        if not ok:
+            self.at(t, row, name, f"expected {expect}, got {_q(raw)}")
+            return None
+        return x
+
+    def month(self, t: Table, row: Row, name: str) -> int | None:
+        raw = t.value(row, name)
+        if not raw:
+            return None
+        try:
+            return parse_month(raw)
+        except ValueError:
+            self.at(t, row, name, f"expected {MONTH}, got {_q(raw)}")
+            return None
+
+    def identifier(self, t: Table, row: Row, name: str, expect: str, ascii_only: bool = False) -> str | None:
+        raw = self.text(t, row, name, expect)
+        if not raw:
+            return None
+        if ascii_only and (not raw.isascii() or re.search(r"\s", raw)):
+            self.at(t, row, name, f"expected ASCII without spaces, got {_q(raw)}")
+        elif not ascii_only and _ID_FORBIDDEN.search(raw):
+            self.at(t, row, name, f'expected an id without spaces, ";", ":" or ",", got {_q(raw)}')
+        return raw
+
+    def unique(self, t: Table, row: Row, name: str, value: str | None, seen: dict[str, int]) -> bool:
+        """Record the first line of each id; a later one is a problem. True for a first occurrence."""
+        if value is None:
+            return False
+        if value in seen:
+            self.at(t, row, name, f"duplicate {_q(value)} (first on line {seen[value]})")
+            return False
+        seen[value] = row.line
+        return True
+
+    def three_point(self, t: Table, row: Row, low: float, strict: bool) -> tuple[float, float, float] | None:
+        o = self.number(t, row, "optimistic", low, strict)
+        m = self.number(t, row, "most_likely", low, strict)
+        p = self.number(t, row, "pessimistic", low, strict)
+        if o is None or m is None or p is None:
+            return None
+        if o > m:
+            self.at(t, row, "most_likely", f"expected at least optimistic ({_num(o)}), got {_q(t.value(row, 'most_likely'))}")
+            return None
+        if m > p:
+            self.at(t, row, "pessimistic", f"expected at least most_likely ({_num(m)}), got {_q(t.value(row, 'pessimistic'))}")
+            return None
+        return o, m, p
+
+
+def _read(checker: _Checker, data_dir, name: str) -> Table | None:
+    path = os.path.join(data_dir, name)
+    if not os.path.exists(path):
+        if name in REQUIRED_FILES:
+            checker.add(path, 0, 0, "required file is missing")
+        return None
+    table, problems = read_table(path)
+    checker.problems.extend(problems)
+    if table is None:
+        return None
+    missing = [c for c in REQUIRED_COLUMNS[name] if c not in table.columns]
+    for column in missing:
+        checker.add(path, 1, 0, f"missing required column {_q(column)}")
+    return table
+
+
+def check_portfolio(data_dir) -> tuple[Portfolio | None, list[Problem]]:
+    """The portfolio in ``data_dir`` and the problems found (sorted); the portfolio is None on any problem."""
+    if not os.path.isdir(data_dir):
+        return None, [Problem(os.fspath(data_dir), 0, 0, "no such folder (expected a folder with projects.csv and activities.csv)")]
+    c = _Checker()
+    tables = {name: _read(c, data_dir, name) for name in FILES}
+    pt, at, ft, rt, st = (tables[n] for n in FILES)
+
+    # -- resources.csv -------------------------------------------------------------------------
+    resources: list[Resource] = []
+    capacity: dict[str, float] = {}
+    if st is not None:
+        seen: dict[str, int] = {}
+        for row in st.rows:
+            rid = c.identifier(st, row, "resource_id", "a resource id such as TBM")
+            first = c.unique(st, row, "resource_id", rid, seen)
+            cap = c.number(st, row, "capacity", 0.0, strict=True)
+            if first:
+                capacity[rid] = cap if cap is not None else math.inf
+            if rid is not None and cap is not None:
+                resources.append(Resource(rid, st.value(row, "name"), cap))
+
+    # -- projects.csv --------------------------------------------------------------------------
+    projects: list[Project] = []
+    project_lines: dict[str, int] = {}
+    category_of: dict[str, str] = {}
+    if pt is not None:
+        if not pt.rows:
+            c.add(pt.file, 1, 0, "no projects below the header (expected one row per project)")
+        for row in pt.rows:
+            pid = c.identifier(pt, row, "project_id", "a project id such as XIY-P3", ascii_only=True)
+            first = c.unique(pt, row, "project_id", pid, project_lines)
+            name_zh = c.text(pt, row, "name_zh", "the project's Chinese name")
+            category = c.text(pt, row, "category", f"one of {CATEGORY_LIST}")
+            if category and category not in CATEGORIES:
+                c.at(pt, row, "category", f"expected one of {CATEGORY_LIST}, got {_q(category)}")
+                category = None
+            if first and category:
+                category_of[pid] = category
+            priority = c.number(pt, row, "priority", 0.0, strict=True)
+            budget = c.number(pt, row, "budget", 0.0)
+            deadline = c.month(pt, row, "deadline")
+            if None not in (pid, name_zh, category, priority, budget):
+                projects.append(Project(pid, name_zh, pt.value(row, "name_en"), category, pt.value(row, "lead_agency"),
+                                        priority, deadline, budget, pt.value(row, "source")))
+
+    # -- activities.csv ------------------------------------------------------------------------
+    activities: list[Activity] = []
+    activity_lines: dict[str, int] = {}
+    activity_rows: list[tuple[str, Row, list[tuple[Link, str]]]] = []  # first occurrences, file order
+    project_of: dict[str, str] = {}
+    has_activities: set[str] = set()
+    if at is not None:
+        for row in at.rows:
+            aid = c.identifier(at, row, "activity_id", "an activity id such as XIY-P3.T5")
+            first = c.unique(at, row, "activity_id", aid, activity_lines)
+            pid = c.text(at, row, "project_id", "a project_id from projects.csv")
+            if pid:
+                has_activities.add(pid)
+                if pt is not None and pid not in project_lines:
+                    c.at(at, row, "project_id", f"unknown project {_q(pid)} (expected a project_id from projects.csv)")
+                    pid = None
+                elif first:
+                    project_of[aid] = pid
+            durations = c.three_point(at, row, 0.0, strict=True)
+            cost = c.number(at, row, "cost", 0.0)
+            funding_source = c.text(at, row, "funding_source", "a funding source such as provincial")
+            earliest = c.month(at, row, "earliest_start")
+            actual_start = c.month(at, row, "actual_start")
+            actual_finish = c.month(at, row, "actual_finish")
+            if actual_finish is not None and not at.value(row, "actual_start"):
+                c.at(at, row, "actual_finish", "given without actual_start (expected both, or only actual_start)")
+            elif actual_finish is not None and actual_start is not None and actual_finish < actual_start:
+                c.at(at, row, "actual_finish", f"{_q(at.value(row, 'actual_finish'))} is before actual_start "
+                                               f"{_q(at.value(row, 'actual_start'))}")
+            links, links_ok = _parse_links(c, at, row, aid)
+            uses = _parse_uses(c, at, row, capacity)
+            if first:
+                activity_rows.append((aid, row, links))
+            if links_ok and None not in (aid, pid, durations, cost, funding_source, uses):
+                activities.append(Activity(aid, pid, at.value(row, "name"), *durations, tuple(link for link, _ in links),
+                                           cost, funding_source, earliest, actual_start, actual_finish, uses,
+                                           at.value(row, "source")))
+        if pt is not None and "project_id" in at.columns:
+            for pid, line in project_lines.items():
+                if pid not in has_activities:
+                    c.add(pt.file, line, pt.column("project_id"), f"project_id: project {_q(pid)} has no activities in {ACTIVITIES}")
+        if "activity_id" in at.columns:
+            _check_links(c, at, activity_rows, activity_lines)
+
+    # -- funding.csv ---------------------------------------------------------------------------
+    funding: list[FundingCap] = []
+    if ft is not None:
+        pairs: dict[tuple[int, str], int] = {}
+        for row in ft.rows:
+            raw_year = c.text(ft, row, "year", "a year such as 2024")
+            year = None
+            if raw_year:
+                if _YEAR.match(raw_year):
+                    year = int(raw_year)
+                else:
+                    c.at(ft, row, "year", f"expected a year such as 2024, got {_q(raw_year)}")
+            source = c.text(ft, row, "source", "a funding source such as provincial")
+            cap = c.number(ft, row, "cap", 0.0)
+            if year is not None and source:
+                if (year, source) in pairs:
+                    c.at(ft, row, "source", f"duplicate cap for {year} {_q(source)} (first on line {pairs[year, source]})")
+                    continue
+                pairs[year, source] = row.line
+            if None not in (year, source, cap):
+                funding.append(FundingCap(year, source, cap))
+
+    # -- risks.csv -----------------------------------------------------------------------------
+    risks: list[Risk] = []
+    if rt is not None:
+        seen = {}
+        order = {aid: k for k, (aid, _, _) in enumerate(activity_rows)}
+        for row in rt.rows:
+            risk_id = c.text(rt, row, "risk_id", "a risk id such as R1")
+            c.unique(rt, row, "risk_id", risk_id, seen)
+            probability = c.number(rt, row, "probability", 0.0, high=1.0)
+            delays = c.three_point(rt, row, 0.0, strict=False)
+            check = at is not None and "activity_id" in at.columns
+            affects = _parse_affects(c, rt, row, check, order, project_of, category_of)
+            if None not in (risk_id, probability, delays, affects):
+                risks.append(Risk(risk_id, rt.value(row, "name"), probability, *delays, affects))
+
+    problems = sorted(c.problems, key=lambda p: (p.file, p.line, p.column))
+    if problems:
+        return None, problems
+    inputs = tuple((name, tables[name].sha256) for name in FILES if tables[name] is not None)
+    portfolio = Portfolio(tuple(projects), tuple(activities), tuple(funding), tuple(risks), tuple(resources), inputs)
+    return portfolio, []
+
+
+def load_portfolio(data_dir) -> Portfolio:
+    """The portfolio in ``data_dir``; raises ``InputError`` with every problem found."""
+    portfolio, problems = check_portfolio(data_dir)
+    if problems:
+        raise InputError(problems)
+    return portfolio
+
+
+def _parse_links(c: _Checker, t: Table, row: Row, aid: str | None) -> tuple[list[tuple[Link, str]], bool]:
+    """Syntax of the predecessors field: (link, item text) per well-formed item, and whether all were."""
+    links, ok = [], True
+    for item in t.value(row, "predecessors").split(";"):
+        item = item.strip()
+        if not item:
+            continue
+        m = _LINK.match(item)
+        kind = (m.group("kind") or "FS").upper() if m else ""
+        if not m or kind not in LINK_TYPES:
+            c.at(t, row, "predecessors", f"expected {PREDECESSOR_FORMS}, got {_q(item)}")
+            ok = False
+            continue
+        lag = int(re.sub(r"\s", "", m.group("lag") or "0"))
+        if m.group("id") == aid:
+            c.at(t, row, "predecessors", f"activity {_q(aid)} lists itself")
+            ok = False
+            continue
+        links.append((Link(m.group("id"), kind, lag), item))
+    return links, ok
+
+
+def _check_links(c: _Checker, t: Table, activity_rows, activity_lines: dict[str, int]) -> None:
+    """Unknown predecessors, then one problem per dependency cycle."""
+    index = {aid: k for k, (aid, _, _) in enumerate(activity_rows)}
+    edges = []
+    for j, (aid, row, links) in enumerate(activity_rows):
+        for link, item in links:
+            if link.predecessor not in activity_lines:
+                c.at(t, row, "predecessors", f"unknown activity {_q(link.predecessor)} in {_q(item)}")
+            else:
+                edges.append((index[link.predecessor], j))
+    for cycle in find_cycles(len(activity_rows), edges):
+        k = cycle.index(min(cycle))
+        cycle = cycle[k:] + cycle[:k]
+        names = [activity_rows[i][0] for i in cycle + cycle[:1]]
+        row = activity_rows[cycle[0]][1]
+        c.add(t.file, row.line, t.column("predecessors"), "dependency cycle: " + " -> ".join(names))
+
+
+def _parse_uses(c: _Checker, t: Table, row: Row, capacity: dict[str, float]) -> tuple[tuple[str, float], ...] | None:
+    uses, ok = [], True
+    for item in t.value(row, "resources").split(";"):
+        item = item.strip()
+        if not item:
+            continue
+        m = _USE.match(item)
+        units = None
+        if m:
+            try:
+                units = float(m.group("units") or "1")
+            except ValueError:
+                units = None
+        if units is None or not math.isfinite(units) or units <= 0:
+            c.at(t, row, "resources", f"expected {RESOURCE_FORMS}, got {_q(item)}")
+            ok = False
+            continue
+        rid = m.group("id")
+        if rid in (u for u, _ in uses):
+            c.at(t, row, "resources", f"resource {_q(rid)} is listed twice")
+            ok = False
+        elif rid not in capacity:
+            c.at(t, row, "resources", f"unknown resource {_q(rid)} (expected a resource_id from {RESOURCES})")
+            ok = False
+        elif units > capacity[rid]:
+            c.at(t, row, "resources", f"needs {_num(units)} units of {_q(rid)} but its capacity is {_num(capacity[rid])}")
+            ok = False
+        uses.append((rid, units))
+    return tuple(uses) if ok else None
+
+
+def _parse_affects(c: _Checker, t: Table, row: Row, check: bool, order: dict[str, int],
+                   project_of: dict[str, str], category_of: dict[str, str]) -> tuple[str, ...] | None:
+    """Activity ids (file order, no duplicates) named directly or through ``category:NAME``."""
+    raw = c.text(t, row, "affects", "activity ids or category:NAME, separated by ;")
+    if raw is None:
+        return None
+    found, ok = set(), True
+    for item in raw.split(";"):
+        item = item.strip()
+        if not item:
+            continue
+        if item.startswith("category:"):
+            name = item[len("category:"):].strip()
+            if name not in CATEGORIES:
+                c.at(t, row, "affects", f"unknown category {_q(name)} (expected one of {CATEGORY_LIST})")
+                ok = False
+                continue
+            found.update(aid for aid, pid in project_of.items() if category_of.get(pid) == name)
+        elif check and item not in order:
+            c.at(t, row, "affects", f"unknown activity {_q(item)}")
+            ok = False
+        else:
+            found.add(item)
+    if not ok:
+        return None
+    return tuple(sorted(found, key=lambda aid: order.get(aid, math.inf)))
