@@ -109,8 +109,9 @@ def load_scenario(path: str | os.PathLike) -> tuple[Portfolio, Settings]:
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        line, column = getattr(exc, "lineno", 0) or 0, getattr(exc, "colno", 0) or 0
-        message = getattr(exc, "msg", str(exc)).split(" (at ")[0]
+        where = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        line, column = (int(where.group(1)), int(where.group(2))) if where else (0, 0)
+        message = str(exc).split(" (at ")[0]
         raise InputError(Problem(str(path), line, column, f"not valid TOML: {message}")) from None
 
     r = _Reader(path, text)
