@@ -1,0 +1,615 @@
+"""The six charts of the report, drawn with matplotlib as self-contained SVG.
+
+Each ``*_chart(run, look)`` returns a matplotlib Figure, or None when the run
+lacks the files it needs. :func:`render_svg` turns a figure into SVG text with
+glyphs as paths (no font needed to view it) and stable bytes (fixed hash salt,
+no date), inside :func:`report.fonts.chart_style`.
+
+Time on the x axes is in absolute months (see ``portfolio.months``); a month m
+covers [m, m + 1), so a phase that finishes in month m ends at x = m + 1 and
+a P80 month is drawn at the end of that month.
+"""
+from __future__ import annotations
+
+import io
+import math
+import re
+from dataclasses import dataclass
+
+from .fonts import GLYPH_MISSING, MissingFontError, chart_style
+from .rundata import PORTFOLIO, Run, cdf_steps, month_text
+
+WIDTH = 10.0  # inches; the HTML scales the SVG to the page width
+
+INK = "#263238"
+GRID = "#e3e6ea"
+MUTED = "#78909c"
+DEADLINE = "#c62828"
+GOOD, FAIR, POOR = "#2e7d32", "#ef9a1a", "#c62828"
+SOURCE_COLOURS = {
+    "central": "#3f6fb5",
+    "provincial": "#e07b2e",
+    "local": "#5b9e5f",
+    "bond": "#8064a8",
+    "enterprise": "#2a9ca3",
+}
+EXTRA_COLOURS = ("#b0883b", "#a0526d", "#6d7f8c", "#9bb03c", "#d0a30e", "#4e5fa8")
+PROJECT_COLOURS = (
+    "#3f6fb5", "#e07b2e", "#5b9e5f", "#c0504d", "#8064a8", "#8c6d4f", "#d46fb0", "#6d7f8c", "#a4a83a", "#2a9ca3",
+    "#9fb7de", "#f2b27a", "#a3cf9d", "#e59a98", "#bfa8d6", "#c4a78c", "#ecb3d5", "#b3bec6", "#d2d48a", "#8fd0d3",
+)
+
+CHARTS = (
+    ("gantt", "Plan and simulated finish"),
+    ("s-curve", "Portfolio S-curve"),
+    ("funding", "Annual spend against caps"),
+    ("on-time", "Probability of finishing on time"),
+    ("risk-drivers", "What drives the delay"),
+    ("criticality", "Most critical activities"),
+)
+
+
+def short(text: str, width: int = 44) -> str:
+    """A label cut to ``width`` columns (CJK characters count two), with an ellipsis; bilingual "中文 / English" keeps
+    the Chinese part."""
+    import unicodedata
+
+    text = str(text)
+    if " / " in text:
+        text = text.split(" / ", 1)[0].strip()
+    used, out = 0, []
+    for ch in text:
+        w = 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        if used + w > width - 1:
+            return "".join(out).rstrip() + "…"
+        out.append(ch)
+        used += w
+    return text
+
+
+def on_time_colour(p: float) -> str:
+    return GOOD if p >= 0.8 else FAIR if p >= 0.5 else POOR
+
+
+def percent(p: float, digits: int = 1) -> str:
+    """A probability as a percentage that never rounds a small chance to 0 or a near-certainty to 100."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "—"
+    unit = 10.0 ** -digits / 100
+    if 0 < p < unit:
+        return f"<{100 * unit:.{digits}f}%"
+    if 1 - unit < p < 1:
+        return f">{100 - 100 * unit:.{digits}f}%"
+    return f"{100 * p:.{digits}f}%"
+
+
+@dataclass
+class Look:
+    """What every chart shares: project order, names and colours, source colours."""
+
+    projects: list[str]
+    name_zh: dict[str, str]
+    name_en: dict[str, str]
+    deadline: dict[str, int]
+    colour: dict[str, str]
+    source_colour: dict[str, str]
+    activity_name: dict[str, str]
+
+    def label(self, pid: str) -> str:
+        return self.name_zh.get(pid) or pid
+
+
+def make_look(run: Run) -> Look:
+    projects: list[str] = []
+    name_zh: dict[str, str] = {}
+    name_en: dict[str, str] = {}
+    deadline: dict[str, int] = {}
+    for table in ("projects.csv", "simulation.csv", "schedule.csv"):
+        frame = run.get(table)
+        if frame is None:
+            continue
+        for _, row in frame.iterrows():
+            pid = str(row["project_id"])
+            if pid == PORTFOLIO:
+                continue
+            if pid not in projects:
+                projects.append(pid)
+            if "name_zh" in row and row["name_zh"] and pid not in name_zh:
+                name_zh[pid] = str(row["name_zh"])
+            if "name_en" in row and row["name_en"] and pid not in name_en:
+                name_en[pid] = str(row["name_en"])
+            if "deadline_m" in row and row["deadline_m"] is not None and pid not in deadline:
+                try:
+                    deadline[pid] = int(row["deadline_m"])
+                except (TypeError, ValueError):
+                    pass
+    colour = {pid: PROJECT_COLOURS[i % len(PROJECT_COLOURS)] for i, pid in enumerate(projects)}
+    sources: list[str] = []
+    for table, column in (("funding.csv", "source"), ("schedule.csv", "funding_source")):
+        frame = run.get(table)
+        if frame is not None:
+            for s in frame[column]:
+                if s not in sources:
+                    sources.append(str(s))
+    known = [s for s in SOURCE_COLOURS if s in sources]
+    other = sorted(s for s in sources if s not in SOURCE_COLOURS)
+    source_colour = {s: SOURCE_COLOURS[s] for s in known}
+    source_colour.update({s: EXTRA_COLOURS[i % len(EXTRA_COLOURS)] for i, s in enumerate(other)})
+    activity_name = {}
+    schedule = run.get("schedule.csv")
+    if schedule is not None:
+        activity_name = {str(a): str(n) for a, n in zip(schedule["activity_id"], schedule["name"])}
+    return Look(projects, name_zh, name_en, deadline, colour, source_colour, activity_name)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _figure(height: float):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(WIDTH, height), layout="constrained")
+
+
+def _month_axis(ax, lo: int, hi: int) -> None:
+    """Year boundaries as grid lines, the year's name in the middle of it."""
+    from matplotlib.ticker import FixedLocator, NullFormatter
+
+    years = range(lo // 12, hi // 12 + 1)
+    span = len(years)
+    step = 1 if span <= 12 else 2 if span <= 24 else 5
+    ax.set_xlim(lo, hi)
+    ax.xaxis.set_major_locator(FixedLocator([y * 12 for y in years if lo <= y * 12 <= hi]))
+    ax.xaxis.set_major_formatter(NullFormatter())
+    mids = [(y, y * 12 + 6) for y in years if lo <= y * 12 + 6 <= hi and y % step == 0]
+    ax.xaxis.set_minor_locator(FixedLocator([m for _y, m in mids]))
+    ax.set_xticks([m for _y, m in mids], [str(y) for y, _m in mids], minor=True)
+    ax.tick_params(axis="x", which="minor", length=0, pad=4)
+    ax.tick_params(axis="x", which="major", length=5)
+    ax.grid(axis="x", which="major", color=GRID, linewidth=0.8)
+    ax.set_axisbelow(True)
+
+
+def _common_deadline(look: Look) -> int | None:
+    values = set(look.deadline.values())
+    return values.pop() if len(values) == 1 else None
+
+
+# ---------------------------------------------------------------- 1. Gantt
+
+
+def gantt_chart(run: Run, look: Look):
+    schedule = run.get("schedule.csv")
+    if schedule is None or schedule.empty:
+        return None
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    sim = run.project_rows()
+    quant = {}
+    if sim is not None:
+        for _, row in sim.iterrows():
+            q = (row["finish_p50_m"], row["finish_p80_m"], row["finish_p90_m"])
+            if all(v is not None and v == v for v in q):
+                quant[str(row["project_id"])] = q
+    planned_late = set()
+    projects_csv = run.get("projects.csv")
+    if projects_csv is not None:
+        for _, row in projects_csv.iterrows():
+            if row["planned_finish_m"] is not None and row["deadline_m"] is not None \
+                    and row["planned_finish_m"] > row["deadline_m"]:
+                planned_late.add(str(row["project_id"]))
+
+    order = [p for p in look.projects if p in set(schedule["project_id"])]
+    fig = _figure(1.7 + 0.52 * len(order))
+    ax = fig.add_subplot()
+    lo = int(schedule["start_m"].min())
+    hi = int(schedule["finish_m"].max()) + 1
+    for pid in order:
+        if pid in look.deadline:
+            hi = max(hi, look.deadline[pid] + 1)
+        for q in quant.get(pid, ()):
+            hi = max(hi, int(q) + 1)
+    lo, hi = (lo // 12) * 12, -(-(hi + 1) // 12) * 12
+
+    common = _common_deadline(look)
+    if common is not None:
+        ax.axvline(common + 1, color=DEADLINE, linewidth=1.2, linestyle=(0, (4, 3)), zorder=1)
+        ax.text(common + 1, -0.75, f" deadline {month_text(common)}", color=DEADLINE, fontsize=8.5, va="bottom",
+                ha="center")
+    for y, pid in enumerate(order):
+        rows = schedule[schedule["project_id"] == pid].sort_values(["start_m", "finish_m"], kind="stable")
+        lanes: list[int] = []  # last finish per lane
+        placed = []
+        for _, act in rows.iterrows():
+            s, f = int(act["start_m"]), int(act["finish_m"]) + 1
+            for k, end in enumerate(lanes):
+                if end <= s:
+                    lanes[k] = f
+                    break
+            else:
+                k = len(lanes)
+                lanes.append(f)
+            placed.append((k, s, f, act["funding_source"]))
+        band = 0.56
+        lane_h = band / max(1, len(lanes))
+        top = y - 0.36
+        for k, s, f, source in placed:
+            ax.barh(top + (k + 0.5) * lane_h, f - s, left=s, height=lane_h * 0.92,
+                    color=look.source_colour.get(source, MUTED), edgecolor="white", linewidth=0.7, zorder=2)
+        if common is None and pid in look.deadline:
+            d = look.deadline[pid] + 1
+            ax.plot([d, d], [y - 0.44, y + 0.44], color=DEADLINE, linewidth=1.6, zorder=3, solid_capstyle="butt")
+        if pid in quant:
+            p50, p80, p90 = quant[pid]
+            ax.plot([int(p50) + 1, int(p90) + 1], [y + 0.31, y + 0.31], color=INK, linewidth=1.4, zorder=4,
+                    solid_capstyle="butt")
+            ax.plot([int(p50) + 1] * 2 + [None] + [int(p90) + 1] * 2,
+                    [y + 0.25, y + 0.37, None, y + 0.25, y + 0.37], color=INK, linewidth=1.0, zorder=4)
+            ax.plot([int(p80) + 1], [y + 0.31], marker="D", markersize=5.5, color=INK, markeredgecolor="white",
+                    markeredgewidth=0.6, zorder=5, linestyle="none")
+    ax.set_yticks(range(len(order)), [f"{short(look.label(p), 34)}\n{p}" for p in order])
+    for tick, pid in zip(ax.get_yticklabels(), order):
+        if pid in planned_late:
+            tick.set_color(DEADLINE)
+    ax.set_ylim(len(order) - 0.45, -0.95)
+    ax.tick_params(axis="y", length=0)
+    _month_axis(ax, lo, hi)
+    ax.spines["left"].set_visible(False)
+    ax.set_title("Plan: phases by funding source, deadline and simulated finish (P50–P90, ◆ P80)")
+    handles = [Patch(facecolor=c, label=s) for s, c in look.source_colour.items()
+               if s in set(schedule["funding_source"])]
+    handles.append(Line2D([], [], color=DEADLINE, linestyle=(0, (4, 3)) if common is not None else "-",
+                          linewidth=1.4, label="deadline"))
+    if quant:
+        handles.append(Line2D([], [], color=INK, marker="D", markersize=5, linewidth=1.4,
+                              label="simulated P50–P90, ◆ P80"))
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 8), handlelength=1.6)
+    return fig
+
+
+# ---------------------------------------------------------------- 2. S-curve
+
+
+def s_curve_chart(run: Run, look: Look):
+    steps = cdf_steps(run)
+    if PORTFOLIO not in steps:
+        return None
+    n_lines = sum(1 for pid in look.projects if pid in steps) + 1
+    ncol = 3 if n_lines > 8 else 2
+    fig = _figure(4.4 + 0.19 * math.ceil(n_lines / ncol))
+    ax = fig.add_subplot()
+    all_months = [m for months, _p in steps.values() for m in months]
+    deadlines = sorted(set(look.deadline.values()))
+    lo = min(all_months + deadlines)
+    hi = max(all_months + deadlines) + 1
+    lo, hi = (lo // 12) * 12, -(-(hi + 1) // 12) * 12
+
+    def draw(pid, **style):
+        months, probs = steps[pid]
+        xs = [months[0]] + [m + 1 for m in months] + [hi]
+        ys = [0.0] + probs + [probs[-1]]
+        return ax.step(xs, ys, where="post", **style)
+
+    shown = [pid for pid in look.projects if pid in steps]
+    for pid in shown:
+        draw(pid, color=look.colour[pid], linewidth=1.1, alpha=0.75, label=f"{short(look.label(pid), 30)} ({pid})")
+    draw(PORTFOLIO, color=INK, linewidth=2.6, label="all projects finished", zorder=5)
+    ax.axhline(0.8, color=MUTED, linewidth=0.8, linestyle=":", zorder=1)
+    ax.text(lo + 0.5, 0.81, "80%", color=MUTED, fontsize=8, va="bottom")
+    port = run.portfolio_row()
+    counts = {d: sum(1 for v in look.deadline.values() if v == d) for d in deadlines}
+    labelled = []
+    for d in sorted(deadlines, key=lambda d: (-counts[d], d)):  # the most common deadlines first
+        if all(abs(d - other) >= 0.09 * (hi - lo) for other in labelled):
+            labelled.append(d)
+    for d in deadlines:
+        ax.axvline(d + 1, color=DEADLINE, linewidth=1.2, linestyle=(0, (4, 3)), zorder=2)
+        if d in labelled:
+            ax.text(d + 1, 1.02, f"deadline {month_text(d)}" if len(labelled) == 1 or d == labelled[0]
+                    else month_text(d), color=DEADLINE, fontsize=8.5, ha="center", va="bottom")
+    if port is not None:
+        ax.text(0.01, 0.97, f"P(all projects on time) = {percent(float(port['p_on_time']))}",
+                transform=ax.transAxes, fontsize=10, color=INK, va="top",
+                bbox=dict(facecolor="white", edgecolor="none", alpha=0.85, pad=2))
+    ax.set_ylim(0, 1.0)
+    ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0], ["0%", "20%", "40%", "60%", "80%", "100%"])
+    ax.grid(axis="y", color=GRID, linewidth=0.8)
+    _month_axis(ax, lo, hi)
+    ax.set_ylabel("probability finished by the month")
+    ax.set_title("Probability that the portfolio (bold) and each project is finished, by month", pad=16)
+    fig.legend(loc="outside lower center", fontsize=8, handlelength=1.4, ncol=ncol, columnspacing=1.2)
+    return fig
+
+
+# ---------------------------------------------------------------- 3. Funding
+
+
+def funding_chart(run: Run, look: Look):
+    funding = run.get("funding.csv")
+    if funding is None or funding.empty:
+        return None
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    totals = funding.groupby("source", sort=False)["spend"].sum().sort_values(ascending=False, kind="stable")
+    sources = list(totals.index)
+    years = sorted(int(y) for y in funding["year"].unique())
+    ncol = min(3, len(sources))
+    nrow = -(-len(sources) // ncol)
+    fig = _figure(0.9 + 2.3 * nrow)
+    axes = fig.subplots(nrow, ncol, squeeze=False)
+    over_any = False
+    for i, source in enumerate(sources):
+        ax = axes[i // ncol][i % ncol]
+        rows = funding[funding["source"] == source].set_index("year")
+        spend = [float(rows.loc[y, "spend"]) if y in rows.index else 0.0 for y in years]
+        caps = [float(rows.loc[y, "cap"]) if y in rows.index else math.nan for y in years]
+        over = [c == c and s > c + 1e-6 for s, c in zip(spend, caps)]
+        over_any = over_any or any(over)
+        colour = look.source_colour.get(source, MUTED)
+        ax.bar(years, spend, width=0.68, color=colour, edgecolor=[DEADLINE if o else colour for o in over],
+               linewidth=[1.8 if o else 0 for o in over], zorder=2)
+        for y, c in zip(years, caps):
+            if c == c:
+                ax.plot([y - 0.42, y + 0.42], [c, c], color=INK, linewidth=1.8, zorder=3, solid_capstyle="butt")
+        top = max(spend + [c for c in caps if c == c] + [1.0])
+        ax.set_ylim(0, top * 1.16)
+        capped = [c for c in caps if c == c]
+        note = "no annual cap" if not capped else ""
+        ax.set_title(f"{source}  ·  {sum(spend):,.0f} 亿元", fontsize=10, loc="left")
+        if note:
+            ax.text(0.98, 0.95, note, transform=ax.transAxes, ha="right", va="top", fontsize=8, color=MUTED)
+        ax.set_xticks(years, [str(y) if len(years) <= 8 or (y - years[0]) % 2 == 0 else "" for y in years])
+        ax.tick_params(axis="x", length=0)
+        ax.grid(axis="y", color=GRID, linewidth=0.8)
+        ax.set_axisbelow(True)
+        if i % ncol == 0:
+            ax.set_ylabel("亿元 per year")
+    for j in range(len(sources), nrow * ncol):
+        axes[j // ncol][j % ncol].set_visible(False)
+    handles = [Patch(facecolor="#b0b7bf", label="planned spend"),
+               Line2D([], [], color=INK, linewidth=1.8, label="annual cap")]
+    if over_any:
+        handles.append(Patch(facecolor="white", edgecolor=DEADLINE, linewidth=1.8, label="spend above cap"))
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles))
+    fig.suptitle("Planned spend per year and funding source, against the annual caps", x=0.01, ha="left",
+                 fontsize=11.5, color="#1c2833")
+    return fig
+
+
+# ---------------------------------------------------------------- 4. P(on time)
+
+
+def on_time_chart(run: Run, look: Look):
+    sim = run.project_rows()
+    if sim is None or sim.empty:
+        return None
+    rows = sim.sort_values("p_on_time", ascending=True, kind="stable")
+    port = run.portfolio_row()
+    labels = [f"{short(look.label(str(p)), 40)} ({p})" for p in rows["project_id"]]
+    values = [float(v) for v in rows["p_on_time"]]
+    colours = [on_time_colour(v) for v in values]
+    if port is not None:
+        labels = ["All projects on time"] + labels
+        values = [float(port["p_on_time"])] + values
+        colours = [INK] + colours
+    fig = _figure(1.3 + 0.34 * len(values))
+    ax = fig.add_subplot()
+    ys = list(range(len(values)))
+    if port is not None:
+        ys = [0] + [y + 0.6 for y in ys[1:]]
+        ax.axhline(0.8, color=GRID, linewidth=1)
+    ax.barh(ys, values, height=0.66, color=colours, zorder=2)
+    for y, v in zip(ys, values):
+        inside = v > 0.86
+        ax.text(v - 0.01 if inside else v + 0.01, y, percent(v), va="center", ha="right" if inside else "left",
+                fontsize=8.5, color="white" if inside else INK, zorder=3)
+    ax.set_yticks(ys, labels)
+    ax.tick_params(axis="y", length=0)
+    ax.set_xlim(0, 1)
+    ax.set_xticks([0, 0.2, 0.4, 0.6, 0.8, 1.0], ["0%", "20%", "40%", "60%", "80%", "100%"])
+    ax.grid(axis="x", color=GRID, linewidth=0.8)
+    ax.set_axisbelow(True)
+    for x in (0.5, 0.8):
+        ax.axvline(x, color=MUTED, linewidth=0.8, linestyle=":", zorder=1)
+    ax.set_ylim(max(ys) + 0.6, -0.6)
+    ax.spines["left"].set_visible(False)
+    ax.set_xlabel("probability of finishing by the deadline (Monte Carlo)")
+    ax.set_title("Probability that each project finishes by its deadline")
+    from matplotlib.patches import Patch
+
+    fig.legend(handles=[Patch(color=GOOD, label="≥ 80%"), Patch(color=FAIR, label="50–80%"),
+                        Patch(color=POOR, label="< 50%"), Patch(color=INK, label="all projects together")],
+               loc="outside lower center", ncol=4)
+    return fig
+
+
+# ---------------------------------------------------------------- 5. Tornado
+
+
+def _activity_label(look: Look, aid: str) -> str:
+    name = look.activity_name.get(aid)
+    return f"{short(name, 34)} ({aid})" if name else aid
+
+
+def risk_drivers_chart(run: Run, look: Look, top: int = 10):
+    risks = run.get("risks.csv")
+    crit = run.get("criticality.csv")
+    have_risks = risks is not None and not risks.empty and risks["contribution_months"].notna().any()
+    have_sens = crit is not None and not crit.empty and crit["sensitivity"].notna().any()
+    if not have_risks and not have_sens:
+        return None
+    panels = int(have_risks) + int(have_sens)
+    n_rows = 0
+    if have_risks:
+        risks = risks[risks["contribution_months"].notna()].sort_values(
+            "contribution_months", ascending=False, kind="stable").head(top)
+        n_rows = max(n_rows, len(risks))
+    if have_sens:
+        sens = crit[crit["sensitivity"].notna()].copy()
+        sens["abs"] = sens["sensitivity"].abs()
+        sens = sens.sort_values("abs", ascending=False, kind="stable").head(top)
+        n_rows = max(n_rows, len(sens))
+    fig = _figure(1.5 + 0.36 * n_rows * (1 if panels == 1 else 2))
+    axes = fig.subplots(panels, 1, squeeze=False)[:, 0]
+    i = 0
+    if have_risks:
+        ax = axes[i]
+        i += 1
+        base = None  # the mean delay over all iterations: the same mix of 'occurs' and 'not' for every risk
+        for _, r in risks.iterrows():
+            if r["mean_delay_if_occurs"] == r["mean_delay_if_occurs"] and r["mean_delay_if_not"] == r[
+                    "mean_delay_if_not"]:
+                o = float(r["occurred"])
+                base = o * float(r["mean_delay_if_occurs"]) + (1 - o) * float(r["mean_delay_if_not"])
+                break
+        ys = list(range(len(risks)))
+        for y, (_, r) in zip(ys, risks.iterrows()):
+            lo_v, hi_v = r["mean_delay_if_not"], r["mean_delay_if_occurs"]
+            if lo_v == lo_v and hi_v == hi_v:
+                left, right = min(lo_v, hi_v), max(lo_v, hi_v)
+                mid = base if base is not None and left <= base <= right else (left + right) / 2
+                ax.barh(y, mid - left, left=left, height=0.62, color="#9fb7de", zorder=2)
+                ax.barh(y, right - mid, left=mid, height=0.62, color=POOR, zorder=2)
+                ax.text(right + 0.08, y, f"{r['contribution_months']:+.2f} months", va="center", fontsize=8.5,
+                        color=INK)
+        if base is not None:
+            ax.axvline(base, color=INK, linewidth=1.0, zorder=3)
+            ax.text(base, -0.62, f"mean {base:.1f} months", ha="center", va="bottom", fontsize=8, color=INK,
+                    bbox=dict(facecolor="white", edgecolor="none", pad=1.5), zorder=4)
+        ax.set_yticks(ys, [f"{short(r['name'], 34)} ({r['risk_id']})" for _, r in risks.iterrows()])
+        ax.set_ylim(len(ys) - 0.4, -0.9)
+        ax.tick_params(axis="y", length=0)
+        lo_x = float(min(risks["mean_delay_if_not"].min(), risks["mean_delay_if_occurs"].min()))
+        hi_x = float(max(risks["mean_delay_if_not"].max(), risks["mean_delay_if_occurs"].max()))
+        span = max(hi_x - lo_x, 0.5)
+        ax.set_xlim(max(0.0, lo_x - 0.15 * span), hi_x + 0.3 * span)
+        ax.grid(axis="x", color=GRID, linewidth=0.8)
+        ax.set_axisbelow(True)
+        ax.spines["left"].set_visible(False)
+        ax.set_xlabel("mean delay summed over the projects (months): blue end = risk did not occur, red end = it did")
+        ax.set_title("Risks, by contribution to the delay (contribution_months)")
+    if have_sens:
+        ax = axes[i]
+        ys = list(range(len(sens)))
+        values = [float(v) for v in sens["sensitivity"]]
+        colours = [look.colour.get(str(p), MUTED) for p in sens["project_id"]]
+        ax.barh(ys, values, height=0.62, color=colours, zorder=2)
+        for y, v in zip(ys, values):
+            ax.text(v + (0.012 if v >= 0 else -0.012), y, f"{v:+.2f}", va="center",
+                    ha="left" if v >= 0 else "right", fontsize=8.5, color=INK)
+        ax.axvline(0, color=INK, linewidth=0.8)
+        ax.set_yticks(ys, [_activity_label(look, str(a)) for a in sens["activity_id"]])
+        ax.set_ylim(len(ys) - 0.4, -0.6)
+        ax.tick_params(axis="y", length=0)
+        lo_x = min(0.0, min(values)) - 0.12
+        ax.set_xlim(max(-1.0, lo_x), min(1.0, max(values) + 0.12) if max(values) > 0 else 0.12)
+        ax.grid(axis="x", color=GRID, linewidth=0.8)
+        ax.set_axisbelow(True)
+        ax.spines["left"].set_visible(False)
+        ax.set_xlabel("rank correlation of the activity's duration with its project's finish (colour = project)")
+        ax.set_title("Activities, by sensitivity")
+    return fig
+
+
+# ---------------------------------------------------------------- 6. Criticality
+
+
+def criticality_chart(run: Run, look: Look, top: int = 15):
+    crit = run.get("criticality.csv")
+    if crit is None or crit.empty:
+        return None
+    rows = crit.copy()
+    rows["sens_abs"] = rows["sensitivity"].abs().fillna(0)
+    rows = rows.sort_values(["criticality", "sens_abs"], ascending=False, kind="stable").head(top)
+    fig = _figure(1.3 + 0.3 * len(rows))
+    ax = fig.add_subplot()
+    ys = list(range(len(rows)))
+    values = [float(v) for v in rows["criticality"]]
+    ax.barh(ys, values, height=0.64, color=[look.colour.get(str(p), MUTED) for p in rows["project_id"]], zorder=2)
+    for y, v in zip(ys, values):
+        inside = v > 0.88
+        ax.text(v - 0.01 if inside else v + 0.01, y, percent(v), va="center", ha="right" if inside else "left",
+                fontsize=8.5, color="white" if inside else INK)
+    ax.set_yticks(ys, [_activity_label(look, str(a)) for a in rows["activity_id"]])
+    ax.tick_params(axis="y", length=0)
+    ax.set_ylim(len(ys) - 0.4, -0.6)
+    ax.set_xlim(0, 1)
+    ax.set_xticks([0, 0.2, 0.4, 0.6, 0.8, 1.0], ["0%", "20%", "40%", "60%", "80%", "100%"])
+    ax.grid(axis="x", color=GRID, linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.spines["left"].set_visible(False)
+    ax.set_xlabel("share of iterations in which the activity drives its project's finish (colour = project)")
+    ax.set_title(f"The {len(rows)} most critical activities")
+    return fig
+
+
+BUILDERS = {
+    "gantt": gantt_chart,
+    "s-curve": s_curve_chart,
+    "funding": funding_chart,
+    "on-time": on_time_chart,
+    "risk-drivers": risk_drivers_chart,
+    "criticality": criticality_chart,
+}
+
+
+# ---------------------------------------------------------------- SVG
+
+
+def figure_svg(fig) -> str:
+    """SVG text of a figure: glyphs as paths, no date, ids salted for stable bytes."""
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None})
+    return buf.getvalue()
+
+
+def render_charts(run: Run) -> dict[str, str]:
+    """name -> SVG text for every chart the run's files allow, in report order."""
+    out = {}
+    with chart_style() as family:
+        look = make_look(run)
+        for name, _title in CHARTS:
+            try:
+                fig = BUILDERS[name](run, look)
+                if fig is not None:
+                    out[name] = figure_svg(fig)
+            except UserWarning as exc:
+                if re.search(GLYPH_MISSING, str(exc)):
+                    raise MissingFontError(f"the font {family!r} cannot draw a character in chart {name}: {exc}; "
+                                           "install fonts-noto-cjk") from None
+                raise
+    return out
+
+
+def svg_text(text: str, fontsize: float = 14) -> str:
+    """SVG of a single line of text drawn through the chart pipeline (used to test that glyphs draw)."""
+    out = ""
+    with chart_style() as family:
+        fig = _figure(0.6)
+        fig.set_layout_engine(None)
+        fig.text(0.02, 0.5, text, fontsize=fontsize, va="center")
+        try:
+            out = figure_svg(fig)
+        except UserWarning as exc:
+            if re.search(GLYPH_MISSING, str(exc)):
+                raise MissingFontError(f"the font {family!r} cannot draw {text!r}: {exc}") from None
+            raise
+    return out
+
+
+def inline_svg(svg: str, prefix: str, element_id: str, title: str) -> str:
+    """An SVG document made fit to inline in HTML: no XML prolog, ids prefixed (unique in the page), scalable."""
+    svg = re.sub(r"^.*?(<svg\b)", r"\1", svg, count=1, flags=re.S)
+    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', svg)
+    svg = re.sub(r'url\(#([^)]+)\)', lambda m: f"url(#{prefix}-{m.group(1)})", svg)
+    svg = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}-{m.group(1)}"', svg)
+    svg = re.sub(r'<svg\b([^>]*?)\swidth="[^"]*"\sheight="[^"]*"',
+                 lambda m: f'<svg{m.group(1)}', svg, count=1)
+    svg = svg.replace("<svg", f'<svg id="{element_id}" class="chart" role="img" aria-label="{_attr(title)}"', 1)
+    return svg.strip()
+
+
+def _attr(text: str) -> str:
+    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")

@@ -1,0 +1,257 @@
+"""Read a run folder (see DESIGN.md, "The run folder") into checked tables.
+
+Every file is optional except manifest.json: a ``portfolio schedule`` run has
+only the plan files, a ``portfolio simulate`` run only the Monte Carlo files.
+A file that is present must have its columns and readable values; otherwise
+the problem is raised as :class:`portfolio.errors.InputError` naming the file,
+line and column.
+
+Two views of each CSV file are kept: ``raw`` (every cell as the exact text in
+the file, for byte-level comparisons) and the parsed frame (numbers as floats,
+months as absolute month numbers in extra ``*_m`` columns).
+"""
+from __future__ import annotations
+
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from portfolio.errors import InputError, Problem
+from portfolio.months import format_month, parse_month
+
+PORTFOLIO = "PORTFOLIO"
+
+# file -> (columns, key columns, month columns, number columns, optional-number columns)
+SPECS: dict[str, dict] = {
+    "schedule.csv": dict(
+        columns=("activity_id", "project_id", "name", "start", "finish", "duration", "cost", "funding_source"),
+        key=("activity_id",),
+        months=("start", "finish"),
+        numbers=("duration", "cost"),
+    ),
+    "projects.csv": dict(
+        columns=("project_id", "name_zh", "name_en", "category", "lead_agency", "priority", "planned_finish",
+                 "deadline", "on_time", "lateness_months"),
+        key=("project_id",),
+        months=("planned_finish", "deadline"),
+        numbers=("priority", "lateness_months"),
+    ),
+    "funding.csv": dict(
+        columns=("year", "source", "spend", "cap"),
+        key=("year", "source"),
+        months=(),
+        numbers=("year", "spend"),
+        optional=("cap",),
+    ),
+    "simulation.csv": dict(
+        columns=("project_id", "name_zh", "deadline", "p_on_time", "finish_p50", "finish_p80", "finish_p90",
+                 "mean_delay_months"),
+        key=("project_id",),
+        months=("deadline", "finish_p50", "finish_p80", "finish_p90"),
+        numbers=("p_on_time", "mean_delay_months"),
+    ),
+    "criticality.csv": dict(
+        columns=("activity_id", "project_id", "criticality", "sensitivity"),
+        key=("activity_id",),
+        months=(),
+        numbers=("criticality",),
+        optional=("sensitivity",),
+    ),
+    "risks.csv": dict(
+        columns=("risk_id", "name", "probability", "occurred", "mean_delay_if_occurs", "mean_delay_if_not",
+                 "contribution_months"),
+        key=("risk_id",),
+        months=(),
+        numbers=("probability", "occurred"),
+        optional=("mean_delay_if_occurs", "mean_delay_if_not", "contribution_months"),
+    ),
+    "distribution.csv": dict(
+        columns=("project_id", "month", "p_finished"),
+        key=("project_id", "month"),
+        months=("month",),
+        numbers=("p_finished",),
+    ),
+}
+PLAN_FILES = ("schedule.csv", "projects.csv", "funding.csv")
+MC_FILES = ("simulation.csv", "criticality.csv", "risks.csv", "distribution.csv")
+
+
+@dataclass
+class Run:
+    """One run folder: its manifest and whichever of the data files it has."""
+
+    folder: Path
+    manifest: dict
+    raw: dict[str, pd.DataFrame] = field(default_factory=dict)  # file -> all cells as text
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # file -> parsed
+    raw_bytes: dict[str, bytes] = field(default_factory=dict)
+
+    def has(self, name: str) -> bool:
+        return name in self.tables
+
+    def get(self, name: str) -> pd.DataFrame | None:
+        return self.tables.get(name)
+
+    @property
+    def has_plan(self) -> bool:
+        return self.has("schedule.csv") or self.has("projects.csv") or self.has("funding.csv")
+
+    @property
+    def has_simulation(self) -> bool:
+        return self.has("simulation.csv")
+
+    @property
+    def scenario(self) -> str:
+        return str(self.manifest.get("scenario") or self.folder.name)
+
+    @property
+    def optimizer(self) -> dict:
+        value = self.manifest.get("optimizer")
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def simulation_settings(self) -> dict:
+        value = self.manifest.get("simulation")
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def iterations(self) -> int | None:
+        value = self.simulation_settings.get("iterations")
+        return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else None
+
+    def portfolio_row(self) -> pd.Series | None:
+        sim = self.get("simulation.csv")
+        if sim is None:
+            return None
+        rows = sim[sim["project_id"] == PORTFOLIO]
+        return rows.iloc[0] if len(rows) else None
+
+    def project_rows(self) -> pd.DataFrame | None:
+        sim = self.get("simulation.csv")
+        return None if sim is None else sim[sim["project_id"] != PORTFOLIO]
+
+
+def _problem(path: Path, line: int, column: int, message: str) -> InputError:
+    return InputError(Problem(str(path), line, column, message))
+
+
+def load_run(folder) -> Run:
+    """Read and check a run folder; InputError (one line naming the file) when it is missing or malformed."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise _problem(folder, 0, 0, "no such run folder")
+    manifest_path = folder / "manifest.json"
+    if not manifest_path.is_file():
+        raise _problem(manifest_path, 0, 0, "missing: not a run folder (expected manifest.json from portfolio run)")
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise _problem(manifest_path, 0, 0, "cannot read: not UTF-8 text") from None
+    except json.JSONDecodeError as exc:
+        raise _problem(manifest_path, exc.lineno, exc.colno, f"not valid JSON: {exc.msg}") from None
+    if not isinstance(manifest, dict):
+        raise _problem(manifest_path, 1, 1, "expected a JSON object")
+    run = Run(folder=folder, manifest=manifest)
+    for name, spec in SPECS.items():
+        path = folder / name
+        if path.is_file():
+            data = path.read_bytes()
+            raw, parsed = _read_table(path, data, spec)
+            run.raw[name], run.tables[name], run.raw_bytes[name] = raw, parsed, data
+    if not run.has("schedule.csv") and not run.has("simulation.csv"):
+        raise _problem(folder, 0, 0, "run folder has neither schedule.csv nor simulation.csv")
+    if run.has("simulation.csv") and run.iterations is None:
+        raise _problem(manifest_path, 0, 0, "simulation.iterations is missing (needed to read simulation.csv)")
+    return run
+
+
+def _read_table(path: Path, data: bytes, spec: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _problem(path, 0, 0, "cannot read: not UTF-8 text") from None
+    if not text.strip():
+        raise _problem(path, 1, 0, "the file is empty (expected a header row)")
+    try:
+        raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False)
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise _problem(path, 0, 0, f"cannot parse CSV: {str(exc).splitlines()[0]}") from None
+    header = list(raw.columns)
+    missing = [c for c in spec["columns"] if c not in header]
+    if missing:
+        raise _problem(path, 1, 0, f"missing column(s): {', '.join(missing)} (expected {','.join(spec['columns'])})")
+    parsed = raw.copy()
+    optional = spec.get("optional", ())
+    for column in spec["months"]:
+        col_no = header.index(column) + 1
+        values = []
+        for i, text_value in enumerate(raw[column]):
+            if text_value.strip() == "":
+                values.append(None)
+                continue
+            try:
+                values.append(parse_month(text_value))
+            except ValueError as exc:
+                raise _problem(path, i + 2, col_no, f"{column}: {exc}") from None
+        parsed[column + "_m"] = pd.Series(values, index=parsed.index, dtype=object)
+    for column in tuple(spec["numbers"]) + tuple(optional):
+        col_no = header.index(column) + 1
+        values = []
+        for i, text_value in enumerate(raw[column]):
+            if text_value.strip() == "":
+                if column in optional:
+                    values.append(math.nan)
+                    continue
+                raise _problem(path, i + 2, col_no, f"{column}: a number is required")
+            try:
+                values.append(float(text_value))
+            except ValueError:
+                raise _problem(path, i + 2, col_no, f"{column}: expected a number, got {text_value!r}") from None
+        parsed[column] = values
+    key = list(spec["key"])
+    dup = raw.duplicated(subset=key, keep="first")
+    if dup.any():
+        i = int(dup.to_numpy().nonzero()[0][0])
+        keys = "/".join(raw.iloc[i][k] for k in key)
+        raise _problem(path, i + 2, 1, f"duplicate row for {keys}")
+    return raw, parsed
+
+
+def month_text(month) -> str:
+    """``YYYY-MM`` for an absolute month, an em dash for a missing one."""
+    if month is None or (isinstance(month, float) and math.isnan(month)):
+        return "—"
+    try:
+        return format_month(int(month))
+    except (TypeError, ValueError):
+        return "—"
+
+
+def cdf_steps(run: Run) -> dict[str, tuple[list[int], list[float]]]:
+    """project_id -> (months, p_finished) from distribution.csv, sorted by month."""
+    dist = run.get("distribution.csv")
+    if dist is None:
+        return {}
+    out: dict[str, tuple[list[int], list[float]]] = {}
+    for pid, group in dist.groupby("project_id", sort=False):
+        group = group.sort_values("month_m")
+        out[str(pid)] = ([int(m) for m in group["month_m"]], [float(p) for p in group["p_finished"]])
+    return out
+
+
+def cdf_at(steps: tuple[list[int], list[float]], month: int) -> float:
+    """P(finished by the end of ``month``) from a step CDF (0 before the first listed month)."""
+    months, probs = steps
+    value = 0.0
+    for m, p in zip(months, probs):
+        if m <= month:
+            value = p
+        else:
+            break
+    return value

@@ -1,0 +1,162 @@
+"""portfolio report: report.md, report.html and charts/*.svg from a run folder."""
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from report import fonts
+from report.charts import CHARTS, percent, svg_text
+from report.fonts import MissingFontError
+from report.markdown import markdown_table
+from report.write import write_report
+from runfolder_fixture import PROJECTS, make_run
+
+CHART_NAMES = [name for name, _title in CHARTS]
+
+
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory):
+    folder = make_run(tmp_path_factory.mktemp("runs") / "baseline", seed=2021, iterations=2000)
+    result = CliRunner().invoke(main, ["report", str(folder)])
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+def test_report_command_writes_markdown_html_and_six_charts(full_run):
+    for name in CHART_NAMES:
+        assert (full_run / "charts" / f"{name}.svg").is_file()
+    md = (full_run / "report.md").read_text(encoding="utf-8")
+    page = (full_run / "report.html").read_text(encoding="utf-8")
+    for name in CHART_NAMES:
+        assert f"](charts/{name}.svg)" in md
+        assert f'<svg id="chart-{name}"' in page
+    assert page.count("How to read this:") == 7  # the table and the six charts
+    # the headline: scenario, optimizer status, P(all projects on time)
+    assert "<h1>baseline</h1>" in page and "OPTIMAL" in page and "P(all projects on time)" in page
+    assert "P(all projects on time)" in md and "OPTIMAL" in md
+
+
+def test_report_table_has_every_project_in_chinese_and_english(full_run):
+    md = (full_run / "report.md").read_text(encoding="utf-8")
+    page = (full_run / "report.html").read_text(encoding="utf-8")
+    for pid, name_zh, name_en, _cat, agency, *_ in PROJECTS:
+        assert name_zh in md and name_en in md and agency in md
+        assert name_zh in page and agency in page
+        assert name_en.replace("'", "&#x27;") in page
+    header = next(line for line in md.splitlines() if line.startswith("| Project"))
+    for column in ("Lead agency", "Planned finish", "Deadline", "P(on time)", "P80 finish", "Mean delay"):
+        assert column in header
+
+
+def test_report_html_is_self_contained(full_run):
+    page = (full_run / "report.html").read_text(encoding="utf-8")
+    assert "<script" not in page and "<link" not in page and "<img" not in page
+    assert not re.search(r"""(src|href)=["']https?:""", page)
+    assert "url(http" not in page and "@import" not in page
+    assert "@font-face" in page and "data:font/woff;base64," in page  # the CJK glyphs of the table text
+
+
+def test_chart_text_is_drawn_as_paths(full_run):
+    for name in CHART_NAMES:
+        svg = (full_run / "charts" / f"{name}.svg").read_text(encoding="utf-8")
+        assert "<text" not in svg, name  # no font needed to view it
+        assert svg.count("<use ") > 50, name
+        assert "<dc:date>" not in svg
+
+
+def test_report_bytes_are_stable(full_run, tmp_path):
+    copy = tmp_path / "again"
+    shutil.copytree(full_run, copy)
+    write_report(copy)
+    for name in ["report.md", "report.html"] + [f"charts/{n}.svg" for n in CHART_NAMES]:
+        assert (copy / name).read_bytes() == (full_run / name).read_bytes(), name
+
+
+def test_schedule_only_run_leaves_out_the_monte_carlo_parts(tmp_path):
+    folder = make_run(tmp_path / "plan", parts=("schedule",))
+    (folder / "charts").mkdir()
+    (folder / "charts" / "criticality.svg").write_text("<svg/>", encoding="utf-8")  # from an earlier report
+    result = CliRunner().invoke(main, ["report", str(folder)])
+    assert result.exit_code == 0, result.output
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    md = (folder / "report.md").read_text(encoding="utf-8")
+    assert 'id="chart-gantt"' in page and 'id="chart-funding"' in page
+    for name in ("s-curve", "on-time", "risk-drivers", "criticality"):
+        assert f'id="chart-{name}"' not in page
+        assert not (folder / "charts" / f"{name}.svg").exists()
+    assert "no Monte Carlo files" in page and "no Monte Carlo files" in md
+    assert "Not drawn: this run has no distribution.csv" in md
+    assert "Planned finish" in md and "P(on time)" in md  # the table keeps its columns, with dashes
+
+
+def test_a_missing_monte_carlo_file_is_named(tmp_path):
+    folder = make_run(tmp_path / "run", iterations=300)
+    (folder / "risks.csv").unlink()
+    from report.rundata import load_run
+    from report.write import missing_notes
+
+    assert missing_notes(load_run(folder)) == ["risks.csv is missing: what needs it is left out."]
+
+
+def test_simulation_only_run_leaves_out_the_plan_parts(tmp_path):
+    folder = make_run(tmp_path / "sim", parts=("simulation",))
+    result = CliRunner().invoke(main, ["report", str(folder)])
+    assert result.exit_code == 0, result.output
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert 'id="chart-gantt"' not in page and 'id="chart-funding"' not in page
+    for name in ("s-curve", "on-time", "risk-drivers", "criticality"):
+        assert f'id="chart-{name}"' in page
+    assert "no plan files" in page
+    assert PROJECTS[0][1] in page  # names come from simulation.csv
+
+
+def test_missing_folder_and_malformed_file_exit_2_with_one_line(tmp_path):
+    result = CliRunner().invoke(main, ["report", str(tmp_path / "nope")])
+    assert result.exit_code == 2
+    assert result.output.strip().count("\n") == 0 and "no such run folder" in result.output
+
+    folder = make_run(tmp_path / "bad")
+    text = (folder / "simulation.csv").read_text(encoding="utf-8")
+    (folder / "simulation.csv").write_text(text.replace("p_on_time", "p_ontime"), encoding="utf-8")
+    result = CliRunner().invoke(main, ["report", str(folder)])
+    assert result.exit_code == 2
+    assert "simulation.csv:1:0: missing column(s): p_on_time" in result.output
+    assert "Traceback" not in result.output
+
+    (folder / "simulation.csv").write_text(text.replace("2025-12", "2025-13", 1), encoding="utf-8")
+    result = CliRunner().invoke(main, ["report", str(folder)])
+    assert result.exit_code == 2 and "simulation.csv:2:3: deadline" in result.output
+
+
+def test_no_cjk_font_is_a_clear_error_not_boxes(tmp_path, monkeypatch):
+    folder = make_run(tmp_path / "run", parts=("simulation",), iterations=500)
+    latin = fonts.font_file("DejaVu Sans")
+    assert latin is not None
+    monkeypatch.setenv("PORTFOLIO_CJK_FONT", latin[0])
+    monkeypatch.setattr(fonts, "_cache", {})
+    result = CliRunner().invoke(main, ["report", str(folder)])
+    assert result.exit_code == 2
+    assert "fonts-wqy-microhei" in result.output and result.output.strip().count("\n") == 0
+    assert not (folder / "report.html").exists()
+
+
+def test_a_character_no_font_has_raises_instead_of_drawing_a_box():
+    with pytest.raises(MissingFontError, match="cannot draw"):
+        svg_text("西安 \U000f0001")  # a private-use character: in no font
+
+
+def test_markdown_tables_line_up_with_wide_characters():
+    table = markdown_table(["id", "名称"], [["A", "西安"], ["BB", "x"]], right={0})
+    lines = table.splitlines()
+    widths = {sum(2 if ord(c) > 0x2E80 else 1 for c in line) for line in lines}
+    assert len(widths) == 1, table
+
+
+def test_percent_never_rounds_a_chance_to_zero_or_certainty():
+    assert percent(0.0) == "0.0%" and percent(1.0) == "100.0%"
+    assert percent(0.0004) == "<0.1%" and percent(0.9996) == ">99.9%"
+    assert percent(0.5132) == "51.3%"

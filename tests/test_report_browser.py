@@ -1,0 +1,126 @@
+"""The HTML report as a browser draws it: headless Debian Chromium takes screenshots.
+
+Skipped when Chromium is absent, unless the CI environment variable is set: then
+the test fails, because CI installs Chromium (apt-get install -y chromium).
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import warnings
+
+import numpy as np
+import pytest
+
+from matplotlib.ft2font import FT2Font
+
+from report.charts import CHARTS, inline_svg, svg_text
+from report.fonts import find_cjk_font, font_file
+from report.write import write_report
+from runfolder_fixture import make_run
+
+PIL = pytest.importorskip("PIL.Image", reason="Pillow (a matplotlib dependency) is needed to read screenshots")
+
+KNOWN = "西安咸阳国际机场三期扩建工程"
+CELL_W, CELL_H, GAP = 660, 500, 20
+
+
+def find_chromium() -> str:
+    for candidate in ("/usr/bin/chromium", shutil.which("chromium"), shutil.which("chromium-browser")):
+        if candidate and os.path.exists(candidate):
+            return candidate
+    reason = "Debian chromium is not installed (/usr/bin/chromium); install it with: apt-get install -y chromium"
+    if "CI" in os.environ:
+        pytest.fail(f"{reason}. CI is set, so the browser test must run, not skip")
+    pytest.skip(reason)
+
+
+def screenshot(chromium: str, html_path, png_path, profile, width: int, height: int):
+    command = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               "--hide-scrollbars", f"--user-data-dir={profile}", f"--screenshot={png_path}",
+               f"--window-size={width},{height}", f"file://{html_path}"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert png_path.exists(), f"chromium wrote no screenshot (exit {done.returncode}): {done.stderr[-2000:]}"
+    return PIL.open(png_path).convert("RGB")
+
+
+def ink(image) -> tuple[float, int]:
+    """(share of pixels that are not near-white, number of distinct colours) of an image."""
+    pixels = np.asarray(image, dtype=np.int32).reshape(-1, 3)
+    dark = float((pixels.sum(axis=1) < 690).mean())
+    return dark, len(np.unique(pixels[:, 0] * 65536 + pixels[:, 1] * 256 + pixels[:, 2]))
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    return find_chromium()
+
+
+@pytest.fixture(scope="module")
+def report_folder(tmp_path_factory):
+    folder = make_run(tmp_path_factory.mktemp("browser") / "baseline", seed=2021, iterations=2000)
+    write_report(folder)
+    return folder
+
+
+def test_report_page_is_not_blank(chromium, report_folder, tmp_path):
+    image = screenshot(chromium, report_folder / "report.html", tmp_path / "report.png", tmp_path / "profile",
+                       1400, 6000)
+    share, colours = ink(image)
+    assert share > 0.05, f"the page is (nearly) blank: {share:.3%} ink"
+    assert colours > 200, f"the page has only {colours} colours"
+    top = image.crop((0, 0, 1400, 700))  # the headline and the start of the table
+    assert ink(top)[0] > 0.02
+
+
+def test_each_chart_is_present_and_drawn(chromium, report_folder, tmp_path):
+    page = (report_folder / "report.html").read_text(encoding="utf-8")
+    svgs = {}
+    for name, _title in CHARTS:
+        match = re.search(rf'<svg id="chart-{name}".*?</svg>', page, flags=re.S)
+        assert match, f"chart {name} is missing from report.html"
+        svgs[name] = match.group(0)
+        drawing = len(re.findall(r"<(path|use|rect|polyline|line)\b", svgs[name]))
+        assert drawing > 40, f"chart {name} has only {drawing} drawing elements"
+
+    # One contact sheet, one chart per cell at known places: each cell must carry ink.
+    cells = list(svgs.items()) + [("known-text", inline_svg(svg_text(KNOWN, fontsize=28), "t", "known-text", KNOWN))]
+    parts = []
+    for i, (name, svg) in enumerate(cells):
+        x, y = (i % 2) * (CELL_W + GAP), (i // 2) * (CELL_H + GAP)
+        sized = svg.replace("<svg ", '<svg width="100%" height="100%" ', 1)
+        parts.append(f'<div style="position:absolute;left:{x}px;top:{y}px;width:{CELL_W}px;height:{CELL_H}px">'
+                     f"{sized}</div>")
+    sheet = tmp_path / "sheet.html"
+    sheet.write_text('<!DOCTYPE html><html><head><meta charset="utf-8"><style>body{margin:0;background:#fff}'
+                     "</style></head><body>" + "".join(parts) + "</body></html>", encoding="utf-8")
+    rows = (len(cells) + 1) // 2
+    image = screenshot(chromium, sheet, tmp_path / "sheet.png", tmp_path / "profile",
+                       2 * CELL_W + GAP, rows * (CELL_H + GAP))
+    for i, (name, _svg) in enumerate(cells):
+        x, y = (i % 2) * (CELL_W + GAP), (i // 2) * (CELL_H + GAP)
+        share, colours = ink(image.crop((x, y, x + CELL_W, y + CELL_H)))
+        least = 0.004 if name == "known-text" else 0.03
+        assert share > least, f"{name} draws almost nothing in the browser ({share:.3%} ink)"
+        assert colours > 8, f"{name} has only {colours} colours"
+
+
+def test_chinese_text_is_drawn_as_glyph_paths():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # matplotlib's "Glyph ... missing from font(s)" would be an error
+        svg = svg_text(KNOWN)
+    assert "<text" not in svg  # text as outlines: no font needed where the report is read
+    # Each character is drawn with the font's own glyph for it (glyph 0 would be the missing-glyph box).
+    path, index = font_file(find_cjk_font())
+    try:
+        face = FT2Font(path, face_index=index)
+    except TypeError:  # matplotlib before 3.10 reads the first face of a collection
+        face = FT2Font(path)
+    expected = {f"{face.get_char_index(ord(ch)):x}" for ch in KNOWN}
+    assert "0" not in expected
+    defined = {gid.rsplit("-", 1)[-1] for gid in re.findall(r'<path id="([^"]+)"', svg)}
+    used = [ref.rsplit("-", 1)[-1] for ref in re.findall(r'<use xlink:href="#([^"]+)"', svg)]
+    assert defined == expected and set(used) == expected and len(used) == len(KNOWN), (defined, expected)
