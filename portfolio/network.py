@@ -84,16 +84,18 @@ def build_network(portfolio: Portfolio, status: int, default_deadline: int) -> N
         elif a.earliest_start is not None:
             earliest[i] = max(0, a.earliest_start - status)
 
-    all_edges, binding = [], []
-    for j, a in enumerate(acts):
-        for link in a.predecessors:
-            i = index[link.predecessor]
-            all_edges.append((i, j))
-            if state[j] == FUTURE:
-                binding.append((i, j, KIND_CODES[link.kind], link.lag))
+    all_edges = [(index[link.predecessor], j) for j, a in enumerate(acts) for link in a.predecessors]
     order = topological_order(n, all_edges)
     if order is None:
         raise ValueError("the activity network has a cycle")
+    _imply_progress(acts, index, order, state, fixed_start, fixed_end)
+
+    binding = [
+        (index[link.predecessor], j, KIND_CODES[link.kind], link.lag)
+        for j, a in enumerate(acts)
+        if state[j] == FUTURE
+        for link in a.predecessors
+    ]
 
     sources = tuple(sorted({a.funding_source for a in acts}))
     source_index = {s: k for k, s in enumerate(sources)}
@@ -121,3 +123,45 @@ def build_network(portfolio: Portfolio, status: int, default_deadline: int) -> N
         source_of=np.array([source_index[a.funding_source] for a in acts], dtype=np.int64),
         sources=sources,
     )
+
+
+def _imply_progress(acts, index, order, state, fixed_start, fixed_end) -> None:
+    """Progress that the actual dates of successors imply, for activities without dates of their own.
+
+    Data often dates the works but not the approvals before them. When a
+    successor started (or finished) before the status date, its links say what
+    must have happened before: an FS predecessor ended by start_j - L, an FF one
+    by end_j - L (j done), an SS one started by start_j - L, an SF one by
+    end_j - L (j done). Only bounds before t = 0 imply anything. Such a
+    predecessor is taken as done (or started) at that latest date; a done one
+    without an actual start is given its most-likely duration before its end,
+    and a started one is done if its most-likely duration has run out by t = 0.
+    Actual dates in the data are never changed. Successors are visited first, so
+    the implication runs back along whole chains.
+    """
+    for j in reversed(order):
+        if state[j] == FUTURE:
+            continue
+        for link in acts[j].predecessors:
+            i = index[link.predecessor]
+            kind, lag = link.kind, link.lag
+            if kind in ("FS", "FF"):
+                if kind == "FF" and state[j] != DONE:
+                    continue
+                end = (fixed_start[j] if kind == "FS" else fixed_end[j]) - lag
+                if end > 0 or state[i] == DONE:
+                    continue
+                if state[i] == FUTURE:
+                    fixed_start[i] = end - max(1, math.floor(acts[i].most_likely + 0.5))
+                state[i] = DONE
+                fixed_end[i] = max(end, fixed_start[i] + 1)
+            else:
+                if kind == "SF" and state[j] != DONE:
+                    continue
+                start = (fixed_start[j] if kind == "SS" else fixed_end[j]) - lag
+                if start >= 0 or state[i] != FUTURE:
+                    continue
+                fixed_start[i] = start
+                end = start + max(1, math.floor(acts[i].most_likely + 0.5))
+                state[i] = DONE if end <= 0 else RUNNING
+                fixed_end[i] = end if end <= 0 else 0
