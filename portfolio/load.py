@@ -5,6 +5,10 @@ funding.csv, risks.csv and resources.csv (optional), checks every row, and eithe
 returns the ``Portfolio`` or raises ``InputError`` with all problems found, sorted
 by file, line and column. Field problems read ``<column>: expected <what>, got
 "<value>"`` (or ``got an empty field``) wherever that fits.
+
+An activity may leave optimistic and pessimistic empty when its source names a
+reference class (``reference class: hsr`` or ``reference class: hsr/preparation``);
+they are then filled by the rule of ``portfolio.reference`` (docs/reference_classes.md).
 """
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from . import reference
 from .csvio import Row, Table, read_table
 from .errors import InputError, Problem
 from .graph import find_cycles
@@ -229,7 +234,7 @@ def check_portfolio(data_dir) -> tuple[Portfolio | None, list[Problem]]:
                     pid = None
                 elif first:
                     project_of[aid] = pid
-            durations = c.three_point(at, row, 0.0, strict=True)
+            durations = _activity_durations(c, at, row, category_of.get(pid) if pid else None)
             cost = c.number(at, row, "cost", 0.0)
             funding_source = c.text(at, row, "funding_source", "a funding source such as provincial")
             earliest = c.month(at, row, "earliest_start")
@@ -306,6 +311,31 @@ def load_portfolio(data_dir) -> Portfolio:
     if problems:
         raise InputError(problems)
     return portfolio
+
+
+def _activity_durations(c: _Checker, t: Table, row: Row, category: str | None = None) -> tuple[float, float, float] | None:
+    """o, m, p of an activity; empty optimistic and pessimistic are filled from the reference class in source.
+
+    The rule and the figures are in portfolio/reference.py and docs/reference_classes.md.
+    """
+    if t.value(row, "optimistic") or t.value(row, "pessimistic") or "optimistic" not in t.columns \
+            or "pessimistic" not in t.columns:
+        return c.three_point(t, row, 0.0, strict=True)
+    m = c.number(t, row, "most_likely", 0.0, strict=True)
+    try:
+        found = reference.parse_tag(t.value(row, "source"))
+    except reference.ReferenceError as exc:
+        c.at(t, row, "source", str(exc))
+        return None
+    if found is None:
+        example = reference.CATEGORY_DEFAULTS.get(category or "", "water-tunnel" if category == "water" else "metro")
+        c.at(t, row, "optimistic", "expected a number > 0, got an empty field (to take optimistic and pessimistic "
+                                   f"from a reference class, name it in source, e.g. \"reference class: {example}\"; "
+                                   f"classes: {', '.join(reference.CLASSES)})")
+        return None
+    if m is None:
+        return None
+    return reference.three_point(*found, m)
 
 
 def _parse_links(c: _Checker, t: Table, row: Row, aid: str | None) -> tuple[list[tuple[Link, str]], bool]:
