@@ -1,0 +1,224 @@
+"""What every simulation engine shares: the portfolio prepared once per run.
+
+``SimModel`` is plain data (numpy arrays, tuples, dicts of ints), built once from
+the portfolio, the scenario settings and the plan's starts, so that the SimPy
+reference engine and a later vectorized engine execute exactly the same model.
+The rules it encodes are written in docs/simulation.md.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from portfolio.model import Portfolio
+from portfolio.network import DONE, FUTURE, RUNNING, build_network
+
+BLOCK = 1024  # iterations per sampling block (docs/simulation.md, "Draws")
+HORIZON = 600  # months after the status date at which an iteration is cut off
+FS, SS, FF, SF = 0, 1, 2, 3
+
+
+@dataclass(frozen=True, eq=False)
+class SimModel:
+    status: int  # absolute month of t = 0
+    horizon: int
+    distribution: str  # "triangular" or "pert"
+    correlation: float  # rho of the common category factor
+    carry_over: bool
+    # activities (portfolio order)
+    activity_ids: tuple[str, ...]
+    project_of: np.ndarray  # activity -> project index
+    category_of: np.ndarray  # activity -> index into categories
+    o: np.ndarray
+    m: np.ndarray
+    p: np.ndarray
+    state: np.ndarray  # FUTURE / RUNNING / DONE
+    fixed_start: np.ndarray  # start (t) of started activities
+    fixed_end: np.ndarray  # end (t) of done activities
+    elapsed: np.ndarray  # months a running activity had worked by t = 0 (float)
+    planned: np.ndarray  # planned start (t >= 0) of activities not started: the plan's, else forced, else 0
+    plan_bound: np.ndarray  # max(planned, earliest start): no start before it
+    cost: np.ndarray
+    source_of: np.ndarray  # activity -> index into sources
+    # projects (portfolio order)
+    project_ids: tuple[str, ...]
+    project_names: tuple[str, ...]
+    deadline: np.ndarray  # per project: latest finish month on time, relative to status (month - status)
+    members: tuple[np.ndarray, ...]  # per project: its activities
+    categories: tuple[str, ...]  # sorted category names of the portfolio's projects
+    # binding links, in activities.csv order (successor by successor, predecessors as listed)
+    link_pred: np.ndarray
+    link_succ: np.ndarray
+    link_kind: np.ndarray
+    link_lag: np.ndarray
+    incoming: tuple[tuple[tuple[int, int, int, int], ...], ...]  # per activity: (link, pred, kind, lag)
+    traced: np.ndarray  # bool: predecessor of an FS link with a negative lag (its work left is traced)
+    # money
+    sources: tuple[str, ...]
+    funding_order: np.ndarray  # activity indices, first paid first
+    funding_rank: np.ndarray  # activity -> position in funding_order
+    pool0: np.ndarray  # per source: pool at t = 0 (inf = unlimited)
+    refills: tuple[tuple[int, np.ndarray], ...]  # (month k of a 1 January, cap per source (inf = unlimited))
+    stopped: dict  # month k -> frozenset of activities doing no work that month
+    # risks (register order)
+    risk_ids: tuple[str, ...]
+    risk_names: tuple[str, ...]
+    risk_prob: np.ndarray
+    risk_o: np.ndarray
+    risk_m: np.ndarray
+    risk_p: np.ndarray
+    affects: np.ndarray  # bool, risks x activities (done activities never affected)
+    month_lo: int  # smallest relative finish month that can occur (histogram offset)
+
+    @property
+    def n(self) -> int:
+        return len(self.activity_ids)
+
+    @property
+    def n_projects(self) -> int:
+        return len(self.project_ids)
+
+    @property
+    def n_risks(self) -> int:
+        return len(self.risk_ids)
+
+    @property
+    def n_months(self) -> int:
+        """Length of a finish-month histogram: relative months month_lo .. horizon - 1."""
+        return self.horizon - self.month_lo
+
+
+def build_model(portfolio: Portfolio, settings, plan_starts: dict[str, int] | None = None,
+                horizon: int = HORIZON) -> SimModel:
+    """Prepare ``portfolio`` under ``settings``; ``plan_starts`` maps activity ids to absolute start months."""
+    sim = settings.simulate
+    status = settings.status_date
+    net = build_network(portfolio, status, settings.deadline)
+    acts = portfolio.activities
+    n = net.n
+
+    project_cat = {p.project_id: p.category for p in portfolio.projects}
+    categories = tuple(sorted({p.category for p in portfolio.projects}))
+    category_index = {c: k for k, c in enumerate(categories)}
+
+    # Planned starts: the plan's, else the scenario's forced start, else 0 (ASAP).
+    forced = dict(settings.forced_starts)
+    planned = np.zeros(n, dtype=np.int64)
+    for j, a in enumerate(acts):
+        if net.state[j] != FUTURE:
+            continue
+        if plan_starts is not None:
+            month = plan_starts.get(a.activity_id)
+        else:
+            month = forced.get(a.activity_id)
+        if month is not None:
+            planned[j] = max(0, month - status)
+    plan_bound = np.maximum(planned, net.earliest)
+
+    # Funding order: higher priority, then earlier planned start (started: actual start), then file order.
+    priority = np.array([portfolio.project(a.project_id).priority for a in acts], dtype=float)
+    start_key = np.where(net.state == FUTURE, planned, net.fixed_start)
+    order = sorted(range(n), key=lambda j: (-priority[j], int(start_key[j]), j))
+    funding_order = np.array(order, dtype=np.int64)
+    funding_rank = np.empty(n, dtype=np.int64)
+    funding_rank[funding_order] = np.arange(n)
+
+    # Pools: the status year's cap prorated to the months left in it, then each 1 January that year's cap.
+    caps = portfolio.caps()
+    sources = net.sources
+    first_year = status // 12
+    months_left = 12 - status % 12
+    pool0 = np.array([caps[(first_year, s)] * months_left / 12 if (first_year, s) in caps else np.inf
+                      for s in sources], dtype=float)
+    refills = []
+    year = first_year + 1
+    while year * 12 - status < horizon:
+        refills.append((year * 12 - status,
+                        np.array([caps.get((year, s), np.inf) for s in sources], dtype=float)))
+        year += 1
+
+    # Stoppages: months (relative) in which the activities of the listed categories (or all) do no work.
+    stopped: dict[int, set] = {}
+    for stop in settings.stoppages:
+        cats = set(stop.categories)
+        who = {j for j, a in enumerate(acts) if not cats or project_cat[a.project_id] in cats}
+        for month in range(stop.start, stop.start + stop.months):
+            k = month - status
+            if 0 <= k < horizon and who:
+                stopped.setdefault(k, set()).update(who)
+
+    incoming: list[list[tuple[int, int, int, int]]] = [[] for _ in range(n)]
+    traced = np.zeros(n, dtype=bool)
+    for li in range(len(net.succ)):
+        i, j, kind, lag = int(net.pred[li]), int(net.succ[li]), int(net.kind[li]), int(net.lag[li])
+        incoming[j].append((li, i, kind, lag))
+        if kind == FS and lag < 0:
+            traced[i] = True
+
+    risks = portfolio.risks
+    affects = np.zeros((len(risks), n), dtype=bool)
+    for r, risk in enumerate(risks):
+        for aid in risk.affects:
+            j = portfolio.activity_index(aid)
+            if net.state[j] != DONE:
+                affects[r, j] = True
+
+    fixed_end = net.fixed_end.astype(float)
+    done_ends = fixed_end[net.state == DONE]
+    month_lo = int(min(-1, (done_ends.min() - 1) if len(done_ends) else -1))
+    members = tuple(np.flatnonzero(net.project_of == k) for k in range(len(portfolio.projects)))
+
+    def f(values):
+        return np.array(values, dtype=float)
+
+    return SimModel(
+        status=status,
+        horizon=horizon,
+        distribution=sim.distribution,
+        correlation=float(sim.correlation),
+        carry_over=bool(sim.carry_over),
+        activity_ids=net.activity_ids,
+        project_of=net.project_of,
+        category_of=np.array([category_index[project_cat[a.project_id]] for a in acts], dtype=np.int64),
+        o=f([a.optimistic for a in acts]),
+        m=f([a.most_likely for a in acts]),
+        p=f([a.pessimistic for a in acts]),
+        state=net.state,
+        fixed_start=net.fixed_start.astype(float),
+        fixed_end=fixed_end,
+        elapsed=net.elapsed().astype(float),
+        planned=planned,
+        plan_bound=plan_bound,
+        cost=net.cost,
+        source_of=net.source_of,
+        project_ids=net.project_ids,
+        project_names=tuple(p.name_zh for p in portfolio.projects),
+        deadline=np.array([(p.deadline if p.deadline is not None else settings.deadline) - status
+                           for p in portfolio.projects], dtype=np.int64),
+        members=members,
+        categories=categories,
+        link_pred=net.pred,
+        link_succ=net.succ,
+        link_kind=net.kind,
+        link_lag=net.lag,
+        incoming=tuple(tuple(x) for x in incoming),
+        traced=traced,
+        sources=sources,
+        funding_order=funding_order,
+        funding_rank=funding_rank,
+        pool0=pool0,
+        refills=tuple(refills),
+        stopped={k: frozenset(v) for k, v in sorted(stopped.items())},
+        risk_ids=tuple(r.risk_id for r in risks),
+        risk_names=tuple(r.name for r in risks),
+        risk_prob=f([r.probability for r in risks]),
+        risk_o=f([r.optimistic for r in risks]),
+        risk_m=f([r.most_likely for r in risks]),
+        risk_p=f([r.pessimistic for r in risks]),
+        affects=affects,
+        month_lo=month_lo,
+    )
+
+
+__all__ = ["BLOCK", "HORIZON", "FS", "SS", "FF", "SF", "FUTURE", "RUNNING", "DONE", "SimModel", "build_model"]

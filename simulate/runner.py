@@ -1,0 +1,217 @@
+"""Run the Monte Carlo: split the iterations into chunks, execute them (in worker processes), merge, tabulate.
+
+Chunks are CHUNK iterations inside one sampling block (BLOCK is a multiple of
+CHUNK), so every chunk's draws are a slice of one block. Results are integer
+sums merged in chunk order: the output is the same for any number of workers.
+"""
+from __future__ import annotations
+
+import math
+import signal
+import sys
+import time
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from portfolio.errors import InputError, Problem
+from report.runfolder import write_csv, write_manifest
+
+from . import engine_simpy
+from .model import BLOCK, SimModel, build_model
+from .sampling import draws_for
+from .stats import Accumulator, accumulate, formatted, tables
+
+CHUNK = 256
+ENGINES = {"simpy": engine_simpy.run_block}
+OUTPUT_FILES = ("simulation.csv", "criticality.csv", "risks.csv", "distribution.csv")
+assert BLOCK % CHUNK == 0
+
+
+@dataclass(eq=False)
+class SimulationResult:
+    simulation: pd.DataFrame
+    criticality: pd.DataFrame
+    risks: pd.DataFrame
+    distribution: pd.DataFrame
+    accumulator: Accumulator
+    model: SimModel
+    info: dict  # what the manifest records under "simulation"
+    settings: object = field(repr=False, default=None)
+    portfolio: object = field(repr=False, default=None)
+
+    def table(self, name: str) -> pd.DataFrame:
+        return {"simulation.csv": self.simulation, "criticality.csv": self.criticality,
+                "risks.csv": self.risks, "distribution.csv": self.distribution}[name]
+
+
+def chunks(iterations: int) -> list[tuple[int, int]]:
+    return [(i, min(i + CHUNK, iterations)) for i in range(0, iterations, CHUNK)]
+
+
+def run_chunk(model: SimModel, seed: int, i0: int, i1: int, engine: str = "simpy", cache: dict | None = None):
+    draws = draws_for(model, seed, i0, i1, cache)
+    return accumulate(model, draws, ENGINES[engine](model, draws))
+
+
+# -- worker processes ----------------------------------------------------------------------------
+
+_WORKER: dict = {}
+
+
+def _init_worker(model: SimModel, seed: int, engine: str) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
+    _WORKER.update(model=model, seed=seed, engine=engine, cache={})
+
+
+def _work(i0: int, i1: int) -> Accumulator:
+    w = _WORKER
+    return run_chunk(w["model"], w["seed"], i0, i1, w["engine"], w["cache"])
+
+
+# -- progress ------------------------------------------------------------------------------------
+
+class Progress:
+    """A one-line progress bar with the time left, on stderr; silent when disabled."""
+
+    def __init__(self, total: int, enabled: bool, stream=None):
+        self.total, self.enabled = total, enabled
+        self.stream = stream or sys.stderr
+        self.t0 = time.perf_counter()
+        self.last = 0.0
+
+    def update(self, done: int) -> None:
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if done < self.total and now - self.last < 0.1:
+            return
+        self.last = now
+        elapsed = now - self.t0
+        rate = done / elapsed if elapsed > 0 else 0.0
+        left = (self.total - done) / rate if rate > 0 else math.nan
+        width = 30
+        filled = int(width * done / self.total)
+        eta = "--:--" if left != left else f"{int(left) // 60:d}:{int(left) % 60:02d}"
+        self.stream.write(f"\rsimulate [{'#' * filled}{'.' * (width - filled)}] {done}/{self.total} "
+                          f"{rate:,.0f} it/s, {eta} left ")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+# -- the library entry point -----------------------------------------------------------------------
+
+def run(portfolio, settings, plan_starts: dict[str, int] | None = None, iterations: int | None = None,
+        seed: int | None = None, workers: int = 1, progress: bool = False,
+        engine: str | None = None) -> SimulationResult:
+    """Monte Carlo of ``portfolio`` under ``settings``.
+
+    ``plan_starts``: activity_id -> absolute planned start month (a plan's schedule); None = as soon as possible.
+    ``iterations``/``seed``/``engine`` default to ``settings.simulate``; ``workers`` processes (1 = in this one);
+    ``progress`` draws a progress bar on stderr.
+    """
+    sim = settings.simulate
+    iterations = sim.iterations if iterations is None else int(iterations)
+    seed = sim.seed if seed is None else int(seed)
+    engine = engine or sim.engine
+    source = settings.scenario_file or "simulate"
+    if iterations < 1:
+        raise InputError(Problem(source, 0, 0, f"iterations must be at least 1, got {iterations}"))
+    if seed < 0:
+        raise InputError(Problem(source, 0, 0, f"seed must be a whole number >= 0, got {seed}"))
+    if engine not in ENGINES:
+        raise InputError(Problem(source, 0, 0, f"engine {engine!r} is not available (available: "
+                                               f"{', '.join(ENGINES)})"))
+    t0 = time.perf_counter()
+    model = build_model(portfolio, settings, plan_starts)
+    parts = chunks(iterations)
+    bar = Progress(iterations, progress)
+    acc = Accumulator.empty(model)
+    done = 0
+    try:
+        if workers <= 1 or len(parts) == 1:
+            cache: dict = {}
+            for i0, i1 in parts:
+                acc.merge(run_chunk(model, seed, i0, i1, engine, cache))
+                done += i1 - i0
+                bar.update(done)
+        else:
+            # A few chunks in flight per worker, consumed in chunk order: merging is in order by construction,
+            # and on Ctrl-C only those few are cancelled (never wait() on thousands of futures: an interrupt
+            # inside it can leave their locks held and hang the interpreter's exit).
+            pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
+                                       initargs=(model, seed, engine))
+            try:
+                todo = iter(parts)
+                inflight: deque = deque()
+
+                def submit_next() -> None:
+                    part = next(todo, None)
+                    if part is not None:
+                        inflight.append((part, pool.submit(_work, *part)))
+
+                for _ in range(2 * workers + 1):
+                    submit_next()
+                while inflight:
+                    (i0, i1), future = inflight.popleft()
+                    acc.merge(future.result())
+                    submit_next()
+                    done += i1 - i0
+                    bar.update(done)
+            except BaseException:
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
+            pool.shutdown(wait=True)
+    finally:
+        bar.close()
+    frames = tables(acc, model)
+    info = {
+        "engine": engine,
+        "iterations": iterations,
+        "seed": seed,
+        "distribution": model.distribution,
+        "correlation": model.correlation,
+        "carry_over": model.carry_over,
+        "block_size": BLOCK,
+        "horizon_months": model.horizon,
+        "plan": "given" if plan_starts is not None else "asap",
+        "stoppages": len(settings.stoppages),
+        "seconds": round(time.perf_counter() - t0, 3),
+    }
+    return SimulationResult(frames["simulation.csv"], frames["criticality.csv"], frames["risks.csv"],
+                            frames["distribution.csv"], acc, model, info, settings, portfolio)
+
+
+def write_outputs(result: SimulationResult, folder) -> list[Path]:
+    """Write the four CSV files and the manifest's "simulation" section into ``folder`` (which must exist)."""
+    folder = Path(folder)
+    written = []
+    for name in OUTPUT_FILES:
+        path = folder / name
+        write_csv(formatted(result.table(name)), path)
+        written.append(path)
+    if result.settings is not None and result.portfolio is not None:
+        write_manifest(folder, result.settings, result.portfolio, simulation=dict(result.info))
+        written.append(folder / "manifest.json")
+    return written
+
+
+def summary_text(result: SimulationResult) -> str:
+    """A short table for the terminal: each project's chance to be on time and its P50/P80/P90 finish."""
+    sim = formatted(result.simulation)
+    width = max(len("project"), *(len(p) for p in sim.project_id))
+    lines = [f"{'project':<{width}}  deadline  p_on_time  P50      P80      P90      mean_delay"]
+    for row in sim.itertuples(index=False):
+        lines.append(f"{row.project_id:<{width}}  {row.deadline:<8}  {row.p_on_time:<9}  {row.finish_p50}  "
+                     f"{row.finish_p80}  {row.finish_p90}  {row.mean_delay_months}")
+    info = result.info
+    lines.append(f"{info['iterations']} iterations, seed {info['seed']}, engine {info['engine']}, "
+                 f"{info['seconds']:.1f} s")
+    return "\n".join(lines)

@@ -1,0 +1,95 @@
+"""The sampling layer: draws keyed by (seed, iteration), in the documented order, independent of chunking."""
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import ndtr, ndtri
+
+from portfolio.distributions import pert_ppf, triangular_cdf, triangular_ppf
+from simulate.model import BLOCK, build_model
+from simulate.sampling import draw_block, draws_for, raw_block
+from simulate.synthetic import activity, make_portfolio, make_settings, project, risk
+
+
+def small(**simulate):
+    pf = make_portfolio(
+        [project("P", category="water"), project("Q", category="aviation")],
+        [activity("P.A", "P", 2, 4, 9, cost=8), activity("P.B", "P", 3, 5, 6, preds="P.A", cost=4),
+         activity("Q.A", "Q", 4, 10, 16, actual_start="2020-07", cost=10),
+         activity("Q.B", "Q", 1, 2, 3, actual_start="2020-01", actual_finish="2020-06")],
+        risks=[risk("R1", 0.3, 1, 2, 5, affects=("P.B", "Q.A", "Q.B")), risk("R2", 0.8, 2, affects=("P.A",))])
+    return build_model(pf, make_settings(**simulate))
+
+
+def test_block_is_drawn_in_the_documented_order():
+    model = small()
+    rng = np.random.default_rng([2021, 3])
+    e = rng.standard_normal((BLOCK, 4))
+    f = rng.standard_normal((BLOCK, 2))
+    occurs = rng.random((BLOCK, 2))
+    impact = rng.random((BLOCK, 2))
+    for got, want in zip(raw_block(model, 2021, 3), (e, f, occurs, impact)):
+        np.testing.assert_array_equal(got, want)
+    d = draw_block(model, 2021, 3)
+    assert (d.i0, d.i1) == (3 * BLOCK, 4 * BLOCK)
+    np.testing.assert_array_equal(d.u, ndtr(e))  # rho = 0
+    np.testing.assert_array_equal(d.duration[:, 0], triangular_ppf(ndtr(e[:, 0]), 2, 4, 9))
+    np.testing.assert_array_equal(d.occurred, occurs < [0.3, 0.8])
+    np.testing.assert_array_equal(d.delay[:, 0], np.where(occurs[:, 0] < 0.3, triangular_ppf(impact[:, 0], 1, 2, 5), 0))
+    assert model.categories == ("aviation", "water")
+
+
+def test_ranges_are_slices_of_blocks_whatever_the_chunking():
+    model = small()
+    whole = draws_for(model, 7, 0, 3 * BLOCK)
+    for i0, i1 in [(0, 1), (5, 300), (1000, 1100), (1023, 2049), (2047, 3072)]:
+        part = draws_for(model, 7, i0, i1)
+        for name in ("u", "duration", "extra", "work", "rate", "occurred", "delay"):
+            np.testing.assert_array_equal(getattr(part, name), getattr(whole, name)[i0:i1])
+    other = draws_for(model, 8, 0, 10)
+    assert not np.array_equal(other.u, whole.u[:10])
+
+
+def test_work_rate_and_risk_delays():
+    model = small()
+    d = draws_for(model, 1, 0, BLOCK)
+    # Risk delays go to the affected activities that are not done; work = remaining base work + delays.
+    np.testing.assert_array_equal(d.extra[:, 0], d.delay[:, 1])
+    np.testing.assert_array_equal(d.extra[:, 1], d.delay[:, 0])
+    np.testing.assert_array_equal(d.extra[:, 3], 0.0)
+    np.testing.assert_allclose(d.work[:, :2], d.duration[:, :2] + d.extra[:, :2])
+    np.testing.assert_allclose(d.rate[:, 0] * (d.duration[:, 0] + d.extra[:, 0]), 8.0)
+    assert np.all(d.work[:, 3] == 0) and np.all(d.rate[:, 3] == 0)
+    np.testing.assert_array_equal(d.duration[:, 3], 6.0)  # done: its actual duration 2020-01 .. 2020-06
+
+
+def test_running_activity_is_conditioned_on_its_elapsed_months():
+    model = small()
+    d = draws_for(model, 1, 0, BLOCK)
+    f6 = triangular_cdf(6.0, 4, 10, 16)
+    np.testing.assert_allclose(d.duration[:, 2], triangular_ppf(f6 + d.u[:, 2] * (1 - f6), 4, 10, 16))
+    assert np.all(d.duration[:, 2] >= 6.0)
+    np.testing.assert_allclose(d.work[:, 2], d.duration[:, 2] - 6.0 + d.extra[:, 2])
+    # An exhausted estimate (elapsed beyond the pessimistic duration) leaves one month of work.
+    pf = make_portfolio([project("P")], [activity("A", "P", 2, 3, 4, actual_start="2020-01")])
+    d = draws_for(build_model(pf, make_settings()), 1, 0, 5)
+    np.testing.assert_array_equal(d.work[:, 0], 1.0)
+    np.testing.assert_array_equal(d.duration[:, 0], 13.0)
+
+
+def test_pert_distribution():
+    model = small(distribution="pert")
+    d = draws_for(model, 1, 0, 100)
+    np.testing.assert_allclose(d.duration[:, 0], pert_ppf(d.u[:, 0], 2, 4, 9))
+
+
+def test_category_factor_correlates_activities_of_a_category():
+    pf = make_portfolio([project("P", category="rail"), project("Q", category="rail"), project("R", category="road")],
+                        [activity("P.A", "P", 1, 2, 3), activity("Q.A", "Q", 1, 2, 3), activity("R.A", "R", 1, 2, 3)])
+    model = build_model(pf, make_settings(correlation=0.6))
+    d = draws_for(model, 3, 0, 4 * BLOCK)
+    z = ndtri(d.u)
+    c = np.corrcoef(z.T)
+    se = (1 - 0.6**2) / np.sqrt(len(z))
+    assert abs(c[0, 1] - 0.6) < 4 * se
+    assert abs(c[0, 2]) < 4 / np.sqrt(len(z))
+    assert abs(z[:, 0].std() - 1) < 0.05
