@@ -63,5 +63,225 @@ def validate(target):
     click.echo(validation_summary(portfolio, settings))
 
 
+@main.command("simulate")
+@click.argument("scenario", type=click.Path())
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder to write (built aside, then renamed).")
+@click.option("--iterations", type=click.IntRange(min=1), help="Monte Carlo iterations (default: the scenario's).")
+@click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: the scenario's).")
+@click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: the scenario's); any number gives the same files.")
+@click.option("--plan", "plan_dir", type=click.Path(), help="Run folder whose schedule.csv gives the planned starts (default: as soon as possible).")
+@click.option("--engine", help="Simulation engine (default: the scenario's; available: simpy).")
+@guarded
+def simulate_command(scenario, out, iterations, seed, workers, plan_dir, engine):
+    """Monte Carlo of the plan against the deadlines: chance on time, P50/P80/P90 finish, what drives the risk."""
+    import simulate as sim
+    from report.runfolder import atomic_folder
+    from scenarios.load import load_target
+
+    portfolio, settings = load_target(scenario)
+    plan = sim.read_plan_starts(plan_dir, portfolio) if plan_dir else None
+    with atomic_folder(out) as folder:
+        result = sim.run(portfolio, settings, plan_starts=plan, iterations=iterations, seed=seed,
+                         workers=workers or settings.simulate.workers, progress=sys.stderr.isatty(), engine=engine)
+        sim.write_outputs(result, folder)
+    click.echo(sim.summary_text(result))
+    click.echo(f"wrote {out}")
+
+
+@main.command("report")
+@click.argument("run_dir", metavar="DIR", type=click.Path())
+@guarded
+def report_command(run_dir):
+    """(Re)write DIR/report.md and a self-contained DIR/report.html (charts in DIR/charts/) from a run folder."""
+    from report.fonts import MissingFontError
+    from report.write import write_report
+
+    try:
+        written = write_report(run_dir)
+    except MissingFontError as exc:
+        _fail(str(exc), 2)
+    click.echo(f"wrote {written['report.html']} and {written['report.md']} "
+               f"({sum(1 for k in written if k.startswith('charts/'))} charts)")
+
+
+@main.command("compare")
+@click.argument("dir_a", metavar="DIR_A", type=click.Path())
+@click.argument("dir_b", metavar="DIR_B", type=click.Path())
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Also write the Markdown to this file.")
+@guarded
+def compare_command(dir_a, dir_b, out_file):
+    """What changed from run DIR_A to run DIR_B, as Markdown: plan, P(on time), P80, spending, inputs."""
+    from pathlib import Path
+
+    from report.compare import compare_runs
+
+    text = compare_runs(dir_a, dir_b)
+    click.echo(text, nl=False)
+    if out_file:
+        Path(out_file).write_text(text, encoding="utf-8")
+
+
+@main.command("check")
+@click.argument("run_dir", metavar="DIR", type=click.Path())
+@click.option("--expected", required=True, type=click.Path(), help="The run folder with the expected outputs.")
+@guarded
+def check_command(run_dir, expected):
+    """Regression check of DIR against --expected DIR (tolerances in docs/regression.md); exit 1 on drift."""
+    from report.check import check_runs
+
+    result = check_runs(run_dir, expected)
+    if not result.ok:
+        raise Finding(result.report())
+    click.echo(result.report())
+
+
+@main.command("schedule")
+@click.argument("scenario", type=click.Path())
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder to write (built aside, then renamed).")
+@click.option("--time-limit", type=click.FloatRange(min=0.1), help="Seconds for CP-SAT (default: the scenario's time_limit_s).")
+@click.option("--workers", type=click.IntRange(min=1), help="CP-SAT worker threads (default: the scenario's; 1 is deterministic).")
+@guarded
+def schedule_command(scenario, out, time_limit, workers):
+    """CP-SAT plan under funding caps, resources and deadlines: schedule.csv, projects.csv, funding.csv.
+
+    Prints status (optimal / feasible), objective, best bound, gap and solve time;
+    exit 1 when no plan fits, with the reasons (short years and sources, impossible chains).
+    """
+    import optimize
+    from optimize.output import summary_lines, write_plan
+    from report.runfolder import atomic_folder
+    from scenarios.load import load_target
+
+    portfolio, settings = load_target(scenario)
+    try:
+        plan = optimize.solve(portfolio, settings, time_limit=time_limit, workers=workers)
+    except optimize.Infeasible as exc:
+        raise Finding(str(exc)) from exc
+    with atomic_folder(out) as folder:
+        write_plan(portfolio, settings, plan, folder)
+    click.echo(f"scenario: {settings.name} ({len(portfolio.activities)} activities, {len(portfolio.projects)} projects)")
+    for line in summary_lines(portfolio, plan):
+        click.echo(line)
+    click.echo(f"wrote {out}")
+
+
+@main.command("psplib")
+@click.argument("files", metavar="FILE...", nargs=-1, required=True, type=click.Path())
+@click.option("--time-limit", type=click.FloatRange(min=0.1), default=10.0, show_default=True, help="Seconds per instance.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="CP-SAT worker threads.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), help="CSV to write (default: standard output).")
+@guarded
+def psplib_command(files, time_limit, workers, out_file):
+    """Solve PSPLIB single-mode RCPSP instances (.sm) with the scheduler's model core (benchmark).
+
+    CSV columns: instance, makespan, lower_bound, optimal, seconds.
+    """
+    import csv
+    import io
+    from pathlib import Path
+
+    from optimize import psplib
+    from portfolio.errors import InputError, Problem
+
+    try:
+        instances = [psplib.read_sm(f) for f in files]
+    except psplib.FormatError as exc:
+        raise InputError(Problem(exc.file, exc.line, 0, exc.message)) from exc
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(psplib.RESULT_COLUMNS)
+    proven = 0
+    for inst in instances:
+        result = psplib.solve_instance(inst, time_limit, workers)
+        proven += result.optimal
+        writer.writerow(psplib.result_row(result))
+        if out_file:
+            click.echo(",".join(psplib.result_row(result)))
+    if out_file:
+        Path(out_file).parent.mkdir(parents=True, exist_ok=True)
+        Path(out_file).write_text(buffer.getvalue(), encoding="utf-8")
+        click.echo(f"{proven} of {len(instances)} proven optimal; wrote {out_file}")
+    else:
+        click.echo(buffer.getvalue(), nl=False)
+
+
+@main.command("backtest")
+@click.argument("scenario", type=click.Path())
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write (built aside, then renamed).")
+@click.option("--iterations", type=click.IntRange(min=1), help="Monte Carlo iterations (default: the scenario's).")
+@click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: the scenario's).")
+@click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: the scenario's); any number gives the same files.")
+@click.option("--time-limit", type=click.FloatRange(min=0.1), help="Seconds for CP-SAT (default: the scenario's time_limit_s).")
+@click.option("--as-of", "as_of", metavar="YYYY-MM", help="Date of the data's outcomes (default: the latest actual date in the data).")
+@click.option("--asap", is_flag=True, help="Simulate without the optimizer's plan: every activity as soon as links and funds allow.")
+@guarded
+def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of, asap):
+    """Forecast the scenario as of its status date with what was known then, and score it against the data.
+
+    Writes backtest.csv, calibration.csv, scores.json, backtest.md, backtest.html and charts/ (docs/backtest.md);
+    prints the Brier and log scores beside the naive forecasts "every project on time" and "base rate".
+    """
+    import optimize
+    from portfolio.errors import InputError, Problem
+    from portfolio.months import parse_month
+    from report.backtest import run_backtest, summary_text, write_backtest
+    from report.fonts import MissingFontError
+    from report.runfolder import atomic_folder
+    from scenarios.load import load_target
+
+    month = None
+    if as_of is not None:
+        try:
+            month = parse_month(as_of)
+        except ValueError as exc:
+            raise InputError(Problem("--as-of", 0, 0, str(exc))) from None
+    portfolio, settings = load_target(scenario)
+    try:
+        result = run_backtest(portfolio, settings, as_of=month, iterations=iterations, seed=seed, workers=workers,
+                              progress=sys.stderr.isatty(), time_limit=time_limit, use_plan=not asap)
+    except optimize.Infeasible as exc:
+        raise Finding(str(exc)) from exc
+    try:
+        with atomic_folder(out) as folder:
+            write_backtest(result, folder, portfolio)
+    except MissingFontError as exc:
+        _fail(str(exc), 2)
+    click.echo(summary_text(result))
+    click.echo(f"wrote {out}")
+
+
+
+@main.command("run")
+@click.argument("scenario", type=click.Path())
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder to write (built aside, then renamed).")
+@click.option("--iterations", type=click.IntRange(min=1), help="Monte Carlo iterations (default: the scenario's).")
+@click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: the scenario's).")
+@click.option("--workers", type=click.IntRange(min=1), help="Worker processes for the simulation; any number gives the same files.")
+@click.option("--engine", help="Simulation engine (default: the scenario's).")
+@click.option("--time-limit", type=click.FloatRange(min=0.1), help="Seconds for CP-SAT (default: the scenario's).")
+@guarded
+def run_command(scenario, out, iterations, seed, workers, engine, time_limit):
+    """Schedule, simulate and report in one go: the whole run folder of DESIGN.md, written atomically."""
+    import optimize
+    import simulate as sim
+    from optimize.output import summary_lines
+    from report.fonts import MissingFontError
+    from report.pipeline import run_scenario
+    from scenarios.load import load_target
+
+    portfolio, settings = load_target(scenario)
+    try:
+        result = run_scenario(portfolio, settings, out, iterations=iterations, seed=seed, workers=workers,
+                              engine=engine, time_limit=time_limit, progress=sys.stderr.isatty())
+    except optimize.Infeasible as exc:
+        raise Finding(str(exc)) from exc
+    except MissingFontError as exc:
+        _fail(str(exc), 2)
+    click.echo(f"scenario: {settings.name} ({len(portfolio.activities)} activities, {len(portfolio.projects)} projects)")
+    for line in summary_lines(portfolio, result.plan):
+        click.echo(line)
+    click.echo(sim.summary_text(result.simulation))
+    click.echo(f"wrote {out} (report: {out}/report.html)")
+
 if __name__ == "__main__":
     main()
