@@ -1,0 +1,91 @@
+"""PSPLIB: reading .sm files and the bounds files, and the first 20 j30 instances solved to their optimum."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from optimize import psplib
+
+DATA = Path("/work/shared/benchmarks/psplib")
+needs_data = pytest.mark.skipif(not (DATA / "j30").is_dir(), reason="PSPLIB instances not available")
+
+SMALL = """\
+************************************************************************
+PRECEDENCE RELATIONS:
+jobnr.    #modes  #successors   successors
+   1        1          2           2   3
+   2        1          1           4
+   3        1          1           4
+   4        1          0
+************************************************************************
+REQUESTS/DURATIONS:
+jobnr. mode duration  R 1
+------------------------------------------------------------------------
+  1      1     0       0
+  2      1     3       2
+  3      1     2       2
+  4      1     0       0
+************************************************************************
+RESOURCEAVAILABILITIES:
+  R 1
+    3
+************************************************************************
+"""
+
+
+def test_read_and_solve_a_tiny_instance(tmp_path):
+    path = tmp_path / "tiny.sm"
+    path.write_text(SMALL)
+    inst = psplib.read_sm(path)
+    assert inst.name == "tiny"
+    assert inst.duration == (0, 3, 2, 0)
+    assert inst.successors == ((1, 2), (3,), (3,), ())
+    assert inst.capacity == (3,) and inst.demand[1] == (2,)
+    # jobs 2 and 3 need 2 + 2 > 3 units: one after the other, makespan 5
+    r = psplib.solve_instance(inst, time_limit=5)
+    assert (r.makespan, r.lower_bound, r.optimal) == (5, 5, True)
+    assert psplib.check_schedule(inst, list(r.start)) == []
+
+
+def test_multi_mode_and_broken_files_are_refused(tmp_path):
+    path = tmp_path / "mm.sm"
+    path.write_text(SMALL.replace("   2        1          1           4", "   2        3          1           4"))
+    with pytest.raises(psplib.FormatError, match="only single-mode"):
+        psplib.read_sm(path)
+    path.write_text("hello\n")
+    with pytest.raises(psplib.FormatError, match="PRECEDENCE RELATIONS"):
+        psplib.read_sm(path)
+
+
+def test_instance_names():
+    assert psplib.parse_name("j3013_7.sm") == ("j30", 13, 7)
+    assert psplib.parse_name("/x/j12060_10.sm") == ("j120", 60, 10)
+    assert psplib.parse_name("foo.sm") is None
+
+
+@needs_data
+def test_bounds_files():
+    opt = psplib.read_bounds(DATA / "j30opt.sm")
+    assert len(opt) == 480 and opt[(1, 1)] == (43, 43)
+    lb = psplib.read_bounds(DATA / "j120lb.sm")
+    assert lb[(1, 1)] == (105, 104) and lb[(1, 2)] == (109, 109)
+    hrs = psplib.read_bounds(DATA / "j120hrs.sm")
+    assert len(hrs) == 600 and hrs[(60, 10)] == (89, None)
+    known = psplib.known_bounds(DATA, "j120")
+    assert len(known) == 600 and known[(1, 1)] == (105, 104) and known[(60, 10)] == (89, None)
+    assert psplib.known_bounds(DATA, "j30")[(1, 1)] == (43, 43)
+
+
+FIRST_20 = [f"j30{p}_{i}" for p in (1, 2) for i in range(1, 11)]
+
+
+@needs_data
+@pytest.mark.parametrize("name", FIRST_20)
+def test_first_20_j30_instances_reach_their_known_optimum(name):
+    optimum = psplib.read_bounds(DATA / "j30opt.sm")[psplib.parse_name(name)[1:]][0]
+    inst = psplib.read_sm(DATA / "j30" / f"{name}.sm")
+    r = psplib.solve_instance(inst, time_limit=10, workers=1)
+    assert r.makespan == optimum
+    assert r.optimal and r.lower_bound == optimum
+    assert psplib.check_schedule(inst, list(r.start)) == []
