@@ -12,8 +12,9 @@ Rules checked (months relative to the status month, t = 0 its first instant):
 - starts and ends are whole months; end - start is the whole-month duration
   (``portfolio.distributions.whole_months``), except a running activity, which
   ends at max(start + duration, 1);
-- activities done or running by the status date keep their actual start (and
-  a done one its actual finish + 1 as end); the others start at t >= 0, not
+- activities done or running by the status date (their actual dates, and the
+  progress those imply, as ``portfolio.network`` writes it down) keep their
+  start (and a done one its end); the others start at t >= 0, not
   before their earliest start, and exactly at a forced start of the scenario;
 - links into activities not started: FS start_j >= end_i + L, SS start_j >=
   start_i + L, FF end_j >= end_i + L, SF end_j >= start_i + L;
@@ -32,6 +33,7 @@ from collections import defaultdict
 
 from portfolio.distributions import whole_months
 from portfolio.months import format_month
+from portfolio.network import DONE, FUTURE, build_network
 
 TOLERANCE = 1e-6  # relative, on money and resource units
 
@@ -57,7 +59,9 @@ def check_starts(portfolio, settings, start, end) -> list[str]:
     index = {a.activity_id: i for i, a in enumerate(acts)}
     forced = {aid: month for aid, month in settings.forced_starts}
 
-    started = [a.actual_start is not None and a.actual_start < status for a in acts]
+    # What the status date fixes (actual dates, and the progress they imply) is the network's written rule.
+    network = build_network(portfolio, status, settings.deadline)
+    started = [network.state[i] != FUTURE for i in range(len(acts))]
     for i, a in enumerate(acts):
         aid = a.activity_id
         if s[i] != round(s[i]) or e[i] != round(e[i]):
@@ -65,13 +69,15 @@ def check_starts(portfolio, settings, start, end) -> list[str]:
             continue
         d = whole_months(a.optimistic, a.most_likely, a.pessimistic, opt.duration_percentile, settings.simulate.distribution)
         if started[i]:
-            if s[i] != a.actual_start - status:
-                out.append(f"{aid}: started {format_month(a.actual_start)} (actual), but the plan starts it {_month(status, s[i])}")
-            if a.actual_finish is not None and a.actual_finish < status:
-                if e[i] != a.actual_finish - status + 1:
-                    out.append(f"{aid}: finished {format_month(a.actual_finish)} (actual), but the plan ends it in {_month(status, e[i] - 1)}")
+            actual_start = status + int(network.fixed_start[i])
+            if s[i] != network.fixed_start[i]:
+                out.append(f"{aid}: started {format_month(actual_start)} (actual), but the plan starts it {_month(status, s[i])}")
+            if network.state[i] == DONE:
+                if e[i] != network.fixed_end[i]:
+                    out.append(f"{aid}: finished {format_month(status + int(network.fixed_end[i]) - 1)} (actual), "
+                               f"but the plan ends it in {_month(status, e[i] - 1)}")
             elif e[i] != max(s[i] + d, 1):
-                out.append(f"{aid}: running since {format_month(a.actual_start)} for {d} months should end at month {max(s[i] + d, 1):.0f}, the plan says {e[i]:.0f}")
+                out.append(f"{aid}: running since {format_month(actual_start)} for {d} months should end at month {max(s[i] + d, 1):.0f}, the plan says {e[i]:.0f}")
             continue
         if e[i] - s[i] != d:
             out.append(f"{aid}: lasts {e[i] - s[i]:.0f} months in the plan, the estimate says {d}")
