@@ -5,6 +5,7 @@ Errors print as one line each, without a traceback unless ``--debug`` is given.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 import traceback
@@ -45,6 +46,27 @@ def guarded(command):
     return wrapper
 
 
+DASK_HELP = ("Run the Monte Carlo on Dask: tcp://HOST:PORT (a running scheduler) or local:N (a local cluster of N "
+             "workers); same files as a local run (docs/cluster.md).")
+
+
+@contextlib.contextmanager
+def dask_executor(spec: str | None, workers: int | None):
+    """The executor of ``--dask`` for the ``with`` block (None without the option); its problems exit 2."""
+    if not spec:
+        yield None
+        return
+    if workers:
+        raise click.UsageError("--workers counts local processes; with --dask the cluster's workers do the work")
+    from simulate.executors import ExecutorError, open_executor
+
+    try:
+        with open_executor(spec) as executor:
+            yield executor
+    except ExecutorError as exc:
+        _fail(f"dask: {exc}", 2)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
 def main(debug):
@@ -70,9 +92,10 @@ def validate(target):
 @click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: the scenario's).")
 @click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: the scenario's); any number gives the same files.")
 @click.option("--plan", "plan_dir", type=click.Path(), help="Run folder whose schedule.csv gives the planned starts (default: as soon as possible).")
-@click.option("--engine", help="Simulation engine (default: the scenario's; available: simpy).")
+@click.option("--engine", help="Simulation engine: fast or simpy, the same results (default: the scenario's, else fast).")
+@click.option("--dask", metavar="ADDRESS|local:N", help=DASK_HELP)
 @guarded
-def simulate_command(scenario, out, iterations, seed, workers, plan_dir, engine):
+def simulate_command(scenario, out, iterations, seed, workers, plan_dir, engine, dask):
     """Monte Carlo of the plan against the deadlines: chance on time, P50/P80/P90 finish, what drives the risk."""
     import simulate as sim
     from report.runfolder import atomic_folder
@@ -80,9 +103,10 @@ def simulate_command(scenario, out, iterations, seed, workers, plan_dir, engine)
 
     portfolio, settings = load_target(scenario)
     plan = sim.read_plan_starts(plan_dir, portfolio) if plan_dir else None
-    with atomic_folder(out) as folder:
+    with dask_executor(dask, workers) as executor, atomic_folder(out) as folder:
         result = sim.run(portfolio, settings, plan_starts=plan, iterations=iterations, seed=seed,
-                         workers=workers or settings.simulate.workers, progress=sys.stderr.isatty(), engine=engine)
+                         workers=workers or settings.simulate.workers, progress=sys.stderr.isatty(), engine=engine,
+                         executor=executor)
         sim.write_outputs(result, folder)
     click.echo(sim.summary_text(result))
     click.echo(f"wrote {out}")
@@ -257,10 +281,11 @@ def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of
 @click.option("--iterations", type=click.IntRange(min=1), help="Monte Carlo iterations (default: the scenario's).")
 @click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: the scenario's).")
 @click.option("--workers", type=click.IntRange(min=1), help="Worker processes for the simulation; any number gives the same files.")
-@click.option("--engine", help="Simulation engine (default: the scenario's).")
+@click.option("--engine", help="Simulation engine: fast or simpy, the same results (default: the scenario's, else fast).")
 @click.option("--time-limit", type=click.FloatRange(min=0.1), help="Seconds for CP-SAT (default: the scenario's).")
+@click.option("--dask", metavar="ADDRESS|local:N", help=DASK_HELP)
 @guarded
-def run_command(scenario, out, iterations, seed, workers, engine, time_limit):
+def run_command(scenario, out, iterations, seed, workers, engine, time_limit, dask):
     """Schedule, simulate and report in one go: the whole run folder of DESIGN.md, written atomically."""
     import optimize
     import simulate as sim
@@ -271,8 +296,10 @@ def run_command(scenario, out, iterations, seed, workers, engine, time_limit):
 
     portfolio, settings = load_target(scenario)
     try:
-        result = run_scenario(portfolio, settings, out, iterations=iterations, seed=seed, workers=workers,
-                              engine=engine, time_limit=time_limit, progress=sys.stderr.isatty())
+        with dask_executor(dask, workers) as executor:
+            result = run_scenario(portfolio, settings, out, iterations=iterations, seed=seed, workers=workers,
+                                  engine=engine, time_limit=time_limit, progress=sys.stderr.isatty(),
+                                  executor=executor)
     except optimize.Infeasible as exc:
         raise Finding(str(exc)) from exc
     except MissingFontError as exc:
@@ -282,6 +309,41 @@ def run_command(scenario, out, iterations, seed, workers, engine, time_limit):
         click.echo(line)
     click.echo(sim.summary_text(result.simulation))
     click.echo(f"wrote {out} (report: {out}/report.html)")
+
+
+@main.command("sweep")
+@click.argument("scenarios", metavar="SCENARIO...", nargs=-1, required=True, type=click.Path())
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the variants' run folders and the summary.")
+@click.option("--iterations", type=click.IntRange(min=1), help="Monte Carlo iterations of every variant (default: each scenario's).")
+@click.option("--seed", type=click.IntRange(min=0), help="Random seed of every variant (default: each scenario's).")
+@click.option("--workers", type=click.IntRange(min=1), help="Local worker processes (default: each scenario's); any number gives the same files.")
+@click.option("--engine", help="Simulation engine (default: each scenario's).")
+@click.option("--time-limit", type=click.FloatRange(min=0.1), help="Seconds for CP-SAT per variant (default: each scenario's).")
+@click.option("--dask", metavar="ADDRESS|local:N", help="Run the plans and the Monte Carlo on Dask: tcp://HOST:PORT or local:N (docs/cluster.md).")
+@guarded
+def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit, dask):
+    """Run many variants into DIR/<variant>/ and compare them in DIR/summary.md and DIR/summary.csv.
+
+    The variants are the scenario files given, each over its [sweep] grid of funding scales (docs/scenarios.md);
+    each is a full run (plan, simulation, report) written whole as soon as it is done. Exit 1 when a variant has
+    no plan (the summary says why).
+    """
+    from report.fonts import MissingFontError
+    from report.sweep import run_sweep, summary_text
+
+    try:
+        with dask_executor(dask, workers) as executor:
+            result = run_sweep(scenarios, out, iterations=iterations, seed=seed, workers=workers, engine=engine,
+                               time_limit=time_limit, executor=executor, echo=click.echo)
+    except MissingFontError as exc:
+        _fail(str(exc), 2)
+    except KeyboardInterrupt:
+        _fail(f"interrupted; the variants listed above are complete in {out}, no summary was written", 130)
+    click.echo(summary_text(result))
+    if result.without_plan:
+        raise Finding(f"{len(result.without_plan)} of {len(result.outcomes)} variants have no plan: "
+                      + ", ".join(o.variant.name for o in result.without_plan))
+
 
 if __name__ == "__main__":
     main()

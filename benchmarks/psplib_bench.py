@@ -7,9 +7,16 @@ optima / best known bounds.
     python benchmarks/psplib_bench.py j30 --time-limit 10 --workers 1 --out out/j30.csv
     python benchmarks/psplib_bench.py j120 --every 5 --time-limit 10 --out out/j120.csv
 
-Variants for measuring model ideas: --no-hint, --no-energy, --param NAME=VALUE
-(CP-SAT parameter, repeatable), --params-none (CP-SAT defaults instead of the
-tuned ones).
+Variants for measuring model ideas: --no-hint, --no-energy, --pair-delays,
+--search settimes, --phases JSON, --param NAME=VALUE (CP-SAT parameter,
+repeatable; lists as JSON), --params-none (CP-SAT defaults instead of the tuned
+ones).
+
+The same model core on a portfolio scenario (solve time and proof per seed, and
+model variants such as the funding encoding):
+
+    python benchmarks/psplib_bench.py scenario scenarios/baseline.toml --seeds 1,2,3 --time-limit 60
+    python benchmarks/psplib_bench.py scenario scenarios/baseline.toml --model funding_encoding=linmax
 """
 from __future__ import annotations
 
@@ -54,7 +61,36 @@ def parse_value(text: str):
             return text
 
 
+def scenario_main(argv) -> int:
+    ap = argparse.ArgumentParser(description="Solve a portfolio scenario with several seeds and report each stage.")
+    ap.add_argument("scenario", type=Path)
+    ap.add_argument("--time-limit", type=float, default=60.0)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--seeds", default="20210101", help="comma-separated CP-SAT seeds")
+    ap.add_argument("--model", action="append", default=[], help="core.ModelOptions field NAME=VALUE")
+    ap.add_argument("--param", action="append", default=[], help="CP-SAT parameter NAME=VALUE")
+    args = ap.parse_args(argv)
+    import optimize
+    from scenarios.load import load_target
+
+    portfolio, settings = load_target(args.scenario)
+    model = {k: parse_value(v) for k, _, v in (m.partition("=") for m in args.model)}
+    params = {k: parse_value(v) for k, _, v in (m.partition("=") for m in args.param)}
+    print(f"scenario {args.scenario}: {len(portfolio.activities)} activities, time limit {args.time_limit:g} s, "
+          f"{args.workers} worker(s), model {model or 'default'}, params {params or 'default'}")
+    for seed in (int(x) for x in args.seeds.split(",")):
+        plan = optimize.solve(portfolio, settings, time_limit=args.time_limit, workers=args.workers, seed=seed,
+                              params=params or None, model_options=model or None)
+        stages = "; ".join(f"{st.name} {st.value:g} (bound {st.bound:g}{', optimal' if st.optimal else ''}, "
+                           f"{st.seconds:.1f} s)" for st in plan.stages)
+        print(f"seed {seed}: {plan.status}, gap {100 * plan.gap:.2f}%, {plan.seconds:.1f} s: {stages}")
+    return 0
+
+
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "scenario":
+        return scenario_main(argv[1:])
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("family", choices=FAMILIES)
     ap.add_argument("--data", type=Path, default=DATA)

@@ -196,7 +196,7 @@ class Result:
 
 
 # Parameters measured in BENCHMARKS.md (PSPLIB section).
-DEFAULT_PARAMS: dict = {}
+DEFAULT_PARAMS: dict = {"linearization_level": 0}  # no LP: see BENCHMARKS.md, PSPLIB
 
 
 @dataclass

@@ -65,8 +65,13 @@ def _trivial_bound(model: core.CoreModel, name: str) -> int:
 
 
 def solve(portfolio, settings, *, time_limit: float | None = None, workers: int | None = None,
-          seed: int = SEED, params: dict | None = None, tidy: bool = True, tighten: bool = True) -> Plan:
-    """Plan the portfolio under the scenario's settings; raise ``Infeasible`` when no plan fits."""
+          seed: int = SEED, params: dict | None = None, tidy: bool = True, tighten: bool = True,
+          model_options: dict | None = None) -> Plan:
+    """Plan the portfolio under the scenario's settings; raise ``Infeasible`` when no plan fits.
+
+    ``time_limit`` and ``workers`` override the scenario's; ``params`` are extra CP-SAT parameters and
+    ``model_options`` fields of ``core.ModelOptions`` (for measuring model ideas, see BENCHMARKS.md).
+    """
     opt = settings.optimize
     time_limit = float(opt.time_limit_s if time_limit is None else time_limit)
     workers = int(opt.workers if workers is None else workers)
@@ -86,7 +91,7 @@ def solve(portfolio, settings, *, time_limit: float | None = None, workers: int 
     hint = portfolio_hint(problem, first, first_sense)
     if hint is not None and tighten:
         problem = dataclasses.replace(problem, group_latest=latest_ends(problem, hint, opt.objective))
-    model = core.CoreModel(problem)
+    model = core.CoreModel(problem, core.ModelOptions(**(model_options or {})))
     exprs = [(name, _expression(model, name), sense) for name, sense in stage_names]
     left = time_limit - (time.perf_counter() - t0)
     result = core.solve_stages(model, exprs, max(left, 0.1), workers, seed, params, hint=hint,

@@ -24,14 +24,17 @@ def planned_starts(plan: optimize.Plan) -> dict[str, int]:
 
 
 def run_scenario(portfolio, settings, out, *, iterations=None, seed=None, workers=None, engine=None,
-                 time_limit=None, progress=False) -> RunResult:
-    """Schedule, simulate the schedule, and write the whole run folder ``out`` (or nothing on error)."""
+                 time_limit=None, progress=False, executor=None) -> RunResult:
+    """Schedule, simulate the schedule, and write the whole run folder ``out`` (or nothing on error).
+
+    ``executor``: where the Monte Carlo blocks run (``simulate.executors``, e.g. Dask); None = ``workers`` processes.
+    """
     plan = optimize.solve(portfolio, settings, time_limit=time_limit)
     with atomic_folder(out) as folder:
         write_plan(portfolio, settings, plan, folder)
         result = simulate.run(portfolio, settings, plan_starts=planned_starts(plan), iterations=iterations,
                               seed=seed, workers=workers or settings.simulate.workers, progress=progress,
-                              engine=engine)
+                              engine=engine, executor=executor)
         simulate.write_outputs(result, folder)
         write_report(folder)
     return RunResult(plan, result)

@@ -17,7 +17,7 @@ from portfolio.load import load_portfolio
 from portfolio.model import CATEGORIES, Portfolio, Risk
 from portfolio.months import parse_month
 
-from .settings import OptimizeSettings, Settings, SimulateSettings, Stoppage
+from .settings import OptimizeSettings, Settings, SimulateSettings, Stoppage, SweepAxis
 
 DEFAULT_STATUS = "2021-01"
 DEFAULT_DEADLINE = "2025-12"
@@ -128,6 +128,7 @@ def load_scenario(path: str | os.PathLike) -> tuple[Portfolio, Settings]:
         optimize=_optimize_settings(r, doc.get("optimize", {})),
         simulate=_simulate_settings(r, doc.get("simulate", {})),
         stoppages=tuple(_stoppages(r, doc.get("stoppages", []))),
+        sweep=tuple(_sweep(r, doc.get("sweep", {}))),
         scenario_file=str(path),
         data_dir=str(data_dir),
     )
@@ -139,6 +140,7 @@ def load_scenario(path: str | os.PathLike) -> tuple[Portfolio, Settings]:
 
     portfolio = load_portfolio(str(data_dir))
     portfolio, forced = apply_overrides(r, portfolio, doc)
+    _check_sweep_sources(r, portfolio, settings.sweep)
     if r.problems:
         raise InputError(r.problems)
     return portfolio, dataclasses.replace(settings, forced_starts=forced)
@@ -303,3 +305,100 @@ def _extra_risk(r: _Reader, item: dict, portfolio: Portfolio, activity_ids: set)
             r.problem("affects", f"risk {rid}: unknown activity {target!r}")
     return Risk(rid, str(item.get("name", rid)), p, o, m, s, tuple(dict.fromkeys(affects)))
 
+
+# -- [sweep]: a grid of funding scales, one variant per combination ------------------------------------------
+
+SWEEP_KEYS = {"funding"}
+SWEEP_AXIS_KEYS = {"name", "sources", "from", "to", "factors"}
+LABEL = re.compile(r"[A-Za-z0-9_.+-]+")
+
+
+def _sweep(r: _Reader, table) -> list[SweepAxis]:
+    """``[[sweep.funding]]`` axes (docs/scenarios.md, "Sweeps"); every problem is reported."""
+    if not isinstance(table, dict):
+        r.problem("sweep", "sweep must be a table: [[sweep.funding]] with factors = [...]")
+        return []
+    for key in table:
+        if key not in SWEEP_KEYS:
+            r.problem(key, f"unknown key {key!r} in [sweep] (known: {', '.join(sorted(SWEEP_KEYS))})")
+    items = table.get("funding", [])
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        r.problem("funding", "sweep.funding must be tables: [[sweep.funding]]")
+        return []
+    axes = []
+    for item in items:
+        for key in item:
+            if key not in SWEEP_AXIS_KEYS:
+                known = ", ".join(sorted(SWEEP_AXIS_KEYS))
+                r.problem(key, f"unknown key {key!r} in [[sweep.funding]] (known: {known})")
+        factors = item.get("factors")
+        if (not isinstance(factors, list) or not factors
+                or any(isinstance(f, bool) or not isinstance(f, (int, float)) or f < 0 for f in factors)):
+            r.problem("factors", "each [[sweep.funding]] needs factors = a list of numbers >= 0, e.g. [1.0, 0.9, 0.8]")
+            continue
+        if len(set(factors)) != len(factors):
+            r.problem("factors", f"factors of a [[sweep.funding]] must differ from each other, got {factors}")
+            continue
+        sources = item.get("sources", [])
+        if not isinstance(sources, list) or not all(isinstance(x, str) and x for x in sources):
+            r.problem("sources", 'sources must be a list of funding sources, e.g. ["provincial"]')
+            continue
+        first = r.number(item, "from", None, integer=True)
+        last = r.number(item, "to", None, integer=True)
+        if first is not None and last is not None and first > last:
+            r.problem("from", f"[[sweep.funding]]: from = {first} is after to = {last}")
+            continue
+        label = item.get("name", "+".join(sources) if sources else "funding")
+        if not isinstance(label, str) or not LABEL.fullmatch(label):
+            r.problem("name", f"name of a [[sweep.funding]] must be letters, digits, _ . + or -, got {label!r}")
+            continue
+        if any(a.label == label for a in axes):
+            r.problem("name", f"two [[sweep.funding]] axes are named {label!r}; give each a different name = \"...\"")
+            continue
+        axes.append(SweepAxis(label=label, factors=tuple(float(f) for f in factors), sources=tuple(sources),
+                              first=first, last=last))
+    return axes
+
+
+def _check_sweep_sources(r: _Reader, portfolio: Portfolio, axes) -> None:
+    known = sorted({f.source for f in portfolio.funding})
+    for axis in axes:
+        for source in axis.sources:
+            if source not in known:
+                r.problem("sources", f"[[sweep.funding]] {axis.label}: no funding caps for source {source!r} "
+                                     f"(sources with caps: {', '.join(known) or 'none'})")
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    """One variant of a sweep: the scenario with one factor of every axis applied to the funding caps."""
+
+    name: str  # the scenario's name, then "-" + label + factor per axis, e.g. "funding-cut-provincial0.8"
+    portfolio: Portfolio
+    settings: Settings
+    factors: tuple[tuple[str, float], ...]  # (axis label, factor) per axis
+    axes: tuple[SweepAxis, ...] = ()  # the scenario's grid axes, in the order of ``factors``
+
+
+def sweep_variants(portfolio: Portfolio, settings: Settings) -> list[Variant]:
+    """Every combination of the ``[sweep]`` axes' factors, first axis slowest; the scenario itself without one."""
+    if not settings.sweep:
+        return [Variant(settings.name, portfolio, settings, ())]
+    combos: list[tuple[float, ...]] = [()]
+    for axis in settings.sweep:
+        combos = [c + (f,) for c in combos for f in axis.factors]
+    out = []
+    for combo in combos:
+        funding = list(portfolio.funding)
+        for axis, factor in zip(settings.sweep, combo):
+            first = -10**6 if axis.first is None else axis.first
+            last = 10**6 if axis.last is None else axis.last
+            funding = [dataclasses.replace(f, cap=f.cap * factor)
+                       if (not axis.sources or f.source in axis.sources) and first <= f.year <= last else f
+                       for f in funding]
+        name = settings.name + "".join(f"-{axis.label}{factor:g}" for axis, factor in zip(settings.sweep, combo))
+        out.append(Variant(name, dataclasses.replace(portfolio, funding=tuple(funding)),
+                           dataclasses.replace(settings, name=name, sweep=()),
+                           tuple((axis.label, factor) for axis, factor in zip(settings.sweep, combo)),
+                           settings.sweep))
+    return out

@@ -23,7 +23,7 @@ class SimulateSettings:
     distribution: str = "triangular"  # or "pert"
     correlation: float = 0.0  # share of variance from one common factor per project category
     carry_over: bool = True  # unspent funds of a year stay in the pool for the next
-    engine: str = "simpy"
+    engine: str = "fast"  # "fast" (vectorized, simulate/engine_fast.py) or "simpy" (the reference); same results
     workers: int = 1
 
 
@@ -37,6 +37,18 @@ class Stoppage:
 
 
 @dataclass(frozen=True)
+class SweepAxis:
+    """One axis of a sweep grid (``[[sweep.funding]]``): the caps of ``sources`` (all when empty) in the years
+    ``first`` .. ``last`` multiplied by each of ``factors`` in turn, on top of the scenario's own funding scales."""
+
+    label: str  # names the axis in variant names, e.g. "provincial"
+    factors: tuple[float, ...]
+    sources: tuple[str, ...] = ()
+    first: int | None = None  # first year (None = all years)
+    last: int | None = None
+
+
+@dataclass(frozen=True)
 class Settings:
     name: str
     status_date: int  # absolute month
@@ -47,3 +59,4 @@ class Settings:
     stoppages: tuple[Stoppage, ...] = ()
     scenario_file: str = ""
     data_dir: str = ""
+    sweep: tuple[SweepAxis, ...] = ()  # the [sweep] grid: every combination of the axes' factors is a variant

@@ -1,17 +1,19 @@
-"""Run the Monte Carlo: split the iterations into chunks, execute them (in worker processes), merge, tabulate.
+"""Run the Monte Carlo: split the iterations into chunks, execute them, merge, tabulate.
+
+Where chunks execute (this process, local worker processes, a Dask cluster) is simulate.executors.
 
 Chunks are CHUNK iterations inside one sampling block (BLOCK is a multiple of
-CHUNK), so every chunk's draws are a slice of one block. Results are integer
-sums merged in chunk order: the output is the same for any number of workers.
+CHUNK), so every chunk's draws are a slice of one block; for the vectorized
+engine, whole blocks (``chunk_size``: up to FAST_CHUNK iterations, which bounds
+its memory). Results are integer sums merged in chunk order: the output is the
+same for any chunk size and any number of workers.
 """
 from __future__ import annotations
 
+import contextlib
 import math
-import signal
 import sys
 import time
-from collections import deque
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,13 +22,15 @@ import pandas as pd
 from portfolio.errors import InputError, Problem
 from report.runfolder import write_csv, write_manifest
 
-from . import engine_simpy
+from . import engine_fast, engine_simpy
+from .executors import local_executor
 from .model import BLOCK, SimModel, build_model
 from .sampling import draws_for
 from .stats import Accumulator, accumulate, formatted, tables
 
 CHUNK = 256
-ENGINES = {"simpy": engine_simpy.run_block}
+FAST_CHUNK = 16 * BLOCK  # most iterations per chunk of the fast engine (about 300 MB on the bundled data)
+ENGINES = {"simpy": engine_simpy.run_block, "fast": engine_fast.run_block}
 OUTPUT_FILES = ("simulation.csv", "criticality.csv", "risks.csv", "distribution.csv")
 assert BLOCK % CHUNK == 0
 
@@ -48,28 +52,21 @@ class SimulationResult:
                 "risks.csv": self.risks, "distribution.csv": self.distribution}[name]
 
 
-def chunks(iterations: int) -> list[tuple[int, int]]:
-    return [(i, min(i + CHUNK, iterations)) for i in range(0, iterations, CHUNK)]
+def chunk_size(engine: str, iterations: int) -> int:
+    """Iterations per chunk: CHUNK for SimPy; for the fast engine whole blocks, at least 4 chunks when there is
+    enough to share among workers, at most FAST_CHUNK."""
+    if engine != "fast":
+        return CHUNK
+    return max(BLOCK, min(FAST_CHUNK, -(-iterations // (4 * BLOCK)) * BLOCK))
+
+
+def chunks(iterations: int, size: int = CHUNK) -> list[tuple[int, int]]:
+    return [(i, min(i + size, iterations)) for i in range(0, iterations, size)]
 
 
 def run_chunk(model: SimModel, seed: int, i0: int, i1: int, engine: str = "simpy", cache: dict | None = None):
     draws = draws_for(model, seed, i0, i1, cache)
     return accumulate(model, draws, ENGINES[engine](model, draws))
-
-
-# -- worker processes ----------------------------------------------------------------------------
-
-_WORKER: dict = {}
-
-
-def _init_worker(model: SimModel, seed: int, engine: str) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
-    _WORKER.update(model=model, seed=seed, engine=engine, cache={})
-
-
-def _work(i0: int, i1: int) -> Accumulator:
-    w = _WORKER
-    return run_chunk(w["model"], w["seed"], i0, i1, w["engine"], w["cache"])
 
 
 # -- progress ------------------------------------------------------------------------------------
@@ -110,12 +107,13 @@ class Progress:
 
 def run(portfolio, settings, plan_starts: dict[str, int] | None = None, iterations: int | None = None,
         seed: int | None = None, workers: int = 1, progress: bool = False,
-        engine: str | None = None) -> SimulationResult:
+        engine: str | None = None, executor=None) -> SimulationResult:
     """Monte Carlo of ``portfolio`` under ``settings``.
 
     ``plan_starts``: activity_id -> absolute planned start month (a plan's schedule); None = as soon as possible.
     ``iterations``/``seed``/``engine`` default to ``settings.simulate``; ``workers`` processes (1 = in this one);
-    ``progress`` draws a progress bar on stderr.
+    ``executor``: where the chunks run instead (``simulate.executors``, e.g. a Dask cluster; ``workers`` is then
+    ignored); ``progress`` draws a progress bar on stderr.
     """
     sim = settings.simulate
     iterations = sim.iterations if iterations is None else int(iterations)
@@ -131,44 +129,19 @@ def run(portfolio, settings, plan_starts: dict[str, int] | None = None, iteratio
                                                f"{', '.join(ENGINES)})"))
     t0 = time.perf_counter()
     model = build_model(portfolio, settings, plan_starts)
-    parts = chunks(iterations)
+    parts = chunks(iterations, chunk_size(engine, iterations))
     bar = Progress(iterations, progress)
     acc = Accumulator.empty(model)
     done = 0
+    if executor is None:
+        executor = local_executor(workers if len(parts) > 1 else 1)
     try:
-        if workers <= 1 or len(parts) == 1:
-            cache: dict = {}
-            for i0, i1 in parts:
-                acc.merge(run_chunk(model, seed, i0, i1, engine, cache))
+        # Each executor yields the sums of consecutive chunks in chunk order, so merging is in order.
+        with contextlib.closing(executor.run(run_chunk, model, seed, engine, parts)) as results:
+            for (i0, i1), part in results:
+                acc.merge(part)
                 done += i1 - i0
                 bar.update(done)
-        else:
-            # A few chunks in flight per worker, consumed in chunk order: merging is in order by construction,
-            # and on Ctrl-C only those few are cancelled (never wait() on thousands of futures: an interrupt
-            # inside it can leave their locks held and hang the interpreter's exit).
-            pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker,
-                                       initargs=(model, seed, engine))
-            try:
-                todo = iter(parts)
-                inflight: deque = deque()
-
-                def submit_next() -> None:
-                    part = next(todo, None)
-                    if part is not None:
-                        inflight.append((part, pool.submit(_work, *part)))
-
-                for _ in range(2 * workers + 1):
-                    submit_next()
-                while inflight:
-                    (i0, i1), future = inflight.popleft()
-                    acc.merge(future.result())
-                    submit_next()
-                    done += i1 - i0
-                    bar.update(done)
-            except BaseException:
-                pool.shutdown(wait=False, cancel_futures=True)
-                raise
-            pool.shutdown(wait=True)
     finally:
         bar.close()
     frames = tables(acc, model)

@@ -320,3 +320,36 @@ def test_tables_and_same_bytes_twice(tmp_path):
     assert "2021,central,3.0," in funding  # no cap for central: empty
     summary = plan.optimizer_summary()
     assert summary["status"] == "optimal" and math.isclose(summary["gap"], 0.0)
+
+
+def test_left_shift_gives_non_critical_phases_early_dates():
+    # C (after A) has float until B ends; the objectives do not care where it sits, the left shift
+    # puts it right after A.
+    pf = portfolio([proj("P")], [act("A", "P", 2), act("B", "P", 10), act("C", "P", 3, preds="A")])
+    plan = solve(pf, settings())
+    assert starts(pf, plan) == {"A": "2021-01", "B": "2021-01", "C": "2021-03"}
+
+
+def test_forced_start_before_the_status_date_is_explained():
+    pf = portfolio([proj("P")], [act("A", "P", 2)])
+    with pytest.raises(optimize.Infeasible, match="forces A to start 2020-11, before the status date 2021-01"):
+        optimize.solve(pf, settings(forced=[("A", "2020-11")]))
+
+
+def test_unknown_forced_activity_is_an_input_error():
+    from portfolio.errors import InputError
+
+    pf = portfolio([proj("P")], [act("A", "P", 2)])
+    with pytest.raises(InputError, match="unknown activity 'Z'"):
+        optimize.solve(pf, settings(forced=[("Z", "2021-05")]))
+
+
+def test_stoppages_are_noted_as_not_modelled():
+    import dataclasses
+
+    from scenarios.settings import Stoppage
+
+    pf = portfolio([proj("P")], [act("A", "P", 2)])
+    st = dataclasses.replace(settings(), stoppages=(Stoppage(2021 * 12 + 1, 2),))
+    plan = solve(pf, st)
+    assert any("stoppages" in n for n in plan.notes)

@@ -97,7 +97,7 @@ def test_same_bytes_with_one_and_two_workers(tmp_path):
     assert folder_bytes(folders[0]) == folder_bytes(folders[1])
     manifest = json.loads((folders[0] / "manifest.json").read_text(encoding="utf-8"))
     sim = manifest["simulation"]
-    assert sim["seed"] == 12 and sim["iterations"] == 700 and sim["engine"] == "simpy" and "workers" not in sim
+    assert sim["seed"] == 12 and sim["iterations"] == 700 and sim["engine"] == "fast" and "workers" not in sim
 
 
 def test_output_format(tmp_path):
@@ -201,7 +201,7 @@ def test_interrupt_leaves_no_folder(scenario, tmp_path, monkeypatch):
 
     monkeypatch.setattr(runner, "run_chunk", interrupted)
     out = tmp_path / "runs" / "x"
-    result = invoke("simulate", scenario, "--out", out, "--iterations", 600)
+    result = invoke("simulate", scenario, "--out", out, "--iterations", 5000)  # several chunks with any engine
     assert result.exit_code == 130
     assert not out.exists() and list((tmp_path / "runs").iterdir()) == []
     # An earlier run folder under the same name is left as it was.
@@ -210,7 +210,7 @@ def test_interrupt_leaves_no_folder(scenario, tmp_path, monkeypatch):
     before = folder_bytes(out)
     calls.clear()
     monkeypatch.setattr(runner, "run_chunk", interrupted)
-    assert invoke("simulate", scenario, "--out", out, "--iterations", 600).exit_code == 130
+    assert invoke("simulate", scenario, "--out", out, "--iterations", 5000).exit_code == 130
     assert folder_bytes(out) == before and sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["x"]
 
 

@@ -1,0 +1,441 @@
+"""Benchmarks of the fast (vectorized) simulation engine; see BENCHMARKS.md, section "Fast engine".
+
+Each measurement stores its figures in benchmarks/results/fast_bench.json (under its own key, with the command,
+the date and the load average); ``write`` turns them into the "Fast engine" section of BENCHMARKS.md (other
+sections are left as they are). Long measurements run one after the other, each size in a fresh process (peak
+memory per run); run them in the background on a shared machine.
+
+    python benchmarks/fast_bench.py ratio        # both engines on the baseline, same run: iterations/s, ratio
+    python benchmarks/fast_bench.py iterations   # 10^3 .. 10^6 iterations of the baseline: wall time, peak memory
+    python benchmarks/fast_bench.py sizes        # synthetic portfolios of 100 .. 20,000 activities
+    python benchmarks/fast_bench.py optimizer    # CP-SAT on synthetic portfolios of 500 and 2,000 activities
+    python benchmarks/fast_bench.py profile      # where the time of a chunk goes
+    python benchmarks/fast_bench.py write        # the section of BENCHMARKS.md from the stored figures
+"""
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import platform
+import pstats
+import re
+import resource
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+RESULTS = ROOT / "benchmarks" / "results" / "fast_bench.json"
+SECTION = "## Fast engine"
+BASELINE = ROOT / "scenarios" / "baseline.toml"
+
+
+def load_avg() -> float:
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+
+
+def store(key: str, value: dict, argv: list[str]) -> None:
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    data = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
+    value.update(command="python benchmarks/fast_bench.py " + " ".join(argv), date=date.today().isoformat(),
+                 python=platform.python_version(), cores=os.cpu_count())
+    data[key] = value
+    RESULTS.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"stored {key} in {RESULTS.relative_to(ROOT)}", file=sys.stderr)
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: kilobytes
+
+
+def child(args: list[str]) -> dict:
+    """Run ``fast_bench.py _child ARGS`` in a fresh process; its JSON answer."""
+    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "_child", *args], check=True,
+                         capture_output=True, text=True, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# -- measurements -----------------------------------------------------------------------------------
+
+def measure_ratio(args) -> dict:
+    """SimPy and fast engines on the baseline, alternately in this one process: the best of ``repeat`` each."""
+    import numpy as np
+
+    import simulate
+    from scenarios.load import load_target
+    from simulate import engine_fast, engine_simpy
+    from simulate.model import build_model
+    from simulate.sampling import draws_for
+    from simulate.stats import accumulate
+
+    portfolio, settings = load_target(BASELINE)
+    plan = simulate.read_plan_starts(args.plan, portfolio) if args.plan else None
+    model = build_model(portfolio, settings, plan)
+    load0 = load_avg()
+    runs = {"simpy": [], "fast": []}
+    counts = {"simpy": args.simpy_iterations, "fast": args.fast_iterations}
+    simulate.run(portfolio, settings, plan, iterations=2048, seed=args.seed, engine="fast")  # warm up
+    for _ in range(args.repeat):
+        for engine in ("simpy", "fast"):
+            t0, c0 = time.perf_counter(), time.process_time()
+            simulate.run(portfolio, settings, plan, iterations=counts[engine], seed=args.seed, engine=engine)
+            runs[engine].append((time.perf_counter() - t0, time.process_time() - c0))
+            print(f"{engine}: {counts[engine]} iterations in {runs[engine][-1][0]:.2f} s", file=sys.stderr)
+    # The layers on the same draws (one chunk each): sampling, execution, statistics.
+    layers = {}
+    for engine, rows, fn in (("simpy", 1024, engine_simpy.run_block), ("fast", 16384, engine_fast.run_block)):
+        best = None
+        for _ in range(args.repeat):
+            t = [time.process_time()]
+            draws = draws_for(model, args.seed, 0, rows)
+            t.append(time.process_time())
+            out = fn(model, draws)
+            t.append(time.process_time())
+            accumulate(model, draws, out)
+            t.append(time.process_time())
+            per = [(b - a) / rows * 1e6 for a, b in zip(t, t[1:])]
+            best = per if best is None else [min(x, y) for x, y in zip(best, per)]
+        layers[engine] = {"rows": rows, "sampling_us": best[0], "engine_us": best[1], "stats_us": best[2]}
+    res = {"load_start": load0, "load_end": load_avg(), "plan": args.plan or "", "seed": args.seed,
+           "size": [model.n, len(model.link_pred), model.n_projects, model.n_risks], "layers": layers}
+    for engine in runs:
+        wall = min(w for w, _ in runs[engine])
+        cpu = min(c for _, c in runs[engine])
+        res[engine] = {"iterations": counts[engine], "wall_s": wall, "cpu_s": cpu,
+                       "it_per_s_wall": counts[engine] / wall, "it_per_s_cpu": counts[engine] / cpu}
+    res["ratio_wall"] = res["fast"]["it_per_s_wall"] / res["simpy"]["it_per_s_wall"]
+    res["ratio_cpu"] = res["fast"]["it_per_s_cpu"] / res["simpy"]["it_per_s_cpu"]
+    res["ratio_engine_only"] = layers["simpy"]["engine_us"] / layers["fast"]["engine_us"]
+    print(json.dumps(res, indent=1), file=sys.stderr)
+    del np
+    return res
+
+
+def child_iterations(n: int, seed: int, workers: int) -> dict:
+    import simulate
+    from scenarios.load import load_target
+
+    portfolio, settings = load_target(BASELINE)
+    before = peak_mb()
+    t0, c0 = time.perf_counter(), time.process_time()
+    res = simulate.run(portfolio, settings, iterations=n, seed=seed, engine="fast", workers=workers)
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {"iterations": n, "wall_s": wall, "cpu_s": cpu, "peak_mb": peak_mb(), "peak_mb_before": before,
+            "p_on_time": float(res.simulation.p_on_time.iloc[-1])}
+
+
+def child_size(n: int, iterations: int, seed: int) -> dict:
+    from synthetic_portfolio import describe, synthetic
+
+    from simulate import engine_fast
+    from simulate.model import build_model
+    from simulate.sampling import draws_for
+    from simulate.stats import Accumulator, accumulate
+
+    portfolio, settings = synthetic(n, seed=seed)
+    model = build_model(portfolio, settings)
+    before = peak_mb()
+    acc = Accumulator.empty(model)
+    t = {"sampling": 0.0, "engine": 0.0, "stats": 0.0}
+    t0 = time.perf_counter()
+    step = 1024
+    months = 0.0
+    for i0 in range(0, iterations, step):
+        a = time.perf_counter()
+        draws = draws_for(model, seed, i0, min(iterations, i0 + step))
+        b = time.perf_counter()
+        out = engine_fast.run_block(model, draws)
+        c = time.perf_counter()
+        acc.merge(accumulate(model, draws, out))
+        d = time.perf_counter()
+        t["sampling"] += b - a
+        t["engine"] += c - b
+        t["stats"] += d - c
+        months = max(months, float(out.end.max()))
+    wall = time.perf_counter() - t0
+    return {"activities": n, "iterations": iterations, "wall_s": wall, **{k + "_s": v for k, v in t.items()},
+            "peak_mb": peak_mb(), "peak_mb_before": before, "describe": describe(portfolio),
+            "last_end_month": months}
+
+
+def child_optimizer(n: int, time_limit: float, seed: int) -> dict:
+    from synthetic_portfolio import describe, synthetic
+
+    import optimize
+
+    portfolio, settings = synthetic(n, seed=seed)
+    t0 = time.perf_counter()
+    try:
+        plan = optimize.solve(portfolio, settings, time_limit=time_limit)
+        out = {"status": plan.status, "gap": plan.gap, "objective": plan.objective_name,
+               "value": plan.objective, "bound": plan.best_bound}
+    except Exception as exc:  # record what happened (no plan found, infeasible) instead of failing the benchmark
+        out = {"status": type(exc).__name__, "error": str(exc).splitlines()[0][:200]}
+    out.update(activities=n, seconds=time.perf_counter() - t0, time_limit=time_limit, describe=describe(portfolio),
+               peak_mb=peak_mb())
+    return out
+
+
+def measure_profile(args) -> dict:
+    """Where the time of one chunk of the baseline goes: the layers, and the engine's parts (cProfile)."""
+    from scenarios.load import load_target
+    from simulate import engine_fast
+    from simulate.model import build_model
+    from simulate.sampling import draws_for
+    from simulate.stats import accumulate
+
+    portfolio, settings = load_target(BASELINE)
+    model = build_model(portfolio, settings)
+    rows = args.rows
+    draws = draws_for(model, args.seed, 0, rows)
+    engine_fast.run_block(model, draws)
+    prof = cProfile.Profile()
+    prof.enable()
+    t0 = time.process_time()
+    out = engine_fast.run_block(model, draws)
+    total = time.process_time() - t0
+    prof.disable()
+    stats = pstats.Stats(prof)
+    parts = {}
+    for (_file, _line, name), (_cc, _nc, tt, ct, _callers) in stats.stats.items():
+        if "engine_fast" in _file:
+            parts[name] = {"self_s": tt, "cum_s": ct}
+    t0 = time.process_time()
+    engine_fast.run_block(model, draws)
+    plain = time.process_time() - t0
+    t0 = time.process_time()
+    draws_for(model, args.seed + 1, 0, rows)
+    sampling = time.process_time() - t0
+    t0 = time.process_time()
+    accumulate(model, draws, out)
+    stats_t = time.process_time() - t0
+    return {"rows": rows, "engine_s": plain, "engine_profiled_s": total, "sampling_s": sampling, "stats_s": stats_t,
+            "parts": parts, "load": load_avg()}
+
+
+# -- the section of BENCHMARKS.md --------------------------------------------------------------------------
+
+def fmt(x: float, digits: int = 0) -> str:
+    return f"{x:,.{digits}f}"
+
+
+def section(data: dict) -> str:
+    lines = [SECTION, "", "The vectorized engine (`simulate/engine_fast.py`, `--engine fast`, the default) against the SimPy "
+             "reference engine (`--engine simpy`); both give the same bytes (tests/test_engine_fast.py). Machine: "
+             f"{os.cpu_count()} cores shared with other developers' jobs, so every figure carries the load average "
+             "(runnable processes, 1 minute) at the time; CPU time (`process_time`) is less disturbed by the load "
+             "than wall time and is given too.", ""]
+    r = data.get("ratio")
+    if r:
+        lines += [
+            "### SimPy and fast on the baseline, in one run",
+            "",
+            f"Bundled `scenarios/baseline.toml` ({r['size'][0]} activities, {r['size'][1]} binding links, "
+            f"{r['size'][2]} projects, {r['size'][3]} risks), {('plan ' + r['plan']) if r['plan'] else 'no plan (ASAP)'}, "
+            f"seed {r['seed']}, one process, `simulate.run` end to end (model, sampling, execution, statistics, "
+            f"tables); the two engines alternately, best of the repeats; load average {r['load_start']:.1f} at the "
+            f"start, {r['load_end']:.1f} at the end ({r['date']}).",
+            "",
+            "| engine | iterations | wall s | iterations/s (wall) | CPU s | iterations/s (CPU) |",
+            "|---|---|---|---|---|---|",
+        ]
+        for engine in ("simpy", "fast"):
+            e = r[engine]
+            lines.append(f"| {engine} | {e['iterations']:,} | {e['wall_s']:.2f} | {fmt(e['it_per_s_wall'])} | "
+                         f"{e['cpu_s']:.2f} | {fmt(e['it_per_s_cpu'])} |")
+        ly = r["layers"]
+        lines += [
+            "",
+            f"**Ratio fast / SimPy: {r['ratio_wall']:.0f}x (wall), {r['ratio_cpu']:.0f}x (CPU) end to end; "
+            f"{r['ratio_engine_only']:.0f}x for the execution alone** (the same draws).",
+            "",
+            "Per iteration (CPU µs), one chunk each (SimPy 1,024 iterations, fast 16,384):",
+            "",
+            "| engine | sampling | execution | statistics |",
+            "|---|---|---|---|",
+        ]
+        for engine in ("simpy", "fast"):
+            x = ly[engine]
+            lines.append(f"| {engine} | {x['sampling_us']:.1f} | {fmt(x['engine_us'], 1)} | {x['stats_us']:.1f} |")
+        lines += ["", f"Command: `{r['command']}`", ""]
+    it = data.get("iterations")
+    if it:
+        lines += [
+            "### 10^3 to 10^6 iterations of the baseline",
+            "",
+            "`simulate.run(..., engine=\"fast\")` on the baseline (ASAP), one worker, each count in a fresh process; "
+            "peak memory is the process's maximum resident set (`ru_maxrss`), including the interpreter and libraries "
+            f"({fmt(it['runs'][0]['peak_mb_before'])} MB before the run). Load average {it['load_start']:.1f} at the "
+            f"start ({it['date']}).",
+            "",
+            "| iterations | wall s | CPU s | µs per iteration (CPU) | peak memory MB |",
+            "|---|---|---|---|---|",
+        ]
+        for x in it["runs"]:
+            lines.append(f"| {x['iterations']:,} | {x['wall_s']:.1f} | {x['cpu_s']:.1f} | "
+                         f"{x['cpu_s'] / x['iterations'] * 1e6:.1f} | {fmt(x['peak_mb'])} |")
+        lines += ["", f"Command: `{it['command']}`", ""]
+    sz = data.get("sizes")
+    if sz:
+        lines += [
+            "### Portfolio size",
+            "",
+            f"Synthetic portfolios (`benchmarks/synthetic_portfolio.py`: projects of 10 phases, links inside and "
+            f"across projects, caps that bind), {sz['runs'][0]['iterations']:,} iterations each in blocks of 1,024, "
+            f"one process per size, wall time by layer. Load average {sz['load_start']:.1f} at the start "
+            f"({sz['date']}).",
+            "",
+            "| activities | portfolio | sampling s | engine s | statistics s | total s | µs per activity-iteration "
+            "(engine) | peak MB |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for x in sz["runs"]:
+            per = x["engine_s"] / x["iterations"] / x["activities"] * 1e6
+            lines.append(f"| {x['activities']:,} | {x['describe']} | {x['sampling_s']:.1f} | {x['engine_s']:.1f} | "
+                         f"{x['stats_s']:.1f} | {x['wall_s']:.1f} | {per:.2f} | {fmt(x['peak_mb'])} |")
+        lines += ["", f"Command: `{sz['command']}`", ""]
+    op = data.get("optimizer")
+    if op:
+        lines += [
+            "### The optimizer on synthetic portfolios",
+            "",
+            f"`optimize.solve` (CP-SAT, the scenario defaults: lateness objective, 1 worker) with a time limit of "
+            f"{op['runs'][0]['time_limit']:g} s on synthetic portfolios, each in a fresh process. Load average "
+            f"{op['load_start']:.1f} at the start ({op['date']}).",
+            "",
+            "| activities | portfolio | status | deciding objective | value | bound | gap | seconds |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for x in op["runs"]:
+            if "gap" in x:
+                lines.append(f"| {x['activities']:,} | {x['describe']} | {x['status']} | {x['objective']} | "
+                             f"{x['value']:,.1f} | {x['bound']:,.1f} | {x['gap']:.1%} | {x['seconds']:.1f} |")
+            else:
+                lines.append(f"| {x['activities']:,} | {x['describe']} | {x['status']}: {x['error']} | | | | | "
+                             f"{x['seconds']:.1f} |")
+        lines += ["", f"Command: `{op['command']}`", ""]
+    pr = data.get("profile")
+    if pr:
+        parts = pr["parts"]
+
+        def cum(name):
+            return parts.get(name, {}).get("cum_s", 0.0)
+
+        def own(name):
+            return parts.get(name, {}).get("self_s", 0.0)
+
+        total = pr["engine_profiled_s"]
+        rows = pr["rows"]
+        lines += [
+            "### Where the time goes",
+            "",
+            f"One chunk of {rows:,} iterations of the baseline, CPU time: sampling {pr['sampling_s'] / rows * 1e6:.1f} "
+            f"µs per iteration, execution {pr['engine_s'] / rows * 1e6:.1f}, statistics {pr['stats_s'] / rows * 1e6:.1f}."
+            f" Inside the execution (cProfile, {total:.2f} s profiled; shares of that):",
+            "",
+            "| part | share |",
+            "|---|---|",
+            f"| paying: the funding-order fold, last pieces, pools that run short (`_pay` itself, `_short`) | "
+            f"{(own('_pay') + cum('_short')) / total:.0%} |",
+            f"| links and starts: ends, resolved links, starts, enrolment (`_flow`) | {cum('_flow') / total:.0%} |",
+            f"| the calendars of enrolments and last pieces (`_file`, `_pop`) | "
+            f"{(cum('_file') + cum('_pop')) / total:.0%} |",
+            f"| results: driving paths, (iteration, activity) arrays | "
+            f"{(cum('driving_paths') + cum('outcomes')) / total:.0%} |",
+            "",
+            f"Command: `{pr['command']}`",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def write_section(path: Path, text: str) -> None:
+    """Replace the section of ``path`` (up to the next ``## `` heading), or append it."""
+    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    pattern = re.compile(rf"^{re.escape(SECTION)}\s*$.*?(?=^## |\Z)", re.M | re.S)
+    if pattern.search(old):
+        new = pattern.sub(lambda _m: text + "\n", old, count=1)
+    else:
+        new = old.rstrip("\n") + "\n\n" + text
+    path.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
+
+
+# -- command line ---------------------------------------------------------------------------------------
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "_child":
+        kind, rest = argv[1], [float(x) for x in argv[2:]]
+        if kind == "iterations":
+            out = child_iterations(int(rest[0]), int(rest[1]), int(rest[2]))
+        elif kind == "size":
+            out = child_size(int(rest[0]), int(rest[1]), int(rest[2]))
+        else:
+            out = child_optimizer(int(rest[0]), rest[1], int(rest[2]))
+        print(json.dumps(out))
+        return 0
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="what", required=True)
+    p = sub.add_parser("ratio")
+    p.add_argument("--simpy-iterations", type=int, default=2048)
+    p.add_argument("--fast-iterations", type=int, default=65536)
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--seed", type=int, default=2021)
+    p.add_argument("--plan", help="run folder whose schedule.csv gives the planned starts")
+    p = sub.add_parser("iterations")
+    p.add_argument("--counts", default="1000,10000,100000,1000000")
+    p.add_argument("--seed", type=int, default=2021)
+    p.add_argument("--workers", type=int, default=1)
+    p = sub.add_parser("sizes")
+    p.add_argument("--sizes", default="100,300,1000,3000,10000,20000")
+    p.add_argument("--iterations", type=int, default=2048)
+    p.add_argument("--seed", type=int, default=1)
+    p = sub.add_parser("optimizer")
+    p.add_argument("--sizes", default="500,2000")
+    p.add_argument("--time-limit", type=float, default=60.0)
+    p.add_argument("--seed", type=int, default=1)
+    p = sub.add_parser("profile")
+    p.add_argument("--rows", type=int, default=16384)
+    p.add_argument("--seed", type=int, default=2021)
+    p = sub.add_parser("write")
+    p.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    args = ap.parse_args(argv)
+
+    if args.what == "ratio":
+        store("ratio", measure_ratio(args), argv)
+    elif args.what == "iterations":
+        load0, runs = load_avg(), []
+        for n in (int(x) for x in args.counts.split(",")):
+            runs.append(child(["iterations", str(n), str(args.seed), str(args.workers)]))
+            print(runs[-1], file=sys.stderr)
+        store("iterations", {"load_start": load0, "load_end": load_avg(), "runs": runs}, argv)
+    elif args.what == "sizes":
+        load0, runs = load_avg(), []
+        for n in (int(x) for x in args.sizes.split(",")):
+            runs.append(child(["size", str(n), str(args.iterations), str(args.seed)]))
+            print(runs[-1], file=sys.stderr)
+        store("sizes", {"load_start": load0, "load_end": load_avg(), "runs": runs}, argv)
+    elif args.what == "optimizer":
+        load0, runs = load_avg(), []
+        for n in (int(x) for x in args.sizes.split(",")):
+            runs.append(child(["optimizer", str(n), str(args.time_limit), str(args.seed)]))
+            print(runs[-1], file=sys.stderr)
+        store("optimizer", {"load_start": load0, "load_end": load_avg(), "runs": runs}, argv)
+    elif args.what == "profile":
+        store("profile", measure_profile(args), argv)
+    else:
+        data = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
+        write_section(args.out, section(data))
+        print(f"wrote the {SECTION[3:]} section of {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
