@@ -12,10 +12,12 @@ through the same executors. Writes the "Dask" section of BENCHMARKS.md (other se
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import pickle
 import platform
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -62,6 +64,13 @@ def per_block(executor, model, blocks: int) -> float:
 
 def measure(args):
     tmp = Path(tempfile.mkdtemp(prefix="dask-bench-"))
+    try:
+        return _measure(args, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _measure(args, tmp: Path):
     scenario = args.scenario
     t0 = time.perf_counter()
     with open_executor(f"local:{args.workers}") as executor:
@@ -125,59 +134,62 @@ def section(args, m) -> str:
     spread = max(max(m["all"][mode]) - min(m["all"][mode]) for mode in ("local", "dask"))
     within = abs(m["t_dask"] - m["t_local"]) <= spread
     all_runs = "; ".join(f"{mode}: " + ", ".join(f"{t:.1f}" for t in m["all"][mode]) for mode in ("local", "dask"))
+    fl, fd = fb["local"], fb["dask"]
     lines = [
         SECTION,
         "",
-        f"`portfolio sweep scenarios/funding-grid.toml` ({m['variants']} variants: the baseline with the provincial "
-        "caps of 2022-2024 at 100%, 90%, 80%, 70%),",
-        f"{args.iterations} iterations per variant (SimPy reference engine, `--engine simpy`), CP-SAT "
-        f"{args.time_limit:g} s per plan, reports "
-        f"written; measured {date.today().isoformat()} on",
-        f"{os.cpu_count()} cores, Python {platform.python_version()}, dask/distributed {distributed.__version__}. "
-        f"Fastest of {args.repeat} sweeps per executor, run alternately.",
+        f"`portfolio sweep scenarios/funding-grid.toml`: {m['variants']} variants (the baseline with the provincial "
+        "caps of 2022-2024 at",
+        f"100%, 90%, 80%, 70%), CP-SAT {args.time_limit:g} s per plan, reports written; {args.workers} local worker "
+        f"processes against a Dask `LocalCluster` of {args.workers}",
+        f"single-threaded workers. Measured {date.today().isoformat()} on {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, dask/distributed {distributed.__version__}; fastest of {args.repeat} "
+        "sweeps per executor,",
+        "run alternately. \"Writing\" is the client writing the run folders and reports (charts); it is part of "
+        "\"Monte Carlo and writing\".",
         "",
-        "| executor | wall seconds | of which plans | Monte Carlo, folders, reports | Monte Carlo iterations/s |",
-        "|---|---|---|---|---|",
+        f"SimPy reference engine (`--engine simpy`), {args.iterations} iterations per variant ({blocks} tasks of one "
+        "block):",
+        "",
+        "| executor | wall seconds | plans | Monte Carlo and writing | writing | Monte Carlo iterations/s |",
+        "|---|---|---|---|---|---|",
         f"| local processes, `--workers {args.workers}` | {m['t_local']:.1f} | {ph['local']['plans']:.1f} | "
-        f"{ph['local']['runs']:.1f} | {n / m['t_local']:,.0f} |",
-        f"| Dask `LocalCluster`, `--dask local:{args.workers}` | {m['t_dask']:.1f} | {ph['dask']['plans']:.1f} | "
-        f"{ph['dask']['runs']:.1f} | {n / m['t_dask']:,.0f} |",
+        f"{ph['local']['runs']:.1f} | {ph['local']['writing']:.1f} | {n / m['t_local']:,.0f} |",
+        f"| Dask, `--dask local:{args.workers}` | {m['t_dask']:.1f} | {ph['dask']['plans']:.1f} | "
+        f"{ph['dask']['runs']:.1f} | {ph['dask']['writing']:.1f} | {n / m['t_dask']:,.0f} |",
         "",
-        f"The same sweep with the vectorized engine (`--engine fast`) and {args.fast_iterations} iterations per "
-        "variant:",
-        "",
-        "| executor | wall seconds | of which plans | Monte Carlo, folders, reports | Monte Carlo iterations/s |",
-        "|---|---|---|---|---|",
-        *[f"| {label} | {fb[mode][0]:.1f} | {fb[mode][1]['plans']:.1f} | {fb[mode][1]['runs']:.1f} | "
-          f"{nf / fb[mode][0]:,.0f} |" for mode, label in (("local", f"local processes, `--workers {args.workers}`"),
-                                                          ("dask", f"Dask, `--dask local:{args.workers}`"))],
-        "",
-        "All fast sweeps, seconds: " + "; ".join(f"{mode}: " + ", ".join(f"{t:.1f}" for t in m["fast"]["all"][mode])
-                                                 for mode in ("local", "dask"))
-        + f"; same summary.csv from every one: {'yes' if m['fast']['same'] else 'NO'}. Here the Monte Carlo is a "
-        "small part of a",
-        "sweep: the plans and the reports take most of the time, on either executor.",
-        "",
-        f"Starting the local cluster took {m['t_open']:.1f} s (not in the table). Every sweep wrote the same "
+        f"All sweeps, seconds: {all_runs}. Starting the cluster took {m['t_open']:.1f} s more. Load average "
+        f"{args.load:.1f} at the start",
+        f"and {m['load_end']:.1f} at the end: the machine is shared with other jobs. Every sweep wrote the same "
         f"summary.csv: {'yes' if m['same'] else 'NO (a plan cut short by the time limit differed)'}.",
-        f"All sweeps, seconds: {all_runs}. Load average {args.load:.1f} at the start and {m['load_end']:.1f} at the "
-        "end:",
-        "the machine is shared with other jobs, so differences of a few seconds between runs are noise.",
         "",
-        f"Dask took {ratio:.2f} times the local pool's time (fastest against fastest); "
-        + (f"the difference, {abs(m['t_dask'] - m['t_local']):.1f} s, is {'within' if within else 'beyond'} the "
-           f"spread between repeated sweeps of one executor ({spread:.1f} s) on this shared machine.")
-        if args.repeat > 1 else "",
-        f"Both do the same work on the same {args.workers} workers: the {m['variants']} plans",
-        "side by side (one CP-SAT solve per process or task), then the same "
-        f"{blocks} blocks of {BLOCK} iterations. What differs is where the",
-        "client's own work goes: writing the variants' folders and reports (charts) took "
-        f"{ph['local']['writing']:.1f} s (local) and {ph['dask']['writing']:.1f} s (Dask)",
-        "in the client process (longer under Dask because there it shares the cores with the busy workers). The",
-        "local sweep writes each variant while its worker processes wait; the Dask sweep writes it while the",
-        "workers already compute the next variants' blocks, which is where it can gain. What Dask itself adds is",
-        f"{ov['dask'] * 1000:.0f} ms per block (below) x {blocks} blocks = {ov['dask'] * blocks:.1f} s per sweep, "
-        f"plus {m['t_open']:.1f} s to start a local cluster.",
+        f"Dask took {ratio:.2f} times the local pool's time (fastest against fastest)"
+        + (f"; the difference, {abs(m['t_dask'] - m['t_local']):.1f} s, is {'within' if within else 'beyond'} the "
+           f"spread between repeated sweeps of one executor ({spread:.1f} s)." if args.repeat > 1 else "."),
+        f"Both do the same work on the same {args.workers} workers: the {m['variants']} plans side by side "
+        f"(one CP-SAT solve per process or task), then the same {blocks}",
+        "blocks. What differs is when the client writes: the local sweep writes each variant while its worker "
+        "processes wait,",
+        "the Dask sweep while the workers already compute the next variants' blocks (the writing takes longer "
+        "there, in wall",
+        "time, because it shares the cores with the busy workers, but it overlaps). What Dask itself adds is "
+        f"{ov['dask'] * 1000:.0f} ms per block",
+        f"(below) x {blocks} blocks = {ov['dask'] * blocks:.1f} s per sweep, plus starting a local cluster.",
+        "",
+        f"Vectorized engine (`--engine fast`), {args.fast_iterations} iterations per variant:",
+        "",
+        "| executor | wall seconds | plans | Monte Carlo and writing | writing | Monte Carlo iterations/s |",
+        "|---|---|---|---|---|---|",
+        f"| local processes, `--workers {args.workers}` | {fl[0]:.1f} | {fl[1]['plans']:.1f} | {fl[1]['runs']:.1f} | "
+        f"{fl[1]['writing']:.1f} | {nf / fl[0]:,.0f} |",
+        f"| Dask, `--dask local:{args.workers}` | {fd[0]:.1f} | {fd[1]['plans']:.1f} | {fd[1]['runs']:.1f} | "
+        f"{fd[1]['writing']:.1f} | {nf / fd[0]:,.0f} |",
+        "",
+        "All sweeps, seconds: " + "; ".join(f"{mode}: " + ", ".join(f"{t:.1f}" for t in m["fast"]["all"][mode])
+                                            for mode in ("local", "dask"))
+        + f". Same summary.csv from every one: {'yes' if m['fast']['same'] else 'NO'}. With this engine the plans "
+        "and the",
+        "writing take most of a sweep's time, on either executor.",
         "",
         "**Overhead per block.** A Dask task is one sampling block (1024 iterations) with SimPy. What a block costs",
         "beyond its computation, measured by pushing no-op blocks (that return an accumulator of the real size) through",
@@ -240,10 +252,27 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=2, help="sweeps per executor, alternating; the fastest is kept")
     ap.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
     ap.add_argument("--no-write", action="store_true", help="print the section instead of writing it")
+    ap.add_argument("--json", type=Path, help="also save the measurements to this file")
+    ap.add_argument("--from-json", type=Path, help="write the section from saved measurements, measuring nothing")
     args = ap.parse_args(argv)
-    args.argv = [a for a in argv if a != "--no-write"]
+    args.argv, skip = [], False  # the measuring options only, for the Command line
+    for a in argv:
+        if skip or a == "--no-write" or a.startswith(("--json=", "--from-json=")):
+            skip = False
+        elif a in ("--json", "--from-json"):
+            skip = True
+        else:
+            args.argv.append(a)
     args.load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    text = section(args, measure(args))
+    if args.from_json:
+        m = json.loads(args.from_json.read_text(encoding="utf-8"))
+        args.__dict__.update(m.pop("args"))
+    else:
+        m = measure(args)
+        if args.json:
+            saved = {k: v for k, v in vars(args).items() if k not in ("out", "json", "from_json", "scenario")}
+            args.json.write_text(json.dumps({**m, "args": saved}, indent=1), encoding="utf-8")
+    text = section(args, m)
     if args.no_write:
         print(text)
     else:

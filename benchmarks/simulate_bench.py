@@ -59,11 +59,13 @@ def measure(args):
     model = build_model(portfolio, settings, plan)
     rows = []
     for workers in args.workers:
-        simulate.run(portfolio, settings, plan, iterations=min(256, args.iterations), seed=args.seed, workers=workers)
+        simulate.run(portfolio, settings, plan, iterations=min(256, args.iterations), seed=args.seed, workers=workers,
+                     engine="simpy")
         times = []
         for _ in range(args.repeat):
             t0 = time.perf_counter()
-            simulate.run(portfolio, settings, plan, iterations=args.iterations, seed=args.seed, workers=workers)
+            simulate.run(portfolio, settings, plan, iterations=args.iterations, seed=args.seed, workers=workers,
+                         engine="simpy")
             times.append(time.perf_counter() - t0)
         seconds = min(times)
         rows.append((workers, seconds, args.iterations / seconds))

@@ -7,9 +7,11 @@ funding caps that bind.
 ``synthetic(n_activities)`` builds ``ceil(n / phases)`` projects of ``phases`` activities each (the last one
 shorter). Inside a project the phases form a layered network: each phase after the first has one or two
 predecessors among the three phases before it (mostly FS, some SS with a lag, some FF with a lag). With
-probability ``cross`` a phase also waits (FS) for a random phase of an earlier project, so the whole portfolio is
-one acyclic network with cross-project links. Durations are three-point estimates of 3 to 28 months; costs 1 to
-30 (亿元) on one of four funding sources.
+probability ``cross`` a phase also waits (FS) for an earlier phase (a lower phase number) of one of the five
+projects before its own: one acyclic network with cross-project links, in which the phase number grows along
+every path, so the longest path, and the length of the schedule, do not grow with the number of projects (the
+time to simulate then grows with the activities, not with a longer schedule).
+Durations are three-point estimates of 3 to 28 months; costs 1 to 30 (亿元) on one of four funding sources.
 
 Funding caps bind: per source and year the cap is ``tightness`` times the source's average yearly need over the
 as-soon-as-possible schedule of most-likely durations (which spends more in its first years than on average), so
@@ -38,6 +40,7 @@ CATEGORIES = ("aviation", "water", "rail", "metro", "road", "logistics", "health
 SOURCES = ("central", "provincial", "local", "bond")
 FIRST_YEAR = 2021
 YEARS = 60  # caps for 2021 .. 2080 (past any finish; the simulator's horizon is 50 years)
+WINDOW = 5  # cross-project links reach back this many projects: the network does not get longer as it grows
 
 
 def synthetic(n_activities: int, seed: int = 0, phases: int = 10, cross: float = 0.05, tightness: float = 1.1,
@@ -73,8 +76,9 @@ def synthetic(n_activities: int, seed: int = 0, phases: int = 10, cross: float =
                         links.append((first + b, "SS", int(rng.integers(1, 7))))
                     else:
                         links.append((first + b, "FF", int(rng.integers(0, 4))))
-            if first and rng.random() < cross:
-                links.append((int(rng.integers(0, first)), "FS", 0))
+            if k and a and rng.random() < cross:  # an earlier phase of one of the WINDOW projects before this one
+                other = int(rng.integers(max(0, k - WINDOW), k))
+                links.append((other * phases + int(rng.integers(0, a)), "FS", 0))
             ids.append(f"{pid}.A{a:02d}")
             durations.append(m)
             preds_of.append(links)

@@ -198,12 +198,12 @@ class Explainer:
 
     # ------------------------------------------------------------------ relaxations
 
-    def relaxed(self, time_limit: float, workers: int, seed: int) -> list[str]:
+    def relaxed(self, time_limit: float, workers: int, seed: int, params: dict | None = None) -> list[str]:
         p = self.problem
         lines: list[str] = []
         if p.budgets:
             model = core.CoreModel(p, core.ModelOptions(cap_slack=True))
-            res = core.solve_stages(model, [("slack", model.total_slack(), "min")], time_limit, workers, seed)
+            res = core.solve_stages(model, [("slack", model.total_slack(), "min")], time_limit, workers, seed, params)
             if res.start is not None:
                 stage = res.stages[0]
                 short = self._shortfalls(model, res.start)
@@ -219,7 +219,7 @@ class Explainer:
         if p.hard_due:
             model = core.CoreModel(p, core.ModelOptions(cap_slack=bool(p.budgets), due_slack=True))
             late = sum(model.due_slack.values())
-            res = core.solve_stages(model, [("late", late, "min")], time_limit, workers, seed)
+            res = core.solve_stages(model, [("late", late, "min")], time_limit, workers, seed, params)
             if res.start is not None:
                 what = ", ".join(f"{r.name} (capacity {self._units(r, r.capacity)})" for r in p.resources) or "the links"
                 lines.append(f"The hard deadlines cannot all be met even with unlimited funding: {what} leave at least these projects late:")
@@ -247,11 +247,11 @@ class Explainer:
                 out.append((info, need, info.effective_cap, need - info.effective_cap))
         return out
 
-    def explain(self, time_limit: float, workers: int, seed: int) -> str:
+    def explain(self, time_limit: float, workers: int, seed: int, params: dict | None = None) -> str:
         reasons = self.direct()
         if reasons:
             return "No plan fits the scenario:\n" + "\n".join(f"- {r}" for r in reasons)
-        lines = self.relaxed(time_limit, workers, seed)
+        lines = self.relaxed(time_limit, workers, seed, params)
         if lines:
             return "\n".join(lines)
         return ("No plan fits the scenario, and neither the direct checks nor relaxing the funding caps and hard "

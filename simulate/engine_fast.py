@@ -247,7 +247,7 @@ def _pop(calendar: dict, k: int):
     return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
-def _expand(csr, a, sel=None):
+def _expand(csr, a):
     """Out-links (of one kind) of the pairs' activities ``a``: (links, index into the pairs of each link)."""
     ptr, links, count = csr
     cnt = count[a]
