@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from optimize import psplib  # noqa: E402
 
-DATA = Path("/work/shared/benchmarks/psplib")
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "psplib"  # ../shared beside the project
 FAMILIES = ("j30", "j60", "j120")
 
 

@@ -110,7 +110,7 @@ def test_time_limit_option_and_bad_input(tmp_path):
     assert result.exit_code == 2
 
 
-PSPLIB = Path("/work/shared/benchmarks/psplib/j30")
+PSPLIB = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "psplib" / "j30"  # ../shared beside the project
 
 
 @pytest.mark.skipif(not PSPLIB.is_dir(), reason="PSPLIB instances not available")

@@ -7,7 +7,7 @@ import pytest
 
 from optimize import psplib
 
-DATA = Path("/work/shared/benchmarks/psplib")
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "psplib"  # ../shared beside the project
 needs_data = pytest.mark.skipif(not (DATA / "j30").is_dir(), reason="PSPLIB instances not available")
 
 SMALL = """\
