@@ -16,7 +16,6 @@ import json
 import os
 import pickle
 import platform
-import re
 import shutil
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from simulate.executors import DaskExecutor, ProcessPool, open_executor  # noqa:
 from simulate.model import BLOCK, build_model  # noqa: E402
 from simulate.runner import CHUNK, chunks, run_chunk  # noqa: E402
 from simulate.stats import Accumulator  # noqa: E402
+from benchmarks_md import write_section  # noqa: E402
 
 SECTION = "## Dask"
 SCENARIO = ROOT / "scenarios" / "funding-grid.toml"
@@ -228,15 +228,6 @@ def section(args, m) -> str:
     return "\n".join(lines)
 
 
-def write_section(path: Path, text: str) -> None:
-    """Replace the Dask section of ``path`` (up to the next ``## `` heading), or append it."""
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\s*$.*?(?=^## |\Z)", re.M | re.S)
-    if pattern.search(old):
-        new = pattern.sub(lambda _m: text + "\n", old, count=1)
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    path.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
 
 
 def main(argv=None) -> int:
@@ -276,7 +267,7 @@ def main(argv=None) -> int:
     if args.no_write:
         print(text)
     else:
-        write_section(args.out, text)
+        write_section(args.out, SECTION, text)
         print(f"wrote the Dask section of {args.out}", file=sys.stderr)
     return 0
 

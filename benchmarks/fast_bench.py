@@ -20,7 +20,6 @@ import json
 import os
 import platform
 import pstats
-import re
 import resource
 import subprocess
 import sys
@@ -31,6 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from benchmarks_md import write_section  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "fast_bench.json"
 SECTION = "## Fast engine"
@@ -402,15 +403,6 @@ def section(data: dict) -> str:
     return "\n".join(lines)
 
 
-def write_section(path: Path, text: str) -> None:
-    """Replace the section of ``path`` (up to the next ``## `` heading), or append it."""
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\s*$.*?(?=^## |\Z)", re.M | re.S)
-    if pattern.search(old):
-        new = pattern.sub(lambda _m: text + "\n", old, count=1)
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    path.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
 
 
 # -- command line ---------------------------------------------------------------------------------------
@@ -478,7 +470,7 @@ def main(argv=None) -> int:
         store("profile", measure_profile(args), argv)
     else:
         data = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
-        write_section(args.out, section(data))
+        write_section(args.out, SECTION, section(data))
         print(f"wrote the {SECTION[3:]} section of {args.out}", file=sys.stderr)
     return 0
 

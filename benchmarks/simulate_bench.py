@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import sys
 import time
 from datetime import date
@@ -33,6 +32,7 @@ from simulate.model import build_model  # noqa: E402
 from simulate.sampling import draws_for  # noqa: E402
 from simulate.stats import accumulate  # noqa: E402
 from simulate.synthetic import synthetic_portfolio  # noqa: E402
+from benchmarks_md import write_section  # noqa: E402
 
 SECTION = "## Simulation"
 
@@ -126,15 +126,6 @@ def section(args, label, size, rows, layers) -> str:
     return "\n".join(lines)
 
 
-def write_section(path: Path, text: str) -> None:
-    """Replace the Simulation section of ``path`` (up to the next ``## `` heading), or append it."""
-    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    pattern = re.compile(rf"^{re.escape(SECTION)}\s*$.*?(?=^## |\Z)", re.M | re.S)
-    if pattern.search(old):
-        new = pattern.sub(lambda _m: text + "\n", old, count=1)
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    path.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
 
 
 def main(argv=None) -> int:
@@ -158,7 +149,7 @@ def main(argv=None) -> int:
     if args.no_write:
         print(text)
     else:
-        write_section(args.out, text)
+        write_section(args.out, SECTION, text)
         print(f"wrote the Simulation section of {args.out}", file=sys.stderr)
     return 0
 

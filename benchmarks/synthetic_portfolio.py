@@ -62,7 +62,6 @@ def synthetic(n_activities: int, seed: int = 0, phases: int = 10, cross: float =
         first = len(ids)
         count = min(phases, n_activities - first)
         for a in range(count):
-            index = first + a
             o = float(rng.integers(3, 15))
             m = o + float(rng.integers(0, 6))
             p = m + float(rng.integers(1, 10))

@@ -15,7 +15,6 @@ SF end_j >= start_i + L.
 """
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 
@@ -339,7 +338,6 @@ class CoreModel:
             self._dist_from = {}
         if i not in self._dist_from:
             p = self.problem
-            dist = {i: 0}
             out: dict[int, list[int]] = {}
             for a, b, k, lag in p.links:
                 if k == FS and lag >= 0:

@@ -800,34 +800,6 @@ def _paths(model: SimModel, end: np.ndarray, start_driver: np.ndarray, end_drive
     return on_path
 
 
-def driving_paths(model: SimModel, end: np.ndarray, start_driver: np.ndarray, end_driver: np.ndarray) -> np.ndarray:
-    """``outcomes.driving_paths`` for all iterations and projects at once (the same marks)."""
-    rows, n = end.shape
-    on_path = np.zeros((rows, n), dtype=bool)
-    pred = model.link_pred.astype(np.int64)
-    project_of = model.project_of.astype(np.int64)
-    qs, curs, ps = [], [], []
-    for p, members in enumerate(model.members):
-        if len(members):
-            curs.append(members[np.argmax(end[:, members], axis=1)])
-            qs.append(np.arange(rows))
-            ps.append(np.full(rows, p))
-    if not curs:
-        return on_path
-    q, cur, proj = np.concatenate(qs), np.concatenate(curs).astype(np.int64), np.concatenate(ps)
-    flat = on_path.reshape(-1)
-    sd, ed = start_driver.reshape(-1), end_driver.reshape(-1)
-    while q.size:
-        at = q * n + cur
-        own = project_of[cur] == proj
-        flat[at[own]] = True
-        li = ed[at]
-        li = np.where(li != NO_LINK, li, sd[at])
-        go = li != NO_LINK
-        q, proj, cur = q[go], proj[go], pred[li[go]]
-    return on_path
-
-
 def run_block(model: SimModel, draws: Draws) -> Outcomes:
     """Execute every iteration of ``draws`` at once; the same ``Outcomes`` as ``engine_simpy.run_block``."""
     _keep_freed_memory()

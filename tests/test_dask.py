@@ -230,15 +230,3 @@ def test_open_executor_starts_and_stops_a_local_cluster():
         assert client.status == "running"
     assert client.status in ("closed", "closing")
 
-
-def test_benchmark_writes_only_its_section(tmp_path):
-    sys.path.insert(0, str(Path(cli.__file__).parent / "benchmarks"))
-    try:
-        import dask_bench
-    finally:
-        sys.path.pop(0)
-    path = tmp_path / "BENCHMARKS.md"
-    path.write_text("# Benchmarks\n\n## Simulation\n\nkept\n", encoding="utf-8")
-    dask_bench.write_section(path, "## Dask\n\nfirst\n")
-    dask_bench.write_section(path, "## Dask\n\nsecond\n")
-    assert path.read_text(encoding="utf-8") == "# Benchmarks\n\n## Simulation\n\nkept\n\n## Dask\n\nsecond\n"

@@ -237,15 +237,15 @@ def test_ctrl_c_with_worker_processes_leaves_no_folder(scenario, tmp_path):
 def test_benchmark_writes_only_its_section(tmp_path):
     sys.path.insert(0, str(Path(cli.__file__).parent / "benchmarks"))
     try:
-        import simulate_bench
+        from benchmarks_md import write_section
     finally:
         sys.path.pop(0)
     path = tmp_path / "BENCHMARKS.md"
     path.write_text("# Benchmarks\n\n## PSPLIB\n\nj30: 465 of 480\n", encoding="utf-8")
-    simulate_bench.write_section(path, "## Simulation\n\nfirst\n")
-    simulate_bench.write_section(path, "## Simulation\n\nsecond\n")
+    write_section(path, "## Simulation", "## Simulation\n\nfirst\n")
+    write_section(path, "## Simulation", "## Simulation\n\nsecond\n")
     text = path.read_text(encoding="utf-8")
     assert text == "# Benchmarks\n\n## PSPLIB\n\nj30: 465 of 480\n\n## Simulation\n\nsecond\n"
     path.write_text(text + "\n## Later\n\nkept\n", encoding="utf-8")
-    simulate_bench.write_section(path, "## Simulation\n\nthird\n")
+    write_section(path, "## Simulation", "## Simulation\n\nthird\n")
     assert path.read_text(encoding="utf-8").endswith("## Simulation\n\nthird\n\n## Later\n\nkept\n")
