@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
@@ -353,3 +354,32 @@ def test_stoppages_are_noted_as_not_modelled():
     st = dataclasses.replace(settings(), stoppages=(Stoppage(2021 * 12 + 1, 2),))
     plan = solve(pf, st)
     assert any("stoppages" in n for n in plan.notes)
+
+
+def test_list_schedule_alone_is_reported_against_the_models_bounds(monkeypatch):
+    # No CP-SAT stage finishes: the list-scheduling plan stands. Its gap is measured against the
+    # model's own bounds (a stage counts as proven only when its value meets such a bound), never 0%
+    # by default, and a note says so.
+    import dataclasses
+    import importlib
+
+    from optimize import core
+    from optimize.output import summary_lines
+    from scenarios.load import load_target
+
+    solve_module = importlib.import_module("optimize.solve")
+    monkeypatch.setattr(solve_module.core, "solve_stages", lambda *a, **k: core.StagedResult(status="unknown"))
+    pf, st = load_target(Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml")
+    for mode in ("lateness", "makespan"):
+        st = dataclasses.replace(st, optimize=dataclasses.replace(st.optimize, objective=mode))
+        plan = optimize.solve(pf, st, time_limit=5, workers=1)
+        assert optimize.check_plan(pf, st, plan) == []
+        assert plan.status == "feasible" and plan.gap > 0
+        deciding = next(s for s in plan.stages if not s.optimal)
+        assert plan.objective_name == deciding.name and plan.best_bound == deciding.bound
+        assert all(s.seconds == 0 for s in plan.stages)
+        for s in plan.stages:  # bounds on the right side of the values
+            assert s.bound <= s.value if s.sense == "min" else s.bound >= s.value
+            assert s.optimal == (s.value == s.bound)
+        assert any("not solved within the time limit" in n for n in plan.notes)
+        assert "gap: 0.00%" not in summary_lines(pf, plan)
