@@ -176,7 +176,7 @@ def _section_simulation(a: Run, b: Run, names: dict[str, str]) -> list[str]:
     out += [markdown_table(["Project", "名称", "P(on time) A", "P(on time) B", "Change (points)", "P80 A", "P80 B",
                             "P80 moved (months)", "Verdict"], rows, right={4, 7}), ""]
     if same:
-        out += ["Both runs drew the same random numbers (same seed, iterations and engine): every difference is a "
+        out += ["Both runs drew the same random numbers (same seed and iterations): every difference is a "
                 "real change of the inputs or the code.", ""]
     else:
         out += [f"The runs drew different random numbers ({na:,} and {nb:,} iterations): \"within noise\" means the "

@@ -63,7 +63,7 @@ def test_same_seed_rerun_passes_and_must_be_identical(runs, tmp_path):
     result = check(got, runs["a"])
     assert result.exit_code == 1
     assert "simulation.csv HJW-2 p_on_time" in result.output
-    assert "identical (same seed 1, 2000 iterations, engine fast)" in result.output
+    assert "identical (same seed 1, 2000 iterations)" in result.output
 
 
 def test_different_seeds_pass_within_sampling_error(runs):
@@ -165,3 +165,14 @@ def test_tolerance_rules():
     # a correlation: symmetric in Fisher z, inside (-1, 1)
     lo, hi = tol.fisher_band(0.9, 2000, 2000)
     assert -1 < lo < 0.9 < hi < 1
+
+
+def test_other_engine_same_seed_is_held_to_the_same_bytes(runs, tmp_path):
+    """The engines give the same bytes, so a SimPy run with the expected run's seed must match it exactly."""
+    simpy_run = make_run(tmp_path / "simpy", seed=1, iterations=2000, engine="simpy")
+    result = check(simpy_run, runs["a"])
+    assert result.exit_code == 0, result.output
+    edit(simpy_run, "simulation.csv", "HJW-2", "p_on_time", "0.6001")
+    result = check(simpy_run, runs["a"])
+    assert result.exit_code == 1
+    assert "identical (same seed 1, 2000 iterations)" in result.output
