@@ -20,7 +20,7 @@ import simulate.runner as runner
 from portfolio.months import parse_month
 from report.runfolder import atomic_folder
 from scenarios.load import load_target
-from simulate import engine_fast, engine_simpy
+from simulate import engine_fast, engine_simpy, fast_kernel
 from simulate.model import DONE, FUTURE, build_model
 from simulate.outcomes import driving_paths
 from simulate.sampling import Draws, draws_for
@@ -101,8 +101,6 @@ def test_identical_output_files_for_both_engines_any_chunks_and_workers(baseline
     ref = write("simpy", engine="simpy")
     write("fast", engine="fast")
     write("fast-2-workers", engine="fast", workers=2)
-    monkeypatch.setattr(engine_fast, "PASS_PAIRS", 64 * 100)
-    monkeypatch.setattr(engine_fast, "MIN_PASS_ROWS", 64)
     monkeypatch.setattr(runner, "FAST_CHUNK", 1024)
     fast = write("fast-small-blocks", engine="fast")
     assert runner.chunk_size("fast", 1100) == 1024 and ref.info["engine"] == "simpy" and fast.info["engine"] == "fast"
@@ -233,7 +231,7 @@ def test_pools_that_run_short_by_rounding(cap):
 
 # -- pieces ---------------------------------------------------------------------------------------------
 
-def test_vectorized_driving_paths_are_the_reference_ones():
+def test_compiled_driving_paths_are_the_reference_ones():
     portfolio, settings_ = load_target(ROOT / "scenarios" / "reforecast-2026-11.toml")
     model = build_model(portfolio, settings_)
     out = engine_simpy.run_block(model, draws_for(model, 9, 0, 200))
@@ -241,20 +239,21 @@ def test_vectorized_driving_paths_are_the_reference_ones():
     end = out.end.copy()
     end[rng.random(end.shape) < 0.1] = model.horizon  # ties at the horizon: the first listed wins
     ref = driving_paths(model, end, out.start_driver, out.end_driver)
-    held = np.ones(model.n, dtype=bool)  # read every end driver (the engine reads only FF/SF holders')
-    fast = engine_fast._paths(model, end.T, out.start_driver.T, out.end_driver.T, held).T
+    fast = np.empty_like(ref)
+    mem_ptr, members = engine_fast._members(model)
+    for q in range(len(end)):
+        fast_kernel._paths(end[q], out.start_driver[q], out.end_driver[q], fast[q], model.link_pred.astype(np.int64),
+                           model.project_of.astype(np.int64), mem_ptr, members)
     assert np.array_equal(fast, ref)
     assert ref.any() and not ref[:, model.state == DONE].all()
 
 
-def test_any_split_into_passes_gives_the_same_outcomes(monkeypatch):
+def test_any_split_into_rows_gives_the_same_outcomes():
     portfolio, settings_ = load_target(ROOT / "scenarios" / "stoppage-2022.toml")
     model = build_model(portfolio, settings_)
     draws = draws_for(model, 4, 100, 400)
     whole = engine_fast.run_block(model, draws)
-    monkeypatch.setattr(engine_fast, "MIN_PASS_ROWS", 1)
-    monkeypatch.setattr(engine_fast, "PASS_PAIRS", 37 * engine_fast._plan(model).NS)
-    split = engine_fast.run_block(model, draws)
+    parts = [engine_fast.run_block(model, draws.rows(a, min(a + 37, 300))) for a in range(0, 300, 37)]
     for name in FIELDS:
-        assert np.array_equal(getattr(whole, name), getattr(split, name)), name
+        assert np.array_equal(getattr(whole, name), np.concatenate([getattr(p, name) for p in parts])), name
     assert whole.i0 == 100 and math.isclose(whole.end.shape[0], 300)

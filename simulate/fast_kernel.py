@@ -1,0 +1,311 @@
+"""The fast engine's compiled kernel: the execution rule of docs/simulation.md, one iteration after the other.
+
+Each iteration is the SimPy engine's simulation without the event machinery: the same floating-point
+operations on the same values in the same order (``ask``, ``pool - ask``, ``w - 1.0``, ``w - pool / r``,
+``k + w``, ``ceil(end + lag)``, ``end + lag``), so the results are the SimPy engine's bit for bit. What SimPy
+learns by waiting, the kernel learns as soon as it is known: a start, an end or the first boundary at which a
+predecessor's work left is small enough (an FS link with a negative lag) resolves the links out of that
+activity; when the last start link of an activity is resolved its start month is fixed (the largest of its
+bounds and the first boundary whose payments are not done) and filed in a calendar; when its own work and its
+last FF/SF link are resolved its end is fixed. Month by month the kernel starts what the calendar holds (with
+the cascades at that month), pays in the funding order, and works out what follows. Times at or after the
+horizon are never reached, as in SimPy.
+
+Compiled with numba (``cache=True``; no fastmath, which would let the compiler reorder float operations).
+Helpers take scalars only: passing an array to a compiled function costs atomic reference counts.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+FUTURE, RUNNING, DONE = 0, 1, 2
+NEVER = 1 << 40  # a link count that never reaches 0: links into a started activity do not bind
+UNSET = -(1 << 62)  # bound of an FS link with a negative lag, not yet known
+
+
+@njit(cache=True)
+def _bound(kind, start, end, neg, lag):
+    """The bound a resolved start link puts on its successor's start: FS ceil(end + lag), SS start + lag, FS
+    with a negative lag the first boundary at which the predecessor had at most -lag months left (``neg``)."""
+    if kind == 0:
+        return np.int64(np.ceil(end + lag))
+    if kind == 1:
+        return np.int64(start) + np.int64(lag)
+    return neg
+
+
+@njit(cache=True)
+def run_rows(work, rate, start_out, end_out, sd_out, ed_out, path_out,
+             horizon, state, plan_bound, fixed_start, fixed_end, source_of, rank, traced,
+             sl_ptr, sl_link, sl_pred, sl_kind, sl_lag, el_ptr, el_link, el_pred, el_ff, el_lag,
+             oe_ptr, oe_succ, oe_hold, os_ptr, os_succ, os_hold, ng_ptr, ng_link, ng_succ, ng_x,
+             n_start, n_end, pool0, refill_k, refill_cap, carry, stop_ptr, stop_act,
+             link_pred, project_of, mem_ptr, members):
+    """Execute the rows of ``work``/``rate`` into the (rows, activities) output arrays.
+
+    Start links per successor (``sl_*``, link order; kind 0 FS, 1 SS, 2 FS with a negative lag), FF/SF links
+    per successor (``el_*``, link order), links out of each activity on its end (``oe_*``: FS, FF) and start
+    (``os_*``: SS, SF; ``hold``: the link holds the successor's end), FS links with a negative lag per
+    predecessor (``ng_*``, ``x`` = -lag). ``n_start``/``n_end``: per activity its start links / FF-SF links + 1
+    (its own work), NEVER where they do not bind. ``rank``: the funding rank.
+    """
+    rows, n = work.shape
+    H = horizon
+    S = pool0.shape[0]
+    n_refills = refill_k.shape[0]
+    has_stops = stop_ptr.shape[0] > 0
+    c = np.empty(n)  # when the activity's work is done
+    scnt = np.empty(n, np.int64)
+    ecnt = np.empty(n, np.int64)
+    negb = np.empty(link_pred.shape[0], np.int64)
+    head = np.full(H, -1, np.int64)  # calendar: month -> first activity filed to start then (linked by nxt)
+    nxt = np.empty(n, np.int64)
+    stack = np.empty(link_pred.shape[0] + 2 * n + 1, np.int64)  # resolutions: 2 * activity + (1: end, 0: start)
+    stopped = np.zeros(n, np.bool_)
+    pools = np.empty(S)
+    # The enrolled activities: their funding ranks in order, active[0 .. n_active - 1]; what the bank reads of
+    # them, by rank (src: the source, or -1 - source for an activity whose work left is traced).
+    active = np.empty(n, np.int64)
+    by_j = np.empty(n, np.int64)
+    by_w = np.empty(n)  # work left
+    by_r = np.empty(n)  # rate
+    by_src = np.empty(n, np.int64)
+    for q in range(rows):
+        start = start_out[q]
+        end = end_out[q]
+        sd = sd_out[q]
+        ed = ed_out[q]
+        top = 0
+        n_filed = 0  # activities in the calendar
+        for j in range(n):
+            scnt[j] = n_start[j]
+            ecnt[j] = n_end[j]
+            start[j] = np.nan
+            end[j] = np.nan
+            sd[j] = -1
+            ed[j] = -1
+        for t in range(ng_link.shape[0]):
+            negb[ng_link[t]] = UNSET
+        for s in range(S):
+            pools[s] = pool0[s]
+        n_active = 0
+        ri = 0
+        # t = 0: done activities at their actual dates; running ones are "started" at 0 (enrolled with their work
+        # left); activities without start links are resolved by their bounds alone.
+        for j in range(n):
+            if state[j] == DONE:
+                start[j] = fixed_start[j]
+                end[j] = fixed_end[j]
+                for t in range(oe_ptr[j], oe_ptr[j + 1]):
+                    stack[top] = 2 * oe_succ[t] + oe_hold[t]
+                    top += 1
+                for t in range(os_ptr[j], os_ptr[j + 1]):
+                    stack[top] = 2 * os_succ[t] + os_hold[t]
+                    top += 1
+                for t in range(ng_ptr[j], ng_ptr[j + 1]):
+                    negb[ng_link[t]] = np.int64(fixed_end[j])
+                    stack[top] = 2 * ng_succ[t]
+                    top += 1
+            elif state[j] == RUNNING:
+                start[j] = fixed_start[j]
+                nxt[j] = head[0]
+                head[0] = j
+                n_filed += 1
+            elif scnt[j] == 0:
+                stack[top] = 2 * j
+                scnt[j] = 1
+                top += 1
+        k = 0
+        while True:
+            # Month k before its payments (first open boundary k), then after them (k + 1): work out every
+            # resolution, and before the payments start what is filed for k (cascades included).
+            for phase in range(2):
+                open_k = k + phase
+                while True:
+                    if top:
+                        top -= 1
+                        j = stack[top] >> 1
+                        if stack[top] & 1:
+                            ecnt[j] -= 1
+                            if ecnt[j]:
+                                continue
+                            # Work done at c[j]: the end is the largest FF/SF bound at least c (first on ties).
+                            cj = c[j]
+                            e = cj
+                            drv = -1
+                            for t in range(el_ptr[j], el_ptr[j + 1]):
+                                i = el_pred[t]
+                                b = (end[i] if el_ff[t] else start[i]) + el_lag[t]
+                                if b >= cj and (drv == -1 or b > e):
+                                    drv = el_link[t]
+                                    e = b
+                            if e >= H:
+                                continue  # never reached
+                            end[j] = e
+                            ed[j] = drv
+                            for t in range(oe_ptr[j], oe_ptr[j + 1]):
+                                stack[top] = 2 * oe_succ[t] + oe_hold[t]
+                                top += 1
+                        else:
+                            scnt[j] -= 1
+                            if scnt[j]:
+                                continue
+                            # The start: the first open boundary from the largest bound; the driver: the link of
+                            # the largest bound at least the plan's (first on ties).
+                            drv = -1
+                            best = plan_bound[j]
+                            for t in range(sl_ptr[j], sl_ptr[j + 1]):
+                                i = sl_pred[t]
+                                b = _bound(sl_kind[t], start[i], end[i], negb[sl_link[t]], sl_lag[t])
+                                if b >= best and (drv == -1 or b > best):
+                                    drv = sl_link[t]
+                                    best = b
+                            kk = max(best, open_k)
+                            if kk < H:
+                                sd[j] = drv
+                                nxt[j] = head[kk]
+                                head[kk] = j
+                                n_filed += 1
+                    elif phase == 0 and head[k] >= 0:
+                        # Start j at k, and what follows from the start without money.
+                        j = head[k]
+                        head[k] = nxt[j]
+                        n_filed -= 1
+                        if state[j] == FUTURE:
+                            start[j] = k
+                        for t in range(os_ptr[j], os_ptr[j + 1]):
+                            stack[top] = 2 * os_succ[t] + os_hold[t]
+                            top += 1
+                        wj = work[q, j]
+                        if traced[j]:
+                            for t in range(ng_ptr[j], ng_ptr[j + 1]):
+                                if wj <= ng_x[t]:
+                                    negb[ng_link[t]] = k
+                                    stack[top] = 2 * ng_succ[t]
+                                    top += 1
+                        if wj > 0.0:  # enrol, in the funding order
+                            rk = rank[j]
+                            x = n_active
+                            while x > 0 and active[x - 1] > rk:
+                                active[x] = active[x - 1]
+                                x -= 1
+                            active[x] = rk
+                            n_active += 1
+                            by_j[rk] = j
+                            by_w[rk] = wj
+                            by_r[rk] = rate[q, j]
+                            by_src[rk] = -1 - source_of[j] if traced[j] else source_of[j]
+                        else:
+                            c[j] = float(k)
+                            stack[top] = 2 * j + 1
+                            top += 1
+                    else:
+                        break
+                if phase == 1 or n_active == 0:
+                    break
+                # The payments of month k (the SimPy bank's loop), source by source: the pools are independent.
+                while ri < n_refills and refill_k[ri] <= k:
+                    for s in range(S):
+                        cap = refill_cap[ri, s]
+                        if cap == np.inf:
+                            pools[s] = np.inf
+                        elif carry and pools[s] != np.inf:
+                            pools[s] += cap
+                        else:
+                            pools[s] = cap
+                    ri += 1
+                stops = has_stops and stop_ptr[k + 1] > stop_ptr[k]
+                if stops:
+                    for t in range(stop_ptr[k], stop_ptr[k + 1]):
+                        stopped[stop_act[t]] = True
+                kept = 0  # the enrolled that stay enrolled, moved down in place
+                for x in range(n_active):
+                    rk = active[x]
+                    s = by_src[rk]
+                    wj = by_w[rk]
+                    if not (stops and stopped[by_j[rk]]):  # a stopped activity asks for nothing
+                        r = by_r[rk]
+                        if s >= 0 and wj > 1.0:  # the common case: an untraced activity, not on its last piece
+                            pool = pools[s]
+                            if r <= pool:
+                                pools[s] = pool - r
+                                by_w[rk] = wj - 1.0
+                                active[kept] = rk
+                                kept += 1
+                                continue
+                        if s < 0:
+                            s = -1 - s
+                        pool = pools[s]
+                        ask = r * wj if wj <= 1.0 else r
+                        left = 0.0  # work left at k + 1
+                        if ask <= pool:
+                            pools[s] = pool - ask
+                            if wj > 1.0:
+                                left = wj - 1.0
+                        else:
+                            pools[s] = 0.0  # paid part: works pool / r months, then pauses for the rest of the month
+                            left = wj
+                            if pool > 0.0:
+                                left = wj - pool / r
+                                if left <= 0.0:  # only by rounding: as if paid in full
+                                    left = 0.0
+                        j = by_j[rk]
+                        if by_src[rk] < 0:
+                            for t in range(ng_ptr[j], ng_ptr[j + 1]):
+                                if negb[ng_link[t]] == UNSET and left <= ng_x[t]:
+                                    negb[ng_link[t]] = k + 1
+                                    stack[top] = 2 * ng_succ[t]
+                                    top += 1
+                        if left <= 0.0:  # the last piece wj is paid: the work is done at k + wj
+                            c[j] = k + wj
+                            stack[top] = 2 * j + 1
+                            top += 1
+                            continue
+                        by_w[rk] = left
+                    active[kept] = rk
+                    kept += 1
+                n_active = kept
+                if stops:
+                    for t in range(stop_ptr[k], stop_ptr[k + 1]):
+                        stopped[stop_act[t]] = False
+            # The next month with anything to do: the next one while someone is paid, else the next start.
+            if n_active:
+                k += 1
+                if k >= H:
+                    break
+            elif n_filed:
+                k += 1
+                while head[k] < 0:
+                    k += 1
+            else:
+                break
+        for j in range(n):
+            if not start[j] < H:
+                start[j] = H
+            if not end[j] < H:
+                end[j] = H
+        _paths(end, sd, ed, path_out[q], link_pred, project_of, mem_ptr, members)
+
+
+@njit(cache=True)
+def _paths(end, sd, ed, on_path, link_pred, project_of, mem_ptr, members):
+    """``outcomes.driving_paths`` of one iteration: from each project's last-ending activity (first listed
+    among ties) back along the end driver, else the start driver, marking the project's own activities."""
+    for j in range(on_path.shape[0]):
+        on_path[j] = False
+    for p in range(mem_ptr.shape[0] - 1):
+        lo, hi = mem_ptr[p], mem_ptr[p + 1]
+        if lo == hi:
+            continue
+        cur = members[lo]
+        for t in range(lo + 1, hi):
+            if end[members[t]] > end[cur]:
+                cur = members[t]
+        while True:
+            if project_of[cur] == p:
+                on_path[cur] = True
+            li = ed[cur] if ed[cur] != -1 else sd[cur]
+            if li == -1:
+                break
+            cur = link_pred[li]
