@@ -55,7 +55,10 @@ def raw_block(model: SimModel, seed: int, block: int) -> tuple[np.ndarray, np.nd
 def derive(model: SimModel, i0: int, e, f, occurs, impact) -> Draws:
     """The per-iteration values both engines execute, from the raw draws (rows = iterations)."""
     rho = model.correlation
-    z = np.sqrt(rho) * f[:, model.category_of] + np.sqrt(1.0 - rho) * e
+    if rho == 0.0:  # 0 * f + 1 * e is e (or a zero of the other sign, and ndtr(-0) == ndtr(0)): the same u
+        z = e
+    else:  # (take, not f[:, index]: that would give the arrays below column-major order, slow to read by rows)
+        z = np.sqrt(rho) * f.take(model.category_of, axis=1) + np.sqrt(1.0 - rho) * e
     u = ndtr(z)
     dist, o, m, p = model.distribution, model.o, model.m, model.p
 
