@@ -22,6 +22,10 @@ from numba import njit
 FUTURE, RUNNING, DONE = 0, 1, 2
 NEVER = 1 << 40  # a link count that never reaches 0: links into a started activity do not bind
 UNSET = -(1 << 62)  # bound of an FS link with a negative lag, not yet known
+# Indices read from arrays are cast to unsigned: numba then leaves out the negative-index wraparound it adds to
+# every signed index (an eighth of the kernel's time).
+_u = np.uint64
+ONE = np.uint64(1)
 
 
 @njit(cache=True)
@@ -126,85 +130,89 @@ def run_rows(work, rate, start_out, end_out, sd_out, ed_out, path_out,
                     if top:
                         top -= 1
                         j = stack[top] >> 1
+                        u = _u(j)
                         if stack[top] & 1:
-                            ecnt[j] -= 1
-                            if ecnt[j]:
+                            ecnt[u] -= 1
+                            if ecnt[u]:
                                 continue
                             # Work done at c[j]: the end is the largest FF/SF bound at least c (first on ties).
-                            cj = c[j]
+                            cj = c[u]
                             e = cj
                             drv = -1
-                            for t in range(el_ptr[j], el_ptr[j + 1]):
-                                i = el_pred[t]
+                            for t in range(_u(el_ptr[u]), _u(el_ptr[u + ONE])):
+                                i = _u(el_pred[t])
                                 b = (end[i] if el_ff[t] else start[i]) + el_lag[t]
                                 if b >= cj and (drv == -1 or b > e):
                                     drv = el_link[t]
                                     e = b
                             if e >= H:
                                 continue  # never reached
-                            end[j] = e
-                            ed[j] = drv
-                            for t in range(oe_ptr[j], oe_ptr[j + 1]):
+                            end[u] = e
+                            ed[u] = drv
+                            for t in range(_u(oe_ptr[u]), _u(oe_ptr[u + ONE])):
                                 stack[top] = 2 * oe_succ[t] + oe_hold[t]
                                 top += 1
                         else:
-                            scnt[j] -= 1
-                            if scnt[j]:
+                            scnt[u] -= 1
+                            if scnt[u]:
                                 continue
                             # The start: the first open boundary from the largest bound; the driver: the link of
                             # the largest bound at least the plan's (first on ties).
                             drv = -1
-                            best = plan_bound[j]
-                            for t in range(sl_ptr[j], sl_ptr[j + 1]):
-                                i = sl_pred[t]
-                                b = _bound(sl_kind[t], start[i], end[i], negb[sl_link[t]], sl_lag[t])
+                            best = plan_bound[u]
+                            for t in range(_u(sl_ptr[u]), _u(sl_ptr[u + ONE])):
+                                i = _u(sl_pred[t])
+                                b = _bound(sl_kind[t], start[i], end[i], negb[_u(sl_link[t])], sl_lag[t])
                                 if b >= best and (drv == -1 or b > best):
                                     drv = sl_link[t]
                                     best = b
                             kk = max(best, open_k)
                             if kk < H:
-                                sd[j] = drv
-                                nxt[j] = head[kk]
-                                head[kk] = j
+                                sd[u] = drv
+                                nxt[u] = head[_u(kk)]
+                                head[_u(kk)] = j
                                 n_filed += 1
-                    elif phase == 0 and head[k] >= 0:
+                    elif phase == 0 and head[_u(k)] >= 0:
                         # Start j at k, and what follows from the start without money.
-                        j = head[k]
-                        head[k] = nxt[j]
+                        j = head[_u(k)]
+                        u = _u(j)
+                        head[_u(k)] = nxt[u]
                         n_filed -= 1
-                        if state[j] == FUTURE:
-                            start[j] = k
-                        for t in range(os_ptr[j], os_ptr[j + 1]):
+                        if state[u] == FUTURE:
+                            start[u] = k
+                        for t in range(_u(os_ptr[u]), _u(os_ptr[u + ONE])):
                             stack[top] = 2 * os_succ[t] + os_hold[t]
                             top += 1
-                        wj = work[q, j]
-                        if traced[j]:
-                            for t in range(ng_ptr[j], ng_ptr[j + 1]):
+                        wj = work[q, u]
+                        if traced[u]:
+                            for t in range(_u(ng_ptr[u]), _u(ng_ptr[u + ONE])):
                                 if wj <= ng_x[t]:
-                                    negb[ng_link[t]] = k
+                                    negb[_u(ng_link[t])] = k
                                     stack[top] = 2 * ng_succ[t]
                                     top += 1
                         if wj > 0.0:  # enrol, in the funding order
-                            rk = rank[j]
+                            rk = rank[u]
                             x = n_active
                             while x > 0 and active[x - 1] > rk:
                                 active[x] = active[x - 1]
                                 x -= 1
                             active[x] = rk
                             n_active += 1
+                            rk = _u(rk)
                             by_j[rk] = j
                             by_w[rk] = wj
-                            by_r[rk] = rate[q, j]
-                            by_src[rk] = -1 - source_of[j] if traced[j] else source_of[j]
+                            by_r[rk] = rate[q, u]
+                            by_src[rk] = -1 - source_of[u] if traced[u] else source_of[u]
                         else:
-                            c[j] = float(k)
+                            c[u] = float(k)
                             stack[top] = 2 * j + 1
                             top += 1
                     else:
                         break
                 if phase == 1 or n_active == 0:
                     break
-                # The payments of month k (the SimPy bank's loop), source by source: the pools are independent.
+                # The payments of month k (the SimPy bank's loop): the enrolled in the funding order, each source
+                # paying from its own pool.
                 while ri < n_refills and refill_k[ri] <= k:
                     for s in range(S):
                         cap = refill_cap[ri, s]
@@ -221,49 +229,50 @@ def run_rows(work, rate, start_out, end_out, sd_out, ed_out, path_out,
                         stopped[stop_act[t]] = True
                 kept = 0  # the enrolled that stay enrolled, moved down in place
                 for x in range(n_active):
-                    rk = active[x]
+                    rk = _u(active[x])
                     s = by_src[rk]
                     wj = by_w[rk]
-                    if not (stops and stopped[by_j[rk]]):  # a stopped activity asks for nothing
+                    if not (stops and stopped[_u(by_j[rk])]):  # a stopped activity asks for nothing
                         r = by_r[rk]
                         if s >= 0 and wj > 1.0:  # the common case: an untraced activity, not on its last piece
-                            pool = pools[s]
+                            pool = pools[_u(s)]
                             if r <= pool:
-                                pools[s] = pool - r
+                                pools[_u(s)] = pool - r
                                 by_w[rk] = wj - 1.0
-                                active[kept] = rk
+                                active[_u(kept)] = rk
                                 kept += 1
                                 continue
                         if s < 0:
                             s = -1 - s
-                        pool = pools[s]
+                        pool = pools[_u(s)]
                         ask = r * wj if wj <= 1.0 else r
                         left = 0.0  # work left at k + 1
                         if ask <= pool:
-                            pools[s] = pool - ask
+                            pools[_u(s)] = pool - ask
                             if wj > 1.0:
                                 left = wj - 1.0
                         else:
-                            pools[s] = 0.0  # paid part: works pool / r months, then pauses for the rest of the month
+                            pools[_u(s)] = 0.0  # paid part: works pool / r months, then pauses for the rest of the month
                             left = wj
                             if pool > 0.0:
                                 left = wj - pool / r
                                 if left <= 0.0:  # only by rounding: as if paid in full
                                     left = 0.0
                         j = by_j[rk]
+                        u = _u(j)
                         if by_src[rk] < 0:
-                            for t in range(ng_ptr[j], ng_ptr[j + 1]):
-                                if negb[ng_link[t]] == UNSET and left <= ng_x[t]:
-                                    negb[ng_link[t]] = k + 1
+                            for t in range(_u(ng_ptr[u]), _u(ng_ptr[u + ONE])):
+                                if negb[_u(ng_link[t])] == UNSET and left <= ng_x[t]:
+                                    negb[_u(ng_link[t])] = k + 1
                                     stack[top] = 2 * ng_succ[t]
                                     top += 1
                         if left <= 0.0:  # the last piece wj is paid: the work is done at k + wj
-                            c[j] = k + wj
+                            c[u] = k + wj
                             stack[top] = 2 * j + 1
                             top += 1
                             continue
                         by_w[rk] = left
-                    active[kept] = rk
+                    active[_u(kept)] = rk
                     kept += 1
                 n_active = kept
                 if stops:
