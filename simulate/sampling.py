@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 from scipy.special import ndtr
 
 from portfolio.distributions import cdf, ppf, triangular_ppf
@@ -52,6 +53,57 @@ def raw_block(model: SimModel, seed: int, block: int) -> tuple[np.ndarray, np.nd
     return e, f, occurs, impact
 
 
+@njit(cache=True)
+def _triangular_ppf(u, o, m, p):
+    """``triangular_ppf`` of a (rows, activities) array: the same operations per element, but only the branch
+    each element takes (numpy computes both, with two square roots, over the whole array)."""
+    width = p - o
+    c = np.empty_like(width)
+    for a in range(len(c)):
+        c[a] = (m[a] - o[a]) / width[a] if width[a] > 0 else 0.5
+    out = np.empty_like(u)
+    for q in range(u.shape[0]):
+        for a in range(u.shape[1]):
+            x = u[q, a]
+            if x < c[a]:
+                out[q, a] = o[a] + np.sqrt(x * c[a]) * width[a]
+            else:
+                out[q, a] = p[a] - np.sqrt((1.0 - x) * (1.0 - c[a])) * width[a]
+    return out
+
+
+@njit(cache=True)
+def _risk_sums(delay, ptr, targets, n):
+    """The delay added to each activity: 0.0 + the delays of the risks affecting it (risk r affects
+    ``targets[ptr[r]:ptr[r + 1]]``), in register order: the same sums in every engine."""
+    extra = np.zeros((delay.shape[0], n))
+    for q in range(delay.shape[0]):
+        for r in range(delay.shape[1]):
+            for t in range(ptr[r], ptr[r + 1]):
+                extra[q, targets[t]] += delay[q, r]
+    return extra
+
+
+@njit(cache=True)
+def _work_rate(duration, extra, elapsed, cost, done):
+    """W = max(D - elapsed, 0) + delays and rate = cost / (D + delays) (0 without cost; both 0 when done), in
+    one pass: the operations of the formulas, element by element."""
+    work = np.empty_like(duration)
+    rate = np.empty_like(duration)
+    for q in range(duration.shape[0]):
+        for a in range(duration.shape[1]):
+            if done[a]:
+                work[q, a] = 0.0
+                rate[q, a] = 0.0
+                continue
+            d = duration[q, a]
+            x = extra[q, a]
+            work[q, a] = max(d - elapsed[a], 0.0) + x
+            total = d + x
+            rate[q, a] = cost[a] / (total if total > 0 else 1.0) if cost[a] > 0 else 0.0
+    return work, rate
+
+
 def derive(model: SimModel, i0: int, e, f, occurs, impact) -> Draws:
     """The per-iteration values both engines execute, from the raw draws (rows = iterations)."""
     rho = model.correlation
@@ -62,7 +114,7 @@ def derive(model: SimModel, i0: int, e, f, occurs, impact) -> Draws:
     u = ndtr(z)
     dist, o, m, p = model.distribution, model.o, model.m, model.p
 
-    duration = ppf(dist, u, o, m, p)
+    duration = _triangular_ppf(u, o, m, p) if dist == "triangular" else ppf(dist, u, o, m, p)
     running = model.state == RUNNING
     if running.any():
         elapsed = model.elapsed[running]
@@ -74,15 +126,10 @@ def derive(model: SimModel, i0: int, e, f, occurs, impact) -> Draws:
 
     occurred = occurs < model.risk_prob
     delay = np.where(occurred, triangular_ppf(impact, model.risk_o, model.risk_m, model.risk_p), 0.0)
-    extra = np.zeros_like(duration)
-    for r in range(model.n_risks):  # fixed order, so that the sums are the same in every engine
-        extra[:, model.affects[r]] += delay[:, r:r + 1]
+    risk, target = np.nonzero(model.affects)
+    extra = _risk_sums(delay, np.searchsorted(risk, np.arange(model.n_risks + 1)), target, model.n)
 
-    work = np.maximum(duration - model.elapsed, 0.0) + extra
-    work[:, done] = 0.0
-    total = duration + extra
-    rate = np.where(model.cost > 0, model.cost / np.where(total > 0, total, 1.0), 0.0)
-    rate[:, done] = 0.0
+    work, rate = _work_rate(duration, extra, model.elapsed, model.cost, done)
     return Draws(i0, i0 + len(u), u, duration, extra, work, rate, occurred, delay)
 
 
