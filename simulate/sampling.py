@@ -14,7 +14,7 @@ import numpy as np
 from numba import njit
 from scipy.special import ndtr
 
-from portfolio.distributions import cdf, ppf, triangular_ppf
+from portfolio.distributions import cdf, ppf
 
 from .model import BLOCK, DONE, RUNNING, SimModel
 
@@ -119,13 +119,15 @@ def derive(model: SimModel, i0: int, e, f, occurs, impact) -> Draws:
     if running.any():
         elapsed = model.elapsed[running]
         fe = cdf(dist, elapsed, o[running], m[running], p[running])
-        cond = ppf(dist, fe + u[:, running] * (1.0 - fe), o[running], m[running], p[running])
+        x = fe + u.take(np.flatnonzero(running), axis=1) * (1.0 - fe)
+        cond = _triangular_ppf(x, o[running], m[running], p[running]) if dist == "triangular" else \
+            ppf(dist, x, o[running], m[running], p[running])
         duration[:, running] = np.where(fe < 1.0, cond, elapsed + 1.0)
     done = model.state == DONE
     duration[:, done] = (model.fixed_end - model.fixed_start)[done]
 
     occurred = occurs < model.risk_prob
-    delay = np.where(occurred, triangular_ppf(impact, model.risk_o, model.risk_m, model.risk_p), 0.0)
+    delay = np.where(occurred, _triangular_ppf(impact, model.risk_o, model.risk_m, model.risk_p), 0.0)
     risk, target = np.nonzero(model.affects)
     extra = _risk_sums(delay, np.searchsorted(risk, np.arange(model.n_risks + 1)), target, model.n)
 

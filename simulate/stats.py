@@ -91,7 +91,7 @@ def accumulate(model: SimModel, draws: Draws, outcomes: Outcomes) -> Accumulator
     acc.on_path = outcomes.on_path.sum(axis=0).astype(np.int64)
 
     u = np.rint(draws.u * U_SCALE).astype(np.int64)  # 0 .. 2**32
-    cols = idx[:, model.project_of]  # (rows, n): finish-month index of each activity's project
+    cols = idx.take(model.project_of, axis=1)  # (rows, n): finish-month index of each activity's project
     flat = (np.arange(model.n) * months)[None, :] + cols
     sens_t = np.zeros(model.n * months, dtype=np.int64)
     np.add.at(sens_t, flat.ravel(), u.ravel())
