@@ -116,8 +116,8 @@ def _quantile(counts: np.ndarray, n: int, q: int) -> int:
     return int(np.argmax(cum * 100 >= q * n))
 
 
-def _spearman(t_row: np.ndarray, s1: int, s2: int, counts: np.ndarray, n: int) -> float:
-    """Pearson correlation of U with the mid-rank of the finish month, from the integer sums (nan if undefined)."""
+def _rank_sums(counts: np.ndarray, n: int) -> tuple[list[int], int, int]:
+    """Per finish month 2 * its mid-rank, the sum of 2R and the sum of (2R)^2 (the same for a whole project)."""
     counts = [int(c) for c in counts]
     twice_rank, below = [], 0
     for c in counts:  # 2 * mid-rank of a month = 2 * (iterations before it) + its count + 1
@@ -125,6 +125,12 @@ def _spearman(t_row: np.ndarray, s1: int, s2: int, counts: np.ndarray, n: int) -
         below += c
     s_r = n * (n + 1)  # sum of 2R
     s_rr = sum(c * r * r for c, r in zip(counts, twice_rank))  # sum of (2R)^2
+    return twice_rank, s_r, s_rr
+
+
+def _spearman(t_row: np.ndarray, s1: int, s2: int, ranks: tuple[list[int], int, int], n: int) -> float:
+    """Pearson correlation of U with the mid-rank of the finish month, from the integer sums (nan if undefined)."""
+    twice_rank, s_r, s_rr = ranks
     s_ur = sum(int(t) * r for t, r in zip(t_row, twice_rank) if t)  # sum of U * 2R
     var_u = n * s2 - s1 * s1
     var_r = n * s_rr - s_r * s_r
@@ -167,11 +173,14 @@ def tables(acc: Accumulator, model: SimModel) -> dict[str, pd.DataFrame]:
             dist_rows.append({"project_id": pid, "month": month(int(index)), "p_finished": int(cum[index]) / n})
 
     crit_rows = []
+    ranks = {}  # per project: its finish months' ranks
     for j, aid in enumerate(model.activity_ids):
         p = int(model.project_of[j])
         fixed = model.state[j] == DONE or model.o[j] == model.p[j]
+        if not fixed and p not in ranks:
+            ranks[p] = _rank_sums(acc.hist[p], n)
         sens = math.nan if fixed else _spearman(acc.sens_t[j], int(acc.sens_s1[j]), int(acc.sens_s2[j]),
-                                                 acc.hist[p], n)
+                                                 ranks[p], n)
         crit_rows.append({"activity_id": aid, "project_id": model.project_ids[p],
                           "criticality": int(acc.on_path[j]) / n, "sensitivity": sens})
 
