@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from portfolio.months import format_month
 
@@ -64,13 +65,44 @@ class Accumulator:
 
 def project_finish(model: SimModel, end: np.ndarray) -> np.ndarray:
     """Relative finish month (month - status) of each project per iteration: ceil(latest end) - 1."""
-    out = np.empty((end.shape[0], model.n_projects), dtype=np.int64)
-    for p, members in enumerate(model.members):
-        if len(members):
-            out[:, p] = np.ceil(end[:, members].max(axis=1)).astype(np.int64) - 1
-        else:
-            out[:, p] = -1
+    ptr = np.zeros(model.n_projects + 1, dtype=np.int64)
+    np.cumsum([len(m) for m in model.members], out=ptr[1:])
+    members = np.concatenate([np.asarray(m, dtype=np.int64) for m in model.members]) if model.members else []
+    return _project_finish(np.ascontiguousarray(end), ptr, np.asarray(members, dtype=np.int64))
+
+
+@njit(cache=True)
+def _project_finish(end, ptr, members):
+    out = np.empty((end.shape[0], ptr.shape[0] - 1), np.int64)
+    for q in range(end.shape[0]):
+        for p in range(ptr.shape[0] - 1):
+            if ptr[p] == ptr[p + 1]:
+                out[q, p] = -1
+                continue
+            latest = end[q, members[ptr[p]]]
+            for t in range(ptr[p] + 1, ptr[p + 1]):
+                latest = max(latest, end[q, members[t]])
+            out[q, p] = np.int64(np.ceil(latest)) - 1
     return out
+
+
+@njit(cache=True)
+def _sensitivity_sums(u, idx, project_of, months):
+    """Per activity, with U = rint(u * 2**32): the sums of U by its project's finish-month index, of U, and of
+    hi * hi, hi * lo, lo * lo (U = hi * 2**16 + lo). Integers: the same sums in any order."""
+    rows, n = u.shape
+    sens_t = np.zeros((n, months), np.int64)
+    sums = np.zeros((4, n), np.int64)
+    for q in range(rows):
+        for j in range(n):
+            x = np.int64(np.rint(u[q, j] * U_SCALE))
+            sens_t[j, idx[q, project_of[j]]] += x
+            hi, lo = x >> 16, x & 0xFFFF
+            sums[0, j] += x
+            sums[1, j] += hi * hi
+            sums[2, j] += hi * lo
+            sums[3, j] += lo * lo
+    return sens_t, sums
 
 
 def accumulate(model: SimModel, draws: Draws, outcomes: Outcomes) -> Accumulator:
@@ -90,15 +122,10 @@ def accumulate(model: SimModel, draws: Draws, outcomes: Outcomes) -> Accumulator
     acc.delay_sum[-1] = int(delay.max(axis=1).sum()) if model.n_projects else 0
     acc.on_path = outcomes.on_path.sum(axis=0).astype(np.int64)
 
-    u = np.rint(draws.u * U_SCALE).astype(np.int64)  # 0 .. 2**32
-    cols = idx.take(model.project_of, axis=1)  # (rows, n): finish-month index of each activity's project
-    flat = (np.arange(model.n) * months)[None, :] + cols
-    sens_t = np.zeros(model.n * months, dtype=np.int64)
-    np.add.at(sens_t, flat.ravel(), u.ravel())
-    acc.sens_t = sens_t.reshape(model.n, months)
-    acc.sens_s1 = u.sum(axis=0)
-    hi, lo = u >> 16, u & 0xFFFF  # u**2 = hi**2 * 2**32 + hi*lo * 2**17 + lo**2, each sum fits int64
-    s_hh, s_hl, s_ll = (hi * hi).sum(axis=0), (hi * lo).sum(axis=0), (lo * lo).sum(axis=0)
+    acc.sens_t, sums = _sensitivity_sums(np.ascontiguousarray(draws.u), np.ascontiguousarray(idx),
+                                         model.project_of.astype(np.int64), months)
+    acc.sens_s1 = sums[0]
+    s_hh, s_hl, s_ll = sums[1:]  # U**2 = hi**2 * 2**32 + hi*lo * 2**17 + lo**2, each sum fits int64
     acc.sens_s2 = np.array([(int(a) << 32) + (int(b) << 17) + int(c) for a, b, c in zip(s_hh, s_hl, s_ll)],
                            dtype=object)
 
