@@ -8,7 +8,8 @@ optima / best known bounds.
     python benchmarks/psplib_bench.py j120 --every 5 --time-limit 10 --out out/j120.csv
 
 Variants for measuring model ideas: --no-hint, --no-energy, --pair-delays,
---search settimes, --phases JSON, --param NAME=VALUE (CP-SAT parameter,
+--search settimes, --phases JSON, --lns SHARE (0 = no LNS), --lns-sub-time S,
+--lns-stall N, --lns-free FROM,UPTO, --param NAME=VALUE (CP-SAT parameter,
 repeatable; lists as JSON), --params-none (CP-SAT defaults instead of the tuned
 ones).
 
@@ -108,6 +109,10 @@ def main(argv=None) -> int:
     ap.add_argument("--phases", default=None, help='JSON list of [share, {CP-SAT params}], e.g. [[0.3, {}], [1, {"optimize_with_lb_tree_search": true}]]')
     ap.add_argument("--params-none", action="store_true", help="CP-SAT default parameters")
     ap.add_argument("--param", action="append", default=[], help="CP-SAT parameter NAME=VALUE")
+    ap.add_argument("--lns", type=float, default=None, help="LNS after the hint until this share of the time limit (0 = off)")
+    ap.add_argument("--lns-sub-time", type=float, default=None, help="seconds per LNS subproblem")
+    ap.add_argument("--lns-stall", type=int, default=None, help="stop LNS after N subproblems without a shorter makespan")
+    ap.add_argument("--lns-free", default=None, help="FROM,UPTO jobs free per LNS subproblem")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
 
@@ -126,6 +131,12 @@ def main(argv=None) -> int:
         options.pair_delays = args.pair_delays
     if args.search is not None:
         options.search = args.search
+    for flag, field in (("lns", "lns_until"), ("lns_sub_time", "lns_sub_time"),
+                        ("lns_stall", "lns_stall")):
+        if getattr(args, flag) is not None:
+            setattr(options, field, getattr(args, flag))
+    if args.lns_free:
+        options.lns_free = tuple(int(x) for x in args.lns_free.split(","))
     if args.phases is not None:
         options.phases = [(float(a), dict(b)) for a, b in json.loads(args.phases)]
         options.params = params or None
@@ -154,7 +165,9 @@ def main(argv=None) -> int:
     below = sum(1 for r, ub, *_ in rows if ub is not None and r.makespan is not None and r.makespan < ub)
     gaps = [g for *_, g in rows if g is not None]
     print(f"family {args.family}: {n} instances, time limit {args.time_limit:g} s, {args.workers} worker(s)")
-    print(f"params: {params}  hint={options.hint} energy={options.energy_tails} pair_delays={options.pair_delays} search={options.search} phases={options.phases}")
+    print(f"params: {params}  hint={options.hint} energy={options.energy_tails} pair_delays={options.pair_delays} search={options.search} phases={options.phases} "
+          f"lns_until={options.lns_until} lns_sub_time={options.lns_sub_time} "
+          f"lns_stall={options.lns_stall} lns_free={options.lns_free}")
     print(f"proven optimal: {proven}/{n}")
     print(f"makespan equal to best known UB{' (= optimum)' if args.family == 'j30' else ''}: {match_ub}/{n}; better: {below}")
     if gaps:
