@@ -17,7 +17,10 @@ Helpers take scalars only: passing an array to a compiled function costs atomic 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 FUTURE, RUNNING, DONE = 0, 1, 2
 NEVER = 1 << 40  # a link count that never reaches 0: links into a started activity do not bind
@@ -26,6 +29,16 @@ UNSET = -(1 << 62)  # bound of an FS link with a negative lag, not yet known
 # every signed index (an eighth of the kernel's time).
 _u = np.uint64
 ONE = np.uint64(1)
+
+
+@intrinsic
+def _lowest_bit(typingctx, x):
+    """The index of the lowest set bit of a nonzero int64 (one instruction: LLVM's cttz)."""
+    def codegen(context, builder, signature, args):
+        fnty = ir.FunctionType(ir.IntType(64), [ir.IntType(64), ir.IntType(1)])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.cttz.i64")
+        return builder.call(fn, [args[0], ir.Constant(ir.IntType(1), 1)])
+    return types.int64(types.int64), codegen
 
 
 @njit(cache=True)
@@ -68,9 +81,11 @@ def run_rows(work, rate, start_out, end_out, sd_out, ed_out, path_out,
     stack = np.empty(link_pred.shape[0] + 2 * n + 1, np.int64)  # resolutions: 2 * activity + (1: end, 0: start)
     stopped = np.zeros(n, np.bool_)
     pools = np.empty(S)
-    # The enrolled activities: their funding ranks in order, active[0 .. n_active - 1]; what the bank reads of
-    # them, by rank (src: the source, or -1 - source for an activity whose work left is traced).
-    active = np.empty(n, np.int64)
+    # The enrolled activities: bit rk of the words ``enrolled`` for funding rank rk (so that the bank visits them
+    # in the funding order and enrolling costs nothing); what the bank reads of them, by rank (src: the source, or
+    # -1 - source for an activity whose work left is traced).
+    n_words = (n + 63) // 64
+    enrolled = np.zeros(n_words, np.int64)
     by_j = np.empty(n, np.int64)
     by_w = np.empty(n)  # work left
     by_r = np.empty(n)  # rate
@@ -93,6 +108,7 @@ def run_rows(work, rate, start_out, end_out, sd_out, ed_out, path_out,
             negb[ng_link[t]] = UNSET
         for s in range(S):
             pools[s] = pool0[s]
+        enrolled[:] = 0
         n_active = 0
         ri = 0
         # t = 0: done activities at their actual dates; running ones are "started" at 0 (enrolled with their work
@@ -191,14 +207,9 @@ def run_rows(work, rate, start_out, end_out, sd_out, ed_out, path_out,
                                     stack[top] = 2 * ng_succ[t]
                                     top += 1
                         if wj > 0.0:  # enrol, in the funding order
-                            rk = rank[u]
-                            x = n_active
-                            while x > 0 and active[x - 1] > rk:
-                                active[x] = active[x - 1]
-                                x -= 1
-                            active[x] = rk
+                            rk = _u(rank[u])
+                            enrolled[rk >> _u(6)] |= np.int64(1) << np.int64(rk & _u(63))
                             n_active += 1
-                            rk = _u(rk)
                             by_j[rk] = j
                             by_w[rk] = wj
                             by_r[rk] = rate[q, u]
@@ -227,54 +238,54 @@ def run_rows(work, rate, start_out, end_out, sd_out, ed_out, path_out,
                 if stops:
                     for t in range(stop_ptr[k], stop_ptr[k + 1]):
                         stopped[stop_act[t]] = True
-                kept = 0  # the enrolled that stay enrolled, moved down in place
-                for x in range(n_active):
-                    rk = _u(active[x])
-                    s = by_src[rk]
-                    wj = by_w[rk]
-                    if not (stops and stopped[_u(by_j[rk])]):  # a stopped activity asks for nothing
-                        r = by_r[rk]
-                        if s >= 0 and wj > 1.0:  # the common case: an untraced activity, not on its last piece
+                for wi in range(n_words):
+                    m = enrolled[wi]
+                    while m:
+                        bit = m & -m
+                        m ^= bit
+                        rk = _u((wi << 6) | _lowest_bit(bit))
+                        s = by_src[rk]
+                        wj = by_w[rk]
+                        if not (stops and stopped[_u(by_j[rk])]):  # a stopped activity asks for nothing
+                            r = by_r[rk]
+                            if s >= 0 and wj > 1.0:  # the common case: an untraced activity, not on its last piece
+                                pool = pools[_u(s)]
+                                if r <= pool:
+                                    pools[_u(s)] = pool - r
+                                    by_w[rk] = wj - 1.0
+                                    continue
+                            if s < 0:
+                                s = -1 - s
                             pool = pools[_u(s)]
-                            if r <= pool:
-                                pools[_u(s)] = pool - r
-                                by_w[rk] = wj - 1.0
-                                active[_u(kept)] = rk
-                                kept += 1
+                            ask = r * wj if wj <= 1.0 else r
+                            left = 0.0  # work left at k + 1
+                            if ask <= pool:
+                                pools[_u(s)] = pool - ask
+                                if wj > 1.0:
+                                    left = wj - 1.0
+                            else:  # paid part: works pool / r months, then pauses for the rest of the month
+                                pools[_u(s)] = 0.0
+                                left = wj
+                                if pool > 0.0:
+                                    left = wj - pool / r
+                                    if left <= 0.0:  # only by rounding: as if paid in full
+                                        left = 0.0
+                            j = by_j[rk]
+                            u = _u(j)
+                            if by_src[rk] < 0:
+                                for t in range(_u(ng_ptr[u]), _u(ng_ptr[u + ONE])):
+                                    if negb[_u(ng_link[t])] == UNSET and left <= ng_x[t]:
+                                        negb[_u(ng_link[t])] = k + 1
+                                        stack[top] = 2 * ng_succ[t]
+                                        top += 1
+                            if left <= 0.0:  # the last piece wj is paid: the work is done at k + wj
+                                c[u] = k + wj
+                                stack[top] = 2 * j + 1
+                                top += 1
+                                enrolled[wi] ^= bit
+                                n_active -= 1
                                 continue
-                        if s < 0:
-                            s = -1 - s
-                        pool = pools[_u(s)]
-                        ask = r * wj if wj <= 1.0 else r
-                        left = 0.0  # work left at k + 1
-                        if ask <= pool:
-                            pools[_u(s)] = pool - ask
-                            if wj > 1.0:
-                                left = wj - 1.0
-                        else:
-                            pools[_u(s)] = 0.0  # paid part: works pool / r months, then pauses for the rest of the month
-                            left = wj
-                            if pool > 0.0:
-                                left = wj - pool / r
-                                if left <= 0.0:  # only by rounding: as if paid in full
-                                    left = 0.0
-                        j = by_j[rk]
-                        u = _u(j)
-                        if by_src[rk] < 0:
-                            for t in range(_u(ng_ptr[u]), _u(ng_ptr[u + ONE])):
-                                if negb[_u(ng_link[t])] == UNSET and left <= ng_x[t]:
-                                    negb[_u(ng_link[t])] = k + 1
-                                    stack[top] = 2 * ng_succ[t]
-                                    top += 1
-                        if left <= 0.0:  # the last piece wj is paid: the work is done at k + wj
-                            c[u] = k + wj
-                            stack[top] = 2 * j + 1
-                            top += 1
-                            continue
-                        by_w[rk] = left
-                    active[_u(kept)] = rk
-                    kept += 1
-                n_active = kept
+                            by_w[rk] = left
                 if stops:
                     for t in range(stop_ptr[k], stop_ptr[k + 1]):
                         stopped[stop_act[t]] = False
