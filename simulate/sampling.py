@@ -43,6 +43,9 @@ class Draws:
                      self.work[a:b], self.rate[a:b], self.occurred[a:b], self.delay[a:b])
 
 
+FIELDS = ("u", "duration", "extra", "work", "rate", "occurred", "delay")  # the (rows, ...) arrays of Draws
+
+
 def raw_block(model: SimModel, seed: int, block: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The four raw arrays of a block, drawn in the documented order: e, f, occurs, impact."""
     rng = np.random.default_rng([int(seed), int(block)])
@@ -54,14 +57,13 @@ def raw_block(model: SimModel, seed: int, block: int) -> tuple[np.ndarray, np.nd
 
 
 @njit(cache=True)
-def _triangular_ppf(u, o, m, p):
-    """``triangular_ppf`` of a (rows, activities) array: the same operations per element, but only the branch
-    each element takes (numpy computes both, with two square roots, over the whole array)."""
+def _triangular_ppf(u, o, m, p, out):
+    """``triangular_ppf`` of a (rows, activities) array into ``out``: the same operations per element, but only
+    the branch each element takes (numpy computes both, with two square roots, over the whole array)."""
     width = p - o
     c = np.empty_like(width)
     for a in range(len(c)):
         c[a] = (m[a] - o[a]) / width[a] if width[a] > 0 else 0.5
-    out = np.empty_like(u)
     for q in range(u.shape[0]):
         for a in range(u.shape[1]):
             x = u[q, a]
@@ -73,23 +75,20 @@ def _triangular_ppf(u, o, m, p):
 
 
 @njit(cache=True)
-def _risk_sums(delay, ptr, targets, n):
-    """The delay added to each activity: 0.0 + the delays of the risks affecting it (risk r affects
-    ``targets[ptr[r]:ptr[r + 1]]``), in register order: the same sums in every engine."""
-    extra = np.zeros((delay.shape[0], n))
+def _risk_sums(delay, ptr, targets, extra):
+    """Into ``extra``, the delay added to each activity: 0.0 + the delays of the risks affecting it (risk r
+    affects ``targets[ptr[r]:ptr[r + 1]]``), in register order: the same sums in every engine."""
+    extra[:] = 0.0
     for q in range(delay.shape[0]):
         for r in range(delay.shape[1]):
             for t in range(ptr[r], ptr[r + 1]):
                 extra[q, targets[t]] += delay[q, r]
-    return extra
 
 
 @njit(cache=True)
-def _work_rate(duration, extra, elapsed, cost, done):
-    """W = max(D - elapsed, 0) + delays and rate = cost / (D + delays) (0 without cost; both 0 when done), in
-    one pass: the operations of the formulas, element by element."""
-    work = np.empty_like(duration)
-    rate = np.empty_like(duration)
+def _work_rate(duration, extra, elapsed, cost, done, work, rate):
+    """Into ``work`` and ``rate``: W = max(D - elapsed, 0) + delays and rate = cost / (D + delays) (0 without
+    cost; both 0 when done), in one pass: the operations of the formulas, element by element."""
     for q in range(duration.shape[0]):
         for a in range(duration.shape[1]):
             if done[a]:
@@ -101,38 +100,49 @@ def _work_rate(duration, extra, elapsed, cost, done):
             work[q, a] = max(d - elapsed[a], 0.0) + x
             total = d + x
             rate[q, a] = cost[a] / (total if total > 0 else 1.0) if cost[a] > 0 else 0.0
-    return work, rate
 
 
-def derive(model: SimModel, i0: int, e, f, occurs, impact) -> Draws:
-    """The per-iteration values both engines execute, from the raw draws (rows = iterations)."""
+def _empty(model: SimModel, rows: int) -> tuple:
+    """Arrays for the fields of ``Draws`` (FIELDS order) of ``rows`` iterations."""
+    n, r = model.n, model.n_risks
+    return (*(np.empty((rows, n)) for _ in range(5)), np.empty((rows, r), dtype=bool), np.empty((rows, r)))
+
+
+def derive(model: SimModel, i0: int, e, f, occurs, impact, out: tuple | None = None) -> Draws:
+    """The per-iteration values both engines execute, from the raw draws (rows = iterations); into ``out`` (arrays
+    as ``_empty`` makes them) if given."""
+    u, duration, extra, work, rate, occurred, delay = out if out is not None else _empty(model, len(e))
     rho = model.correlation
     if rho == 0.0:  # 0 * f + 1 * e is e (or a zero of the other sign, and ndtr(-0) == ndtr(0)): the same u
         z = e
     else:  # (take, not f[:, index]: that would give the arrays below column-major order, slow to read by rows)
         z = np.sqrt(rho) * f.take(model.category_of, axis=1) + np.sqrt(1.0 - rho) * e
-    u = ndtr(z)
+    ndtr(z, out=u)
     dist, o, m, p = model.distribution, model.o, model.m, model.p
 
-    duration = _triangular_ppf(u, o, m, p) if dist == "triangular" else ppf(dist, u, o, m, p)
+    if dist == "triangular":
+        _triangular_ppf(u, o, m, p, duration)
+    else:
+        duration[:] = ppf(dist, u, o, m, p)
     running = model.state == RUNNING
     if running.any():
         elapsed = model.elapsed[running]
         fe = cdf(dist, elapsed, o[running], m[running], p[running])
         x = fe + u.take(np.flatnonzero(running), axis=1) * (1.0 - fe)
-        cond = _triangular_ppf(x, o[running], m[running], p[running]) if dist == "triangular" else \
-            ppf(dist, x, o[running], m[running], p[running])
+        cond = _triangular_ppf(x, o[running], m[running], p[running], np.empty_like(x)) if dist == "triangular" \
+            else ppf(dist, x, o[running], m[running], p[running])
         duration[:, running] = np.where(fe < 1.0, cond, elapsed + 1.0)
     done = model.state == DONE
     duration[:, done] = (model.fixed_end - model.fixed_start)[done]
 
-    occurred = occurs < model.risk_prob
-    delay = np.where(occurred, _triangular_ppf(impact, model.risk_o, model.risk_m, model.risk_p), 0.0)
+    np.less(occurs, model.risk_prob, out=occurred)
+    delay[:] = np.where(occurred, _triangular_ppf(impact, model.risk_o, model.risk_m, model.risk_p,
+                                                  np.empty_like(impact)), 0.0)
     risk, target = np.nonzero(model.affects)
-    extra = _risk_sums(delay, np.searchsorted(risk, np.arange(model.n_risks + 1)), target, model.n)
+    _risk_sums(delay, np.searchsorted(risk, np.arange(model.n_risks + 1)), target, extra)
 
-    work, rate = _work_rate(duration, extra, model.elapsed, model.cost, done)
-    return Draws(i0, i0 + len(u), u, duration, extra, work, rate, occurred, delay)
+    _work_rate(duration, extra, model.elapsed, model.cost, done, work, rate)
+    return Draws(i0, i0 + len(e), u, duration, extra, work, rate, occurred, delay)
 
 
 def draw_block(model: SimModel, seed: int, block: int) -> Draws:
@@ -141,20 +151,26 @@ def draw_block(model: SimModel, seed: int, block: int) -> Draws:
 
 
 def draws_for(model: SimModel, seed: int, i0: int, i1: int, cache: dict | None = None) -> Draws:
-    """Draws of iterations i0 .. i1 - 1, sliced from their blocks (``cache`` keeps the last block drawn)."""
+    """Draws of iterations i0 .. i1 - 1 from their blocks (``cache`` keeps the last block drawn). Blocks wholly
+    inside the range are derived straight into the result's rows (no copy)."""
     if not 0 <= i0 < i1:
         raise ValueError(f"bad iteration range {i0}..{i1}")
-    parts = []
-    for block in range(i0 // BLOCK, (i1 - 1) // BLOCK + 1):
+    blocks = range(i0 // BLOCK, (i1 - 1) // BLOCK + 1)
+    out = _empty(model, i1 - i0) if len(blocks) > 1 else None
+    for block in blocks:
+        b0 = block * BLOCK
+        lo, hi = max(i0, b0), min(i1, b0 + BLOCK)
+        if out is not None and (lo, hi) == (b0, b0 + BLOCK):
+            derive(model, b0, *raw_block(model, seed, block), out=tuple(a[lo - i0:hi - i0] for a in out))
+            continue
         if cache is not None and cache.get("key") == (id(model), seed, block):
             d = cache["draws"]
         else:
             d = draw_block(model, seed, block)
             if cache is not None:
                 cache.update(key=(id(model), seed, block), draws=d)
-        lo, hi = max(i0, d.i0) - d.i0, min(i1, d.i1) - d.i0
-        parts.append(d.rows(lo, hi))
-    if len(parts) == 1:
-        return parts[0]
-    return Draws(i0, i1, *(np.concatenate([getattr(x, name) for x in parts])
-                           for name in ("u", "duration", "extra", "work", "rate", "occurred", "delay")))
+        if out is None:
+            return d.rows(lo - b0, hi - b0)
+        for a, name in zip(out, FIELDS):
+            a[lo - i0:hi - i0] = getattr(d, name)[lo - b0:hi - b0]
+    return Draws(i0, i1, *out)
