@@ -79,7 +79,7 @@ def run_rows(work, rate, start_out, end_out, sd_out, ed_out, path_out,
     head = np.full(H, -1, np.int64)  # calendar: month -> first activity filed to start then (linked by nxt)
     nxt = np.empty(n, np.int64)
     stack = np.empty(link_pred.shape[0] + 2 * n + 1, np.int64)  # resolutions: 2 * activity + (1: end, 0: start)
-    stopped = np.zeros(n, np.bool_)
+    stopped = np.empty(n, np.int64)  # the enrolled ranks a stoppage takes out for a month
     pools = np.empty(S)
     # The enrolled activities: bit rk of the words ``enrolled`` for funding rank rk (so that the bank visits them
     # in the funding order and enrolling costs nothing); what the bank reads of them, by rank (src: the source, or
@@ -234,10 +234,16 @@ def run_rows(work, rate, start_out, end_out, sd_out, ed_out, path_out,
                         else:
                             pools[s] = cap
                     ri += 1
-                stops = has_stops and stop_ptr[k + 1] > stop_ptr[k]
-                if stops:
+                # A stopped activity asks for nothing: out of the enrolled while the bank pays.
+                n_stopped = 0
+                if has_stops:
                     for t in range(stop_ptr[k], stop_ptr[k + 1]):
-                        stopped[stop_act[t]] = True
+                        rk = _u(rank[_u(stop_act[t])])
+                        bit = np.int64(1) << np.int64(rk & _u(63))
+                        if enrolled[rk >> _u(6)] & bit:
+                            enrolled[rk >> _u(6)] ^= bit
+                            stopped[n_stopped] = rk
+                            n_stopped += 1
                 for wi in range(n_words):
                     m = enrolled[wi]
                     while m:
@@ -246,49 +252,48 @@ def run_rows(work, rate, start_out, end_out, sd_out, ed_out, path_out,
                         rk = _u((wi << 6) | _lowest_bit(bit))
                         s = by_src[rk]
                         wj = by_w[rk]
-                        if not (stops and stopped[_u(by_j[rk])]):  # a stopped activity asks for nothing
-                            r = by_r[rk]
-                            if s >= 0 and wj > 1.0:  # the common case: an untraced activity, not on its last piece
-                                pool = pools[_u(s)]
-                                if r <= pool:
-                                    pools[_u(s)] = pool - r
-                                    by_w[rk] = wj - 1.0
-                                    continue
-                            if s < 0:
-                                s = -1 - s
+                        r = by_r[rk]
+                        if s >= 0 and wj > 1.0:  # the common case: an untraced activity, not on its last piece
                             pool = pools[_u(s)]
-                            ask = r * wj if wj <= 1.0 else r
-                            left = 0.0  # work left at k + 1
-                            if ask <= pool:
-                                pools[_u(s)] = pool - ask
-                                if wj > 1.0:
-                                    left = wj - 1.0
-                            else:  # paid part: works pool / r months, then pauses for the rest of the month
-                                pools[_u(s)] = 0.0
-                                left = wj
-                                if pool > 0.0:
-                                    left = wj - pool / r
-                                    if left <= 0.0:  # only by rounding: as if paid in full
-                                        left = 0.0
-                            j = by_j[rk]
-                            u = _u(j)
-                            if by_src[rk] < 0:
-                                for t in range(_u(ng_ptr[u]), _u(ng_ptr[u + ONE])):
-                                    if negb[_u(ng_link[t])] == UNSET and left <= ng_x[t]:
-                                        negb[_u(ng_link[t])] = k + 1
-                                        stack[top] = 2 * ng_succ[t]
-                                        top += 1
-                            if left <= 0.0:  # the last piece wj is paid: the work is done at k + wj
-                                c[u] = k + wj
-                                stack[top] = 2 * j + 1
-                                top += 1
-                                enrolled[wi] ^= bit
-                                n_active -= 1
+                            if r <= pool:
+                                pools[_u(s)] = pool - r
+                                by_w[rk] = wj - 1.0
                                 continue
-                            by_w[rk] = left
-                if stops:
-                    for t in range(stop_ptr[k], stop_ptr[k + 1]):
-                        stopped[stop_act[t]] = False
+                        if s < 0:
+                            s = -1 - s
+                        pool = pools[_u(s)]
+                        ask = r * wj if wj <= 1.0 else r
+                        left = 0.0  # work left at k + 1
+                        if ask <= pool:
+                            pools[_u(s)] = pool - ask
+                            if wj > 1.0:
+                                left = wj - 1.0
+                        else:  # paid part: works pool / r months, then pauses for the rest of the month
+                            pools[_u(s)] = 0.0
+                            left = wj
+                            if pool > 0.0:
+                                left = wj - pool / r
+                                if left <= 0.0:  # only by rounding: as if paid in full
+                                    left = 0.0
+                        j = by_j[rk]
+                        u = _u(j)
+                        if by_src[rk] < 0:
+                            for t in range(_u(ng_ptr[u]), _u(ng_ptr[u + ONE])):
+                                if negb[_u(ng_link[t])] == UNSET and left <= ng_x[t]:
+                                    negb[_u(ng_link[t])] = k + 1
+                                    stack[top] = 2 * ng_succ[t]
+                                    top += 1
+                        if left <= 0.0:  # the last piece wj is paid: the work is done at k + wj
+                            c[u] = k + wj
+                            stack[top] = 2 * j + 1
+                            top += 1
+                            enrolled[wi] ^= bit
+                            n_active -= 1
+                            continue
+                        by_w[rk] = left
+                for t in range(n_stopped):
+                    rk = _u(stopped[t])
+                    enrolled[rk >> _u(6)] |= np.int64(1) << np.int64(rk & _u(63))
             # The next month with anything to do: the next one while someone is paid, else the next start.
             if n_active:
                 k += 1
