@@ -15,11 +15,9 @@ memory per run); run them in the background on a shared machine.
 from __future__ import annotations
 
 import argparse
-import cProfile
 import json
 import os
 import platform
-import pstats
 import resource
 import subprocess
 import sys
@@ -56,10 +54,10 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: kilobytes
 
 
-def child(args: list[str]) -> dict:
-    """Run ``fast_bench.py _child ARGS`` in a fresh process; its JSON answer."""
+def child(args: list[str], env: dict | None = None) -> dict:
+    """Run ``fast_bench.py _child ARGS`` in a fresh process (``env``: extra environment); its JSON answer."""
     out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "_child", *args], check=True,
-                         capture_output=True, text=True, cwd=ROOT)
+                         capture_output=True, text=True, cwd=ROOT, env={**os.environ, **(env or {})})
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -186,8 +184,32 @@ def child_optimizer(n: int, time_limit: float, seed: int) -> dict:
     return out
 
 
+def child_first_calls(seed: int) -> dict:
+    """The first sampling and execution of a fresh process (numba compiles its kernels, or loads them from its
+    cache), then the same calls again."""
+    t0 = time.perf_counter()
+    from scenarios.load import load_target
+    from simulate import engine_fast
+    from simulate.model import build_model
+    from simulate.sampling import draws_for
+
+    portfolio, settings = load_target(BASELINE)
+    model = build_model(portfolio, settings)
+    out = {"import_s": time.perf_counter() - t0}
+    for run in ("first", "second"):
+        t0 = time.perf_counter()
+        draws = draws_for(model, seed, 0, 1024)
+        t1 = time.perf_counter()
+        engine_fast.run_block(model, draws)
+        out[run] = {"sampling_s": t1 - t0, "engine_s": time.perf_counter() - t1}
+    return out
+
+
 def measure_profile(args) -> dict:
-    """Where the time of one chunk of the baseline goes: the layers, and the engine's parts (cProfile)."""
+    """Where the time of one chunk of the baseline goes (the layers), and what a fresh process pays to compile
+    the kernels (an empty numba cache) or to load them (the cache filled)."""
+    import tempfile
+
     from scenarios.load import load_target
     from simulate import engine_fast
     from simulate.model import build_model
@@ -198,29 +220,23 @@ def measure_profile(args) -> dict:
     model = build_model(portfolio, settings)
     rows = args.rows
     draws = draws_for(model, args.seed, 0, rows)
-    engine_fast.run_block(model, draws)
-    prof = cProfile.Profile()
-    prof.enable()
-    t0 = time.process_time()
     out = engine_fast.run_block(model, draws)
-    total = time.process_time() - t0
-    prof.disable()
-    stats = pstats.Stats(prof)
-    parts = {}
-    for (_file, _line, name), (_cc, _nc, tt, ct, _callers) in stats.stats.items():
-        if "engine_fast" in _file:
-            parts[name] = {"self_s": tt, "cum_s": ct}
-    t0 = time.process_time()
-    engine_fast.run_block(model, draws)
-    plain = time.process_time() - t0
-    t0 = time.process_time()
-    draws_for(model, args.seed + 1, 0, rows)
-    sampling = time.process_time() - t0
-    t0 = time.process_time()
-    accumulate(model, draws, out)
-    stats_t = time.process_time() - t0
-    return {"rows": rows, "engine_s": plain, "engine_profiled_s": total, "sampling_s": sampling, "stats_s": stats_t,
-            "parts": parts, "load": load_avg()}
+    best = None
+    for _ in range(3):
+        t = [time.process_time()]
+        draws = draws_for(model, args.seed, 0, rows)
+        t.append(time.process_time())
+        out = engine_fast.run_block(model, draws)
+        t.append(time.process_time())
+        accumulate(model, draws, out)
+        t.append(time.process_time())
+        per = [b - a for a, b in zip(t, t[1:])]
+        best = per if best is None else [min(x, y) for x, y in zip(best, per)]
+    with tempfile.TemporaryDirectory() as cache:
+        cold = child(["first_calls", str(args.seed)], {"NUMBA_CACHE_DIR": cache})
+        warm = child(["first_calls", str(args.seed)], {"NUMBA_CACHE_DIR": cache})
+    return {"rows": rows, "sampling_s": best[0], "engine_s": best[1], "stats_s": best[2], "cold": cold,
+            "warm": warm, "load": load_avg()}
 
 
 # -- the section of BENCHMARKS.md --------------------------------------------------------------------------
@@ -230,8 +246,9 @@ def fmt(x: float, digits: int = 0) -> str:
 
 
 def section(data: dict) -> str:
-    lines = [SECTION, "", "The vectorized engine (`simulate/engine_fast.py`, `--engine fast`, the default) against the SimPy "
-             "reference engine (`--engine simpy`); both give the same bytes (tests/test_engine_fast.py). Machine: "
+    lines = [SECTION, "", "The fast engine (`simulate/engine_fast.py` and its compiled kernel "
+             "`simulate/fast_kernel.py`, `--engine fast`, the default) against the SimPy reference engine (`--engine "
+             "simpy`); both give the same bytes (tests/test_engine_fast.py). Machine: "
              f"{os.cpu_count()} cores shared with other developers' jobs, so every figure carries the load average "
              "(runnable processes, 1 minute) at the time; CPU time (`process_time`) is less disturbed by the load "
              "than wall time and is given too.", ""]
@@ -240,20 +257,25 @@ def section(data: dict) -> str:
         ly = r["layers"]["fast"]
         big = max(it["runs"], key=lambda x: x["iterations"])
         per = [x["engine_s"] / x["iterations"] / x["activities"] * 1e6 for x in sz["runs"]]
+        low = min(r["ratio_wall"], r["ratio_cpu"])
+        reached = "reached" if low >= 100 else "not reached" if max(r["ratio_wall"], r["ratio_cpu"]) < 100 else \
+            "at the threshold"
+        margin = (" The margin is within the run-to-run noise of a shared machine: the SimPy engine's time alone "
+                  "moves by several percent between runs." if low < 105 else "")
         lines += [
             "### Against the targets",
             "",
-            f"- **100x SimPy's iterations per second on the baseline: not reached.** {r['ratio_wall']:.0f}x end to end "
-            f"(wall; {r['ratio_cpu']:.0f}x CPU), {r['ratio_engine_only']:.0f}x for the execution alone. Per iteration "
-            f"the fast run spends {ly['sampling_us']:.1f} µs in the sampling layer (shared by both engines: normal "
-            f"draws, `ndtr`, the triangular inverse CDF; by itself it would cap the end-to-end ratio near "
-            f"{r['layers']['simpy']['engine_us'] / (ly['sampling_us'] + ly['stats_us']):.0f}x), {ly['stats_us']:.1f} "
-            f"µs in the statistics and {ly['engine_us']:.1f} µs executing. The execution is bound by random access "
-            "to the state of the (iteration, activity) pairs: every start, last payment and end of an activity is a "
-            "few dozen gathers and scatters into arrays of two million pairs (16,384 iterations x 131 rows, about "
-            "120 bytes a pair), which do not fit in the cache; such an access costs about 1 ns alone and about 5 ns "
-            "inside the engine on this machine. The monthly fold over the funding order itself costs about 2 µs per "
-            "iteration. See \"Where the time goes\" below.",
+            f"- **100x SimPy's iterations per second on the baseline: {reached}.** {r['ratio_wall']:.1f}x end to end "
+            f"(wall; {r['ratio_cpu']:.1f}x CPU), {r['ratio_engine_only']:.0f}x for the execution alone.{margin} Per "
+            "iteration the "
+            f"fast run spends {ly['sampling_us']:.1f} µs in the sampling layer (shared by both engines: mostly "
+            f"numpy's normal draws and scipy's `ndtr`), {ly['stats_us']:.1f} µs in the statistics and "
+            f"{ly['engine_us']:.1f} µs executing. The execution is the compiled kernel's month loop, iteration after iteration; a `perf` "
+            "profile of it (one-off, by source line) puts about 60% in the bank's loop over the enrolled "
+            "activities (one ask compared with its pool and subtracted per enrolled activity and month, about 3,000 "
+            "per iteration of the baseline, in the funding order the results depend on), about 30% in starts, "
+            "resolved links and ends, and the rest in the set-up of each iteration and the driving paths. See "
+            "\"Where the time goes\" below.",
             f"- **10^6 iterations of the baseline under 2 GB: reached**, {fmt(big['peak_mb'])} MB peak (the memory of "
             f"one chunk of 16,384 iterations; 10^5 iterations peak at about the same), {big['wall_s']:.0f} s.",
             f"- **Time linear in iterations: reached** ({it['runs'][0]['cpu_s'] / it['runs'][0]['iterations'] * 1e6:.0f}"
@@ -285,7 +307,7 @@ def section(data: dict) -> str:
         lys = r["layers"]
         lines += [
             "",
-            f"**Ratio fast / SimPy: {r['ratio_wall']:.0f}x (wall), {r['ratio_cpu']:.0f}x (CPU) end to end; "
+            f"**Ratio fast / SimPy: {r['ratio_wall']:.1f}x (wall), {r['ratio_cpu']:.1f}x (CPU) end to end; "
             f"{r['ratio_engine_only']:.0f}x for the execution alone** (the same draws).",
             "",
             "Per iteration (CPU µs), one chunk each (SimPy 1,024 iterations, fast 16,384):",
@@ -368,34 +390,35 @@ def section(data: dict) -> str:
         lines += ["", f"Command: `{op['command']}`", ""]
     pr = data.get("profile")
     if pr:
-        parts = pr["parts"]
-
-        def cum(name):
-            return parts.get(name, {}).get("cum_s", 0.0)
-
-        def own(name):
-            return parts.get(name, {}).get("self_s", 0.0)
-
-        total = cum("run_block") or pr["engine_profiled_s"]
         rows = pr["rows"]
+        cold, warm = pr["cold"], pr["warm"]
+
+        def first(run):
+            return run["first"]["sampling_s"] + run["first"]["engine_s"]
+
         lines += [
             "### Where the time goes",
             "",
             f"One chunk of {rows:,} iterations of the baseline (load average {pr['load']:.1f}, {pr['date']}), CPU "
-            f"time: sampling {pr['sampling_s'] / rows * 1e6:.1f} "
-            f"µs per iteration, execution {pr['engine_s'] / rows * 1e6:.1f}, statistics {pr['stats_s'] / rows * 1e6:.1f}."
-            f" Inside the execution (cProfile, shares of the engine's profiled time):",
+            f"time per iteration: sampling {pr['sampling_s'] / rows * 1e6:.1f} µs, execution "
+            f"{pr['engine_s'] / rows * 1e6:.1f} µs, statistics {pr['stats_s'] / rows * 1e6:.1f} µs.",
             "",
-            "| part | share |",
-            "|---|---|",
-            f"| paying: the funding-order fold, last pieces, pools that run short (`_pay` itself, `_short`) | "
-            f"{(own('_pay') + cum('_short')) / total:.0%} |",
-            f"| links and starts: ends, resolved links, starts, enrolment (`_flow`) | {cum('_flow') / total:.0%} |",
-            f"| the calendars of enrolments and last pieces (`_file`, `_pop`) | "
-            f"{(cum('_file') + cum('_pop')) / total:.0%} |",
-            f"| results: driving paths, (iteration, activity) arrays (`outcomes`) | {cum('outcomes') / total:.0%} |",
-            f"| the rest: month loop, enrolment at the start month, state set-up | "
-            f"{1 - (own('_pay') + cum('_short') + cum('_flow') + cum('_file') + cum('_pop') + cum('outcomes')) / total:.0%} |",
+            "The kernels are compiled by numba the first time a process uses them and kept in numba's cache "
+            "(`__pycache__` beside the modules), so only the first process after an install (or a change of the "
+            "code) compiles them; every fresh process still loads them. Sampling and executing one block of 1,024 "
+            "iterations in a fresh process (wall):",
+            "",
+            "| fresh process | first block: sampling s | first block: execution s | second block: sampling s | "
+            "second block: execution s |",
+            "|---|---|---|---|---|",
+        ]
+        for name, run in (("empty cache: compiles", cold), ("cache filled: loads", warm)):
+            lines.append(f"| {name} | {run['first']['sampling_s']:.2f} | {run['first']['engine_s']:.2f} | "
+                         f"{run['second']['sampling_s']:.3f} | {run['second']['engine_s']:.3f} |")
+        lines += [
+            "",
+            f"So the first run after an install pays about {first(cold):.0f} s of compilation, and every fresh "
+            f"process about {first(warm):.1f} s to load the compiled kernels.",
             "",
             f"Command: `{pr['command']}`",
             "",
@@ -415,6 +438,8 @@ def main(argv=None) -> int:
             out = child_iterations(int(rest[0]), int(rest[1]), int(rest[2]))
         elif kind == "size":
             out = child_size(int(rest[0]), int(rest[1]), int(rest[2]))
+        elif kind == "first_calls":
+            out = child_first_calls(int(rest[0]))
         else:
             out = child_optimizer(int(rest[0]), rest[1], int(rest[2]))
         print(json.dumps(out))
