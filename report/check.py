@@ -286,7 +286,7 @@ def _check_distribution(result: CheckResult, got: Run, exp: Run, st: _Stats) -> 
 def same_sampling(got: Run, exp: Run) -> tuple[bool, str]:
     """Whether both runs drew the same random numbers (same seed and iterations), and a description.
 
-    The engine is not part of it: the SimPy and the vectorized engine give the same bytes from the same draws.
+    The engine is not part of it: the SimPy and the fast engine give the same bytes from the same draws.
     """
     a, b = got.simulation_settings, exp.simulation_settings
     keys = ("seed", "iterations")

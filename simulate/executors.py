@@ -218,7 +218,7 @@ def _result(future):
 
 
 # Task size. A task's round trip costs about 10 ms (BENCHMARKS.md, "Dask"); a SimPy block about 2 s, a block of the
-# vectorized engine much less. So the first tasks of a run are one block each, and later ones hold as many blocks as
+# fast engine much less. So the first tasks of a run are one block each, and later ones hold as many blocks as
 # take about TASK_SECONDS by the times measured so far (never so many that a worker thread would be left without
 # work). The output does not depend on the grouping: the sums are merged in iteration order either way.
 TASK_SECONDS = 1.0

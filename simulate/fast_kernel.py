@@ -22,11 +22,12 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-FUTURE, RUNNING, DONE = 0, 1, 2
+from .model import DONE, FUTURE, RUNNING
+
 NEVER = 1 << 40  # a link count that never reaches 0: links into a started activity do not bind
 UNSET = -(1 << 62)  # bound of an FS link with a negative lag, not yet known
 # Indices read from arrays are cast to unsigned: numba then leaves out the negative-index wraparound it adds to
-# every signed index (an eighth of the kernel's time).
+# every signed index (about a tenth of the kernel's time).
 _u = np.uint64
 ONE = np.uint64(1)
 
@@ -222,8 +223,8 @@ def run_rows(work, rate, start_out, end_out, sd_out, ed_out, path_out,
                         break
                 if phase == 1 or n_active == 0:
                     break
-                # The payments of month k (the SimPy bank's loop): the enrolled in the funding order, each source
-                # paying from its own pool.
+                # The payments of month k (the SimPy bank's loop): the enrolled in the funding order (lowest set
+                # bit first), each source paying from its own pool.
                 while ri < n_refills and refill_k[ri] <= k:
                     for s in range(S):
                         cap = refill_cap[ri, s]

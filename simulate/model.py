@@ -2,7 +2,7 @@
 
 ``SimModel`` is plain data (numpy arrays, tuples, dicts of ints), built once from
 the portfolio, the scenario settings and the plan's starts, so that the SimPy
-reference engine and a later vectorized engine execute exactly the same model.
+reference engine and the fast engine execute exactly the same model.
 The rules it encodes are written in docs/simulation.md.
 """
 from __future__ import annotations

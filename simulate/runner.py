@@ -3,7 +3,7 @@
 Where chunks execute (this process, local worker processes, a Dask cluster) is simulate.executors.
 
 Chunks are CHUNK iterations inside one sampling block (BLOCK is a multiple of
-CHUNK), so every chunk's draws are a slice of one block; for the vectorized
+CHUNK), so every chunk's draws are a slice of one block; for the fast
 engine, whole blocks (``chunk_size``: up to FAST_CHUNK iterations, which bounds
 its memory). Results are integer sums merged in chunk order: the output is the
 same for any chunk size and any number of workers.
@@ -29,7 +29,7 @@ from .sampling import draws_for
 from .stats import Accumulator, accumulate, formatted, tables
 
 CHUNK = 256
-FAST_CHUNK = 16 * BLOCK  # most iterations per chunk of the fast engine (about 300 MB on the bundled data)
+FAST_CHUNK = 16 * BLOCK  # most iterations per chunk of the fast engine (bounds the memory of a run)
 ENGINES = {"simpy": engine_simpy.run_block, "fast": engine_fast.run_block}
 OUTPUT_FILES = ("simulation.csv", "criticality.csv", "risks.csv", "distribution.csv")
 assert BLOCK % CHUNK == 0
