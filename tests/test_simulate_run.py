@@ -219,10 +219,10 @@ def test_ctrl_c_with_worker_processes_leaves_no_folder(scenario, tmp_path):
     # Ctrl-C in a terminal sends SIGINT to the whole process group: the parent and its workers.
     out = tmp_path / "runs" / "x"
     proc = subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", "simulate", str(scenario), "--out",
-                             str(out), "--iterations", "5000000", "--workers", "2"],
+                             str(out), "--iterations", "100000000", "--workers", "2"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
                             cwd=Path(cli.__file__).parent)
-    time.sleep(3)
+    time.sleep(5)  # past the imports and the compiled kernels loading: Ctrl-C during the run itself
     os.killpg(proc.pid, signal.SIGINT)
     try:
         _, err = proc.communicate(timeout=30)
