@@ -167,6 +167,7 @@ def test_command_with_a_plan(scenario, tmp_path):
     result = invoke("simulate", scenario, "--out", tmp_path / "p", "--plan", plan, "--iterations", 200)
     assert result.exit_code == 0, result.output
     asap = invoke("simulate", scenario, "--out", tmp_path / "q", "--iterations", 200)
+    assert asap.exit_code == 0, asap.output
 
     def p50(folder):
         rows = (folder / "simulation.csv").read_text(encoding="utf-8").splitlines()
