@@ -204,13 +204,15 @@ def psplib_command(files, time_limit, workers, out_file):
     import io
     from pathlib import Path
 
-    from optimize import psplib
+    from optimize import ga, psplib
     from portfolio.errors import InputError, Problem
 
     try:
         instances = [psplib.read_sm(f) for f in files]
     except psplib.FormatError as exc:
         raise InputError(Problem(exc.file, exc.line, 0, exc.message)) from exc
+    if any(inst.n > psplib.Options().ga_min_jobs for inst in instances):
+        ga.compile_now()  # once per machine, then loaded from numba's cache: not inside an instance's time limit
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(psplib.RESULT_COLUMNS)

@@ -8,7 +8,6 @@ read by ``read_bounds``.
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import core, lns
+from . import core, ga
 from .heuristic import best_schedule
 
 
@@ -210,16 +209,15 @@ class Options:
     search: str = "auto"
     params: dict | None = None  # CP-SAT parameters for every phase
     phases: list | None = None  # [(share of the time left, CP-SAT parameters)]; None = one phase, DEFAULT_PARAMS
-    lns_until: float = 0.7  # after the hint, LNS (optimize/lns.py) until this share of the time limit; 0 = none
-    lns_sub_time: float = 0.1  # seconds per LNS subproblem
-    lns_stall: int | None = 40  # stop LNS after this many subproblems without a shorter makespan
-    lns_free: tuple[int, int] = (15, 40)  # jobs free in an LNS subproblem: from, up to (grows while solved)
-    lns_min_jobs: int = 50  # LNS only on instances with more jobs (on j30 it only takes time from the proof)
+    ga_until: float = 0.9  # on large instances the hint is the GA's (optimize/ga.py), run until this share of the limit
+    ga_population: int = 640
+    ga_min_jobs: int = 50  # the GA on instances with more jobs (on j30 its time is better spent on the proof)
 
 
 def solve_instance(inst: Instance, time_limit: float = 10.0, workers: int = 1, seed: int = 0,
                    options: Options | None = None) -> Result:
-    """Minimum makespan of one instance: list-scheduling hint, LNS on large instances, then the CP-SAT phases.
+    """Minimum makespan of one instance: a hint (the GA on large instances, list scheduling otherwise), then the
+    CP-SAT phases.
 
     Each phase minimises the makespan from the best schedule so far (as hint and
     as an upper bound); the lower bound is the best any phase proved.
@@ -229,10 +227,15 @@ def solve_instance(inst: Instance, time_limit: float = 10.0, workers: int = 1, s
     problem = to_problem(inst)
     d = np.asarray(problem.duration)
     best, upper = None, None
-    if opt.hint:
+    if opt.hint and opt.ga_until > 0 and inst.n > opt.ga_min_jobs:
+        late = core.late_starts(problem, problem.horizon)
+        cpm = int(max(core.early_starts(problem) + d))
+        best = ga.solve(inst.duration, inst.successors, inst.capacity, inst.demand, t0 + time_limit * opt.ga_until,
+                        seed=seed, lower=cpm, population=opt.ga_population, late_start=late)
+    elif opt.hint:
         best = best_schedule(problem, time_budget=time_limit * opt.heuristic_share, seed=seed)
-        if best is not None:
-            upper = int(max(best + d))
+    if best is not None:
+        upper = int(max(best + d))
     model = core.CoreModel(problem, core.ModelOptions(
         energy_tails=opt.energy_tails, energy_heads=opt.energy_heads, pair_delays=opt.pair_delays,
         search=opt.search, upper_bound=upper))
@@ -241,17 +244,6 @@ def solve_instance(inst: Instance, time_limit: float = 10.0, workers: int = 1, s
     phases = opt.phases if opt.phases is not None else [(1.0, DEFAULT_PARAMS if opt.params is None else opt.params)]
     if opt.params is not None and opt.phases is not None:
         phases = [(share, {**params, **opt.params}) for share, params in phases]
-    if opt.lns_until > 0 and inst.n <= opt.lns_min_jobs:
-        opt = dataclasses.replace(opt, lns_until=0.0)
-    if opt.lns_until > 0 and best is not None:
-        best, _ = lns.improve(problem, best, t0 + time_limit * opt.lns_until, seed, opt.lns_sub_time,
-                              dict(phases[0][1]), stall=opt.lns_stall, lower=lower,
-                              min_free=opt.lns_free[0], max_free=opt.lns_free[1])
-        if int(max(best + d)) < upper:  # tighter start domains from the shorter schedule
-            upper = int(max(best + d))
-            model = core.CoreModel(problem, dataclasses.replace(model.options, upper_bound=upper))
-            makespan = model.makespan()
-    optimal = False
     for k, (share, params) in enumerate(phases):
         left = time_limit - (time.perf_counter() - t0)
         if left <= 0.01 or (upper is not None and lower >= upper):
@@ -260,9 +252,7 @@ def solve_instance(inst: Instance, time_limit: float = 10.0, workers: int = 1, s
         if upper is not None:
             model.model.add(makespan <= upper)
         result = core.solve_stages(model, [("makespan", makespan, "min")], budget, workers, seed, dict(params), hint=best)
-        if result.status == "infeasible":
-            if upper is not None:  # nothing at most the upper bound other than... the bound is optimal
-                lower = upper
+        if result.status == "infeasible":  # no schedule at all: a job needs more than a resource's capacity
             break
         if result.start is None:
             continue

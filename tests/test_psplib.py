@@ -1,14 +1,11 @@
-"""PSPLIB: reading .sm files and the bounds files, the first 20 j30 instances solved to their optimum, and the LNS."""
+"""PSPLIB: reading .sm files and the bounds files, the first 20 j30 instances solved to their optimum, the GA hint."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from optimize import lns, psplib
-from optimize.heuristic import best_schedule
+from optimize import psplib
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "psplib"  # ../shared beside the project
 needs_data = pytest.mark.skipif(not (DATA / "j30").is_dir(), reason="PSPLIB instances not available")
@@ -94,36 +91,10 @@ def test_first_20_j30_instances_reach_their_known_optimum(name):
     assert psplib.check_schedule(inst, list(r.start)) == []
 
 
-def test_lns_neighbourhoods_keep_the_current_schedule_feasible():
-    # window: the jobs split into before / free / after by their starts
-    start = np.array([0, 0, 3, 5, 5, 8, 12])
-    free, before, after = lns.window(np.random.default_rng(0), start, 3)
-    assert sorted([*free, *before, *after]) == list(range(7))
-    assert start[before].max(initial=-1) < start[free].min() and start[after].min(initial=99) > start[free].max()
-    # resource arcs: only between jobs that share a resource, and the schedule itself satisfies every arc
-    demand = np.array([[1, 1, 0, 1], [0, 1, 1, 0]])
-    start, end = np.array([0, 2, 0, 5]), np.array([2, 4, 3, 6])
-    arcs = lns.resource_arcs(demand, start, end, np.arange(4))
-    assert arcs == {(0, 1), (1, 3)}
-    assert all(end[a] <= start[b] for a, b in arcs)
-
-
 @needs_data
-def test_lns_improves_a_j120_list_schedule_into_a_valid_one():
-    inst = psplib.read_sm(DATA / "j120" / "j12016_1.sm")
-    problem = psplib.to_problem(inst)
-    d = np.asarray(inst.duration)
-    first = best_schedule(problem, time_budget=0.2)
-    better, iterations = lns.improve(problem, first, time.perf_counter() + 2.0, seed=1, stall=200)
-    assert iterations > 0 and psplib.check_schedule(inst, list(better)) == []
-    ub, lb = psplib.known_bounds(DATA, "j120")[(16, 1)]
-    assert lb <= int(max(better + d)) <= int(max(first + d))
-
-
-@needs_data
-def test_solve_with_lns_forced_on_a_small_instance_reaches_the_optimum():
+def test_solve_with_the_ga_forced_on_a_small_instance_reaches_the_optimum():
     inst = psplib.read_sm(DATA / "j30" / "j3013_1.sm")
     optimum = psplib.read_bounds(DATA / "j30opt.sm")[(13, 1)][0]
-    r = psplib.solve_instance(inst, time_limit=10, options=psplib.Options(lns_min_jobs=0, lns_until=0.3))
+    r = psplib.solve_instance(inst, time_limit=10, options=psplib.Options(ga_min_jobs=0, ga_until=0.3))
     assert r.makespan == optimum and r.lower_bound <= optimum
     assert psplib.check_schedule(inst, list(r.start)) == []
