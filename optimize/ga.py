@@ -296,7 +296,7 @@ class Kernel:
 
 
 class Search:
-    """A GA run that can be continued: ``run(deadline)`` evolves the population further each time it is called.
+    """One GA run: the first population at construction, then ``run(deadline)`` evolves it.
 
     ``demand`` is per job, per resource; ``successors`` per job (0-based).
     ``late_start`` (per job) biases the first population towards the
@@ -310,7 +310,7 @@ class Search:
                  mutation: float = 0.05, late_start=None, stall: int = 20, moves: int = 10):
         self.kernel = k = Kernel(duration, successors, capacity, demand)
         self.mutation, self.stall, self.moves = mutation, stall, moves
-        self.best, self.best_ms, self.generations, self._since = None, None, 0, 0
+        self.best, self.best_ms, self._since = None, None, 0
         if (k.dem > k.cap).any():
             return
         ls = np.zeros(k.n) if late_start is None else np.asarray(late_start, dtype=np.float64)
@@ -338,7 +338,6 @@ class Search:
         while done < min_generations or (time.perf_counter() < deadline and self.best_ms > lower):
             _generations(self.pop, self.ms, self.starts, 5, self.mutation, *self._arrays, k.direct, k.use, lower)
             done += 5
-            self.generations += 5
             self._since = 0 if self._keep_best() else self._since + 5
             if self._since >= self.stall:  # converged: start again around the best list
                 self._since = 0
