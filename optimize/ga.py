@@ -125,29 +125,28 @@ def _random_list(ls, spread, pptr, pidx, sptr, sidx, order):
 
 
 @njit(cache=True)
+def _take(source, pos, upto, child, taken):
+    """Fill child[pos:upto] with the jobs of ``source`` not taken yet, in their order there; return the new pos."""
+    for k in range(source.shape[0]):
+        if pos >= upto:
+            break
+        j = source[k]
+        if not taken[j]:
+            child[pos] = j
+            taken[j] = True
+            pos += 1
+    return pos
+
+
+@njit(cache=True)
 def _crossover(mother, father, q1, q2, child, taken):
-    n = mother.shape[0]
+    """Two-point crossover: the mother's first q1 jobs, then the father's order up to q2, then the mother's."""
     taken[:] = False
     for pos in range(q1):
         child[pos] = mother[pos]
         taken[mother[pos]] = True
-    pos = q1
-    for k in range(n):
-        if pos >= q2:
-            break
-        j = father[k]
-        if not taken[j]:
-            child[pos] = j
-            taken[j] = True
-            pos += 1
-    for k in range(n):
-        if pos >= n:
-            break
-        j = mother[k]
-        if not taken[j]:
-            child[pos] = j
-            taken[j] = True
-            pos += 1
+    pos = _take(father, q1, q2, child, taken)
+    _take(mother, pos, mother.shape[0], child, taken)
 
 
 @njit(cache=True)
