@@ -30,6 +30,7 @@ from .stats import Accumulator, accumulate, formatted, tables
 
 CHUNK = 256
 FAST_CHUNK = 16 * BLOCK  # most iterations per chunk of the fast engine (bounds the memory of a run)
+FAST_CELLS = 1 << 23  # most iterations x activities per fast chunk beyond one block (~70 MB per array of draws)
 ENGINES = {"simpy": engine_simpy.run_block, "fast": engine_fast.run_block}
 OUTPUT_FILES = ("simulation.csv", "criticality.csv", "risks.csv", "distribution.csv")
 assert BLOCK % CHUNK == 0
@@ -52,12 +53,14 @@ class SimulationResult:
                 "risks.csv": self.risks, "distribution.csv": self.distribution}[name]
 
 
-def chunk_size(engine: str, iterations: int) -> int:
+def chunk_size(engine: str, iterations: int, activities: int = 1) -> int:
     """Iterations per chunk: CHUNK for SimPy; for the fast engine whole blocks, at least 4 chunks when there is
-    enough to share among workers, at most FAST_CHUNK."""
+    enough to share among workers, at most FAST_CHUNK, and fewer on large portfolios (FAST_CELLS) so that a
+    chunk's arrays stay in memory."""
     if engine != "fast":
         return CHUNK
-    return max(BLOCK, min(FAST_CHUNK, -(-iterations // (4 * BLOCK)) * BLOCK))
+    most = min(FAST_CHUNK, FAST_CELLS // max(1, activities) // BLOCK * BLOCK)
+    return max(BLOCK, min(most, -(-iterations // (4 * BLOCK)) * BLOCK))
 
 
 def chunks(iterations: int, size: int = CHUNK) -> list[tuple[int, int]]:
@@ -129,7 +132,7 @@ def run(portfolio, settings, plan_starts: dict[str, int] | None = None, iteratio
                                                f"{', '.join(ENGINES)})"))
     t0 = time.perf_counter()
     model = build_model(portfolio, settings, plan_starts)
-    parts = chunks(iterations, chunk_size(engine, iterations))
+    parts = chunks(iterations, chunk_size(engine, iterations, len(model.activity_ids)))
     bar = Progress(iterations, progress)
     acc = Accumulator.empty(model)
     done = 0

@@ -115,6 +115,13 @@ def test_chunk_sizes():
     assert runner.chunk_size("fast", 10_000) == 3 * 1024
     assert runner.chunk_size("fast", 10**6) == runner.FAST_CHUNK
     assert runner.FAST_CHUNK % 1024 == 0
+    # large portfolios get smaller chunks (whole blocks) so a chunk's draws fit in memory
+    assert runner.chunk_size("fast", 10**6, activities=125) == runner.FAST_CHUNK
+    assert runner.chunk_size("fast", 10**6, activities=2_000) == 4 * 1024
+    assert runner.chunk_size("fast", 10**6, activities=20_000) == 1024
+    for activities in (1, 500, 5_000, 50_000):
+        size = runner.chunk_size("fast", 10**6, activities)
+        assert size % 1024 == 0 and (size == 1024 or size * activities <= runner.FAST_CELLS)
 
 
 # -- random portfolios --------------------------------------------------------------------------------
