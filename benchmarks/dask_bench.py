@@ -176,7 +176,7 @@ def section(args, m) -> str:
         f"{ov['dask'] * 1000:.0f} ms per block",
         f"(below) x {blocks} blocks = {ov['dask'] * blocks:.1f} s per sweep, plus starting a local cluster.",
         "",
-        f"Vectorized engine (`--engine fast`), {args.fast_iterations} iterations per variant:",
+        f"Fast engine (`--engine fast`), {args.fast_iterations} iterations per variant:",
         "",
         "| executor | wall seconds | plans | Monte Carlo and writing | writing | Monte Carlo iterations/s |",
         "|---|---|---|---|---|---|",
@@ -198,7 +198,7 @@ def section(args, m) -> str:
         "| | per block |",
         "|---|---|",
         f"| computing one block of the baseline (SimPy, in this process) | {m['t_block'] * 1000:,.0f} ms |",
-        f"| computing one block of the baseline (vectorized engine, in this process) | "
+        f"| computing one block of the baseline (fast engine, in this process) | "
         f"{m['t_fast_block'] * 1000:,.1f} ms |",
         f"| Dask, {args.workers} workers, the runner's window of 4 tasks per worker thread | "
         f"{ov['dask'] * 1000:.1f} ms |",
@@ -215,7 +215,7 @@ def section(args, m) -> str:
         "next to nothing. So the overhead is the round trip of messages: the client submits, the scheduler assigns,",
         "the worker runs and reports, the client fetches the result - each hop a Python event loop, here all on the",
         f"same {os.cpu_count()} busy cores. It is {100 * ov['dask'] / m['t_block']:.1f}% of a SimPy block, "
-        "the unit of a task for that engine. The vectorized",
+        "the unit of a task for that engine. The fast",
         f"engine does a block in {m['t_fast_block'] * 1000:.0f} ms here; were it a hundred times faster, one "
         "block per task would cost more in",
         "round trips than in work, which is why the executor groups blocks into tasks of about a second by the",
@@ -236,7 +236,7 @@ def main(argv=None) -> int:
     ap.add_argument("--scenario", type=Path, default=SCENARIO, help="a scenario with a [sweep] grid")
     ap.add_argument("--iterations", type=int, default=4096, help="iterations per variant with the SimPy engine")
     ap.add_argument("--fast-iterations", type=int, default=16384,
-                    help="iterations per variant with the vectorized engine")
+                    help="iterations per variant with the fast engine")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--time-limit", type=float, default=5.0, help="CP-SAT seconds per plan")
     ap.add_argument("--overhead-blocks", type=int, default=100)

@@ -1,4 +1,4 @@
-"""Benchmarks of the fast (vectorized) simulation engine; see BENCHMARKS.md, section "Fast engine".
+"""Benchmarks of the fast simulation engine; see BENCHMARKS.md, section "Fast engine".
 
 Each measurement stores its figures in benchmarks/results/fast_bench.json (under its own key, with the command,
 the date and the load average); ``write`` turns them into the "Fast engine" section of BENCHMARKS.md (other

@@ -87,7 +87,7 @@ def test_simulate_on_dask_gives_the_bytes_of_a_local_run(client, tmp_path):
     # larger tasks (two sampling blocks each) merge to the same sums
     assert run(pf, settings, iterations=2600, seed=11, engine="simpy",
                executor=DaskExecutor(client, block_iterations=2048)).accumulator.equals(local.accumulator)
-    # the vectorized engine: blocks grouped into tasks of about TASK_SECONDS as their times come in
+    # the fast engine: blocks grouped into tasks of about TASK_SECONDS as their times come in
     fast = run(pf, settings, iterations=40_000, seed=11, engine="fast", executor=executor)
     assert fast.accumulator.equals(run(pf, settings, iterations=40_000, seed=11, engine="fast").accumulator)
 
