@@ -7,7 +7,7 @@ optima / best known bounds.
     python benchmarks/psplib_bench.py j30 --time-limit 10 --workers 1 --out out/j30.csv
     python benchmarks/psplib_bench.py j120 --every 5 --time-limit 10 --out out/j120.csv
 
-Variants for measuring model ideas: --no-hint, --no-energy, --pair-delays,
+Variants for measuring model ideas: --no-hint, --no-energy, --no-set-weights, --set-resource, --pair-delays,
 --search settimes, --phases JSON, --ga SHARE (0 = list scheduling instead of
 the GA), --ga-population N, --param NAME=VALUE (CP-SAT parameter, repeatable;
 lists as JSON), --params-none (CP-SAT defaults instead of the tuned ones).
@@ -102,6 +102,8 @@ def main(argv=None) -> int:
     ap.add_argument("--names", type=str, default="", help="only these instances, e.g. j3013_1,j3029_3")
     ap.add_argument("--no-hint", action="store_true")
     ap.add_argument("--no-energy", action="store_true")
+    ap.add_argument("--no-set-weights", action="store_true", help="without the feasible-set bound and resource")
+    ap.add_argument("--set-resource", action="store_true", help="the feasible-set weights as a redundant resource")
     ap.add_argument("--pair-delays", dest="pair_delays", action="store_true", default=None)
     ap.add_argument("--no-pair-delays", dest="pair_delays", action="store_false")
     ap.add_argument("--search", choices=("auto", "settimes"), default=None)
@@ -123,7 +125,8 @@ def main(argv=None) -> int:
     for item in args.param:
         name, _, value = item.partition("=")
         params[name] = parse_value(value)
-    options = psplib.Options(hint=not args.no_hint, energy_tails=not args.no_energy, energy_heads=not args.no_energy, params=params)
+    options = psplib.Options(hint=not args.no_hint, energy_tails=not args.no_energy, energy_heads=not args.no_energy, params=params,
+                             set_weights=not args.no_set_weights, set_resource=args.set_resource)
     if args.pair_delays is not None:
         options.pair_delays = args.pair_delays
     if args.search is not None:

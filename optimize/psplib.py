@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import core, ga
+from . import core, feasible_sets, ga
 from .heuristic import best_schedule
 
 
@@ -212,12 +212,15 @@ class Options:
     ga_until: float = 0.9  # on large instances the hint is the GA's (optimize/ga.py), run until this share of the limit
     ga_population: int = 640
     ga_min_jobs: int = 50  # the GA on instances with more jobs (on j30 its time is better spent on the proof)
+    set_weights: bool = True  # without the GA: the feasible-set bound (feasible_sets.py)
+    set_resource: bool = False  # ... and its weights as a redundant resource (mixed results: BENCHMARKS.md)
+    set_limit: int = 5000  # feasible sets enumerated at most
 
 
 def solve_instance(inst: Instance, time_limit: float = 10.0, workers: int = 1, seed: int = 0,
                    options: Options | None = None) -> Result:
-    """Minimum makespan of one instance: a hint (the GA on large instances, list scheduling otherwise), then the
-    CP-SAT phases.
+    """Minimum makespan of one instance: a hint (the GA on large instances, list scheduling and the feasible-set
+    bound otherwise), then the CP-SAT phases.
 
     Each phase minimises the makespan from the best schedule so far (as hint and
     as an upper bound); the lower bound is the best any phase proved.
@@ -227,7 +230,11 @@ def solve_instance(inst: Instance, time_limit: float = 10.0, workers: int = 1, s
     problem = to_problem(inst)
     d = np.asarray(problem.duration)
     best, upper = None, None
-    if opt.hint and opt.ga_until > 0 and inst.n > opt.ga_min_jobs:
+    use_ga = opt.hint and opt.ga_until > 0 and inst.n > opt.ga_min_jobs
+    weights = None
+    if opt.set_weights and not use_ga:
+        weights = feasible_sets.set_weights(inst.duration, inst.successors, inst.capacity, inst.demand, opt.set_limit)
+    if use_ga:
         late = core.late_starts(problem, problem.horizon)
         cpm = int(max(core.early_starts(problem) + d))
         best = ga.solve(inst.duration, inst.successors, inst.capacity, inst.demand, t0 + time_limit * opt.ga_until,
@@ -241,6 +248,13 @@ def solve_instance(inst: Instance, time_limit: float = 10.0, workers: int = 1, s
         search=opt.search, upper_bound=upper))
     makespan = model.makespan()
     lower = int(model.makespan_lower_bound())
+    if weights is not None and weights.lower_bound > lower:
+        lower = weights.lower_bound
+        model.model.add(makespan >= lower)  # so that CP-SAT stops at a schedule that reaches it
+    if weights is not None and opt.set_resource:
+        jobs = [j for j, w in enumerate(weights.weight) if w > 0]
+        model.model.add_cumulative([model.interval[j] for j in jobs], [weights.weight[j] for j in jobs],
+                                   feasible_sets.SCALE)
     phases = opt.phases if opt.phases is not None else [(1.0, DEFAULT_PARAMS if opt.params is None else opt.params)]
     if opt.params is not None and opt.phases is not None:
         phases = [(share, {**params, **opt.params}) for share, params in phases]
