@@ -29,7 +29,6 @@ SCALE = 1000  # weights are integers out of this capacity
 class SetWeights:
     weight: tuple[int, ...]  # per job, out of SCALE; 0 for jobs without duration
     lower_bound: int  # ceil(sum weight * duration / SCALE)
-    sets: int  # feasible sets enumerated
 
 
 def related(successors) -> list[int]:
@@ -38,7 +37,7 @@ def related(successors) -> list[int]:
     after = [0] * n
     done = [False] * n
 
-    def visit(i):  # iterative DFS would be longer; PSPLIB networks are shallow
+    def visit(i):  # recursion as deep as the longest chain of precedences
         if done[i]:
             return after[i]
         mask = 0
@@ -59,7 +58,7 @@ def related(successors) -> list[int]:
     return both
 
 
-def feasible_sets(duration, successors, capacity, demand, limit: int = 20000) -> list[int] | None:
+def feasible_sets(duration, successors, capacity, demand, limit: int = 5000) -> list[int] | None:
     """Every non-empty feasible set of jobs with a duration (bit masks), or None beyond ``limit`` sets."""
     jobs = [j for j in range(len(duration)) if duration[j] > 0]
     rel = related(successors)
@@ -85,7 +84,7 @@ def feasible_sets(duration, successors, capacity, demand, limit: int = 20000) ->
     return out
 
 
-def set_weights(duration, successors, capacity, demand, limit: int = 20000) -> SetWeights | None:
+def set_weights(duration, successors, capacity, demand, limit: int = 5000) -> SetWeights | None:
     """The LP-optimal weights (rounded down to integers out of SCALE), or None when the sets are too many."""
     sets = feasible_sets(duration, successors, capacity, demand, limit)
     if sets is None:
@@ -117,7 +116,7 @@ def set_weights(duration, successors, capacity, demand, limit: int = 20000) -> S
             weight[j] -= cut
             excess -= cut
     energy = sum(weight[j] * duration[j] for j in jobs)
-    return SetWeights(tuple(weight), -(-energy // SCALE), len(sets))
+    return SetWeights(tuple(weight), -(-energy // SCALE))
 
 
 def _members(mask: int) -> list[int]:
