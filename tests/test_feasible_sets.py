@@ -67,7 +67,7 @@ def test_jobs_that_cannot_share_the_resource_add_up_like_one_machine():
 
 
 def test_three_jobs_that_fit_two_at_a_time_need_half_their_total():
-    # every pair fits, the triple does not: weights 1/2 each, bound ceil((4 + 4 + 5) / 2) = 7, the optimum
+    # every pair fits, the triple does not: weights 1/2 each, bound ceil((4 + 4 + 5) / 2) = 7 (a schedule needs 8)
     duration = (4, 4, 5)
     result = feasible_sets.set_weights(duration, ((), (), ()), (2,), ((1,), (1,), (1,)))
     assert result.weight == (500, 500, 500)
