@@ -7,10 +7,11 @@ optima / best known bounds.
     python benchmarks/psplib_bench.py j30 --time-limit 10 --workers 1 --out out/j30.csv
     python benchmarks/psplib_bench.py j120 --every 5 --time-limit 10 --out out/j120.csv
 
-Variants for measuring model ideas: --no-hint, --no-energy, --no-set-weights, --set-resource, --pair-delays,
---search settimes, --phases JSON, --ga SHARE (0 = list scheduling instead of
-the GA), --ga-population N, --param NAME=VALUE (CP-SAT parameter, repeatable;
-lists as JSON), --params-none (CP-SAT defaults instead of the tuned ones).
+Variants for measuring model ideas: --no-hint, --no-energy, --no-set-weights,
+--set-resource, --pair-delays, --search settimes, --phases JSON, --ga SHARE
+(0 = list scheduling instead of the GA), --ga-population N, --param NAME=VALUE
+(CP-SAT parameter, repeatable; lists as JSON), --params-none (CP-SAT defaults
+instead of the tuned ones).
 
 The same model core on a portfolio scenario (solve time and proof per seed, and
 model variants such as the funding encoding):

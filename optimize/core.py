@@ -154,7 +154,7 @@ def late_starts(problem: Problem, horizon: int, order: list[int] | None = None, 
     return ls
 
 
-def _fs_closure(problem: Problem, order: list[int], forward: bool) -> list[int]:
+def fs_closure(problem: Problem, order: list[int], forward: bool) -> list[int]:
     """Per task, a bitset of the tasks reachable through FS links with lag >= 0 (successors or predecessors)."""
     nxt: list[list[int]] = [[] for _ in range(problem.n)]
     for p, s, k, lag in problem.links:
@@ -172,7 +172,7 @@ def _fs_closure(problem: Problem, order: list[int], forward: bool) -> list[int]:
     return reach
 
 
-def _members(bits: int) -> list[int]:
+def bit_members(bits: int) -> list[int]:
     out, k = [], 0
     while bits:
         if bits & 1:
@@ -190,12 +190,12 @@ def energy_heads(problem: Problem, order: list[int], es: np.ndarray) -> np.ndarr
     heads = es.copy()
     if not problem.resources:
         return heads
-    anc = _fs_closure(problem, order, forward=False)
+    anc = fs_closure(problem, order, forward=False)
     d = np.asarray(problem.duration, dtype=np.int64)
     for t in range(problem.n):
         if problem.fixed_start[t] is not None or not anc[t]:
             continue
-        members = _members(anc[t])
+        members = bit_members(anc[t])
         if any(problem.fixed_start[j] is not None for j in members):
             continue  # fixed tasks may already be running: keep it simple
         lo = int(min(es[j] for j in members))
@@ -307,18 +307,18 @@ class CoreModel:
         """Redundant precedences with delays: for i before j (FS chains, lag >= 0), every task between them
         runs inside [end_i, start_j], so start_j - end_i >= max(longest path between them, energy / capacity)."""
         p, m = self.problem, self.model
-        succ = _fs_closure(p, self.order, forward=True)
-        pred = _fs_closure(p, self.order, forward=False)
+        succ = fs_closure(p, self.order, forward=True)
+        pred = fs_closure(p, self.order, forward=False)
         d = p.duration
         # longest FS path delays between pairs (durations of the tasks strictly between)
         self.pair_delay: dict[tuple[int, int], int] = {}
         for i in range(p.n):
             if p.fixed_start[i] is not None:
                 continue
-            for j in _members(succ[i]):
+            for j in bit_members(succ[i]):
                 if p.fixed_start[j] is not None:
                     continue
-                between = _members(succ[i] & pred[j])
+                between = bit_members(succ[i] & pred[j])
                 if not between:
                     continue
                 best = 0
@@ -462,7 +462,7 @@ class CoreModel:
         d = np.asarray(p.duration, dtype=np.int64)
         tails = None
         if self.options.energy_tails and p.resources:
-            tails = _fs_closure(p, self.order, forward=True)
+            tails = fs_closure(p, self.order, forward=True)
         for g in p.groups:
             lo = max(int(self.es[i]) + p.duration[i] for i in g.members) if g.members else 0
             hi = max(int(self.ls[i]) + p.duration[i] for i in g.members) if g.members else 0
@@ -475,7 +475,7 @@ class CoreModel:
                 for i in g.members:
                     group_bits |= 1 << i
                 for t in g.members:
-                    succ = _members(tails[t] & group_bits)
+                    succ = bit_members(tails[t] & group_bits)
                     if not succ:
                         continue
                     best = 0

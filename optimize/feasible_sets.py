@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 from ortools.linear_solver import pywraplp
 
+from . import core
+
 SCALE = 1000  # weights are integers out of this capacity
 
 
@@ -31,39 +33,17 @@ class SetWeights:
     lower_bound: int  # ceil(sum weight * duration / SCALE)
 
 
-def related(successors) -> list[int]:
-    """Bit mask per job of every job linked to it by a chain of precedences (either direction)."""
-    n = len(successors)
-    after = [0] * n
-    done = [False] * n
+def feasible_sets(problem: core.Problem, limit: int = 5000) -> list[int] | None:
+    """Every non-empty feasible set of the tasks with a duration (bit masks), or None beyond ``limit`` sets.
 
-    def visit(i):  # recursion as deep as the longest chain of precedences
-        if done[i]:
-            return after[i]
-        mask = 0
-        for j in successors[i]:
-            mask |= (1 << j) | visit(j)
-        after[i], done[i] = mask, True
-        return mask
-
-    for i in range(n):
-        visit(i)
-    both = after[:]
-    for i in range(n):
-        m = after[i]
-        while m:
-            low = m & -m
-            both[low.bit_length() - 1] |= 1 << i
-            m ^= low
-    return both
-
-
-def feasible_sets(duration, successors, capacity, demand, limit: int = 5000) -> list[int] | None:
-    """Every non-empty feasible set of jobs with a duration (bit masks), or None beyond ``limit`` sets."""
-    jobs = [j for j in range(len(duration)) if duration[j] > 0]
-    rel = related(successors)
-    out: list[int] = []
+    Precedences are the FS links of ``problem`` (as in PSPLIB), resources its cumulative resources."""
+    order = core.order_of(problem)
+    after, before = core.fs_closure(problem, order, True), core.fs_closure(problem, order, False)
+    related = [a | b for a, b in zip(after, before)]
+    capacity = [r.capacity for r in problem.resources]
+    demand = [[r.demand[j] for r in problem.resources] for j in range(problem.n)]
     k = len(capacity)
+    out: list[int] = []
 
     def grow(candidates: list[int], members: int, used: list[int]) -> bool:
         for a, j in enumerate(candidates):
@@ -74,25 +54,26 @@ def feasible_sets(duration, successors, capacity, demand, limit: int = 5000) -> 
             out.append(mask)
             if len(out) > limit:
                 return False
-            rest = [c for c in candidates[a + 1:] if not rel[j] >> c & 1]
+            rest = [c for c in candidates[a + 1:] if not related[j] >> c & 1]
             if rest and not grow(rest, mask, load):
                 return False
         return True
 
-    if not grow(jobs, 0, [0] * k):
+    if not grow([j for j in range(problem.n) if problem.duration[j] > 0], 0, [0] * k):
         return None
     return out
 
 
-def set_weights(duration, successors, capacity, demand, limit: int = 5000) -> SetWeights | None:
+def set_weights(problem: core.Problem, limit: int = 5000) -> SetWeights | None:
     """The LP-optimal weights (rounded down to integers out of SCALE), or None when the sets are too many."""
-    sets = feasible_sets(duration, successors, capacity, demand, limit)
+    sets = feasible_sets(problem, limit)
     if sets is None:
         return None
-    jobs = [j for j in range(len(duration)) if duration[j] > 0]
+    duration = problem.duration
+    jobs = [j for j in range(problem.n) if duration[j] > 0]
     solver = pywraplp.Solver.CreateSolver("GLOP")
     w = {j: solver.NumVar(0.0, 1.0, f"w{j}") for j in jobs}
-    members = [_members(s) for s in sets]
+    members = [core.bit_members(s) for s in sets]
     for m in members:
         row = solver.Constraint(-solver.infinity(), 1.0)
         for j in m:
@@ -103,7 +84,7 @@ def set_weights(duration, successors, capacity, demand, limit: int = 5000) -> Se
     objective.SetMaximization()
     if solver.Solve() != pywraplp.Solver.OPTIMAL:
         return None
-    weight = [0] * len(duration)
+    weight = [0] * problem.n
     for j in jobs:
         weight[j] = max(0, int(w[j].solution_value() * SCALE + 1e-6))
     # The LP holds its rows to a tolerance; make them hold exactly in integers.
@@ -118,11 +99,3 @@ def set_weights(duration, successors, capacity, demand, limit: int = 5000) -> Se
     energy = sum(weight[j] * duration[j] for j in jobs)
     return SetWeights(tuple(weight), -(-energy // SCALE))
 
-
-def _members(mask: int) -> list[int]:
-    out = []
-    while mask:
-        low = mask & -mask
-        out.append(low.bit_length() - 1)
-        mask ^= low
-    return out

@@ -231,9 +231,7 @@ def solve_instance(inst: Instance, time_limit: float = 10.0, workers: int = 1, s
     d = np.asarray(problem.duration)
     best, upper = None, None
     use_ga = opt.hint and opt.ga_until > 0 and inst.n > opt.ga_min_jobs
-    weights = None
-    if opt.set_weights and not use_ga:
-        weights = feasible_sets.set_weights(inst.duration, inst.successors, inst.capacity, inst.demand, opt.set_limit)
+    weights = feasible_sets.set_weights(problem, opt.set_limit) if opt.set_weights and not use_ga else None
     if use_ga:
         late = core.late_starts(problem, problem.horizon)
         cpm = int(max(core.early_starts(problem) + d))
