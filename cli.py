@@ -204,7 +204,7 @@ def psplib_command(files, time_limit, workers, out_file):
     import io
     from pathlib import Path
 
-    from optimize import ga, psplib
+    from optimize import bnb, ga, psplib
     from portfolio.errors import InputError, Problem
 
     try:
@@ -213,6 +213,8 @@ def psplib_command(files, time_limit, workers, out_file):
         raise InputError(Problem(exc.file, exc.line, 0, exc.message)) from exc
     if any(inst.n > psplib.Options().ga_min_jobs for inst in instances):
         ga.compile_now()  # once per machine, then loaded from numba's cache: not inside an instance's time limit
+    if any(inst.n <= psplib.Options().ga_min_jobs for inst in instances):
+        bnb.compile_now()
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(psplib.RESULT_COLUMNS)

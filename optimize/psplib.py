@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import core, feasible_sets, ga
+from . import bnb, core, feasible_sets, ga
 from .heuristic import best_schedule
 
 
@@ -215,12 +215,15 @@ class Options:
     set_weights: bool = True  # without the GA: the feasible-set bound (feasible_sets.py)
     set_resource: bool = False  # ... and its weights as a redundant resource (mixed results: BENCHMARKS.md)
     set_limit: int = 5000  # feasible sets enumerated at most
+    bnb_after: float = 0.2  # without the GA: CP-SAT until this share of the limit, then the branch-and-bound
+    #                         (optimize/bnb.py) for the rest; 1 = CP-SAT only
 
 
 def solve_instance(inst: Instance, time_limit: float = 10.0, workers: int = 1, seed: int = 0,
                    options: Options | None = None) -> Result:
     """Minimum makespan of one instance: a hint (the GA on large instances, list scheduling and the feasible-set
-    bound otherwise), then the CP-SAT phases.
+    bound otherwise), then the CP-SAT phases; on small instances that CP-SAT has not closed within a share of
+    the limit, the branch-and-bound for the rest.
 
     Each phase minimises the makespan from the best schedule so far (as hint and
     as an upper bound); the lower bound is the best any phase proved.
@@ -253,11 +256,13 @@ def solve_instance(inst: Instance, time_limit: float = 10.0, workers: int = 1, s
         jobs = [j for j, w in enumerate(weights.weight) if w > 0]
         model.model.add_cumulative([model.interval[j] for j in jobs], [weights.weight[j] for j in jobs],
                                    feasible_sets.SCALE)
+    use_bnb = not use_ga and opt.bnb_after < 1 and bnb.fits(inst.duration)
+    cp_limit = time_limit * opt.bnb_after if use_bnb else time_limit
     phases = opt.phases if opt.phases is not None else [(1.0, DEFAULT_PARAMS if opt.params is None else opt.params)]
     if opt.params is not None and opt.phases is not None:
         phases = [(share, {**params, **opt.params}) for share, params in phases]
     for k, (share, params) in enumerate(phases):
-        left = time_limit - (time.perf_counter() - t0)
+        left = cp_limit - (time.perf_counter() - t0)
         if left <= 0.01 or (upper is not None and lower >= upper):
             break
         budget = left if k == len(phases) - 1 else left * share
@@ -275,6 +280,12 @@ def solve_instance(inst: Instance, time_limit: float = 10.0, workers: int = 1, s
         lower = max(lower, int(math.ceil(stage.bound - 1e-9)))
         if stage.optimal:
             lower = max(lower, value)
+    if use_bnb and upper is not None and lower < upper:
+        found = bnb.solve(inst.duration, inst.successors, inst.capacity, inst.demand, upper, lower,
+                          t0 + time_limit, weights.weight if weights is not None else None)
+        if found.start is not None:
+            best, upper = np.asarray(found.start), found.makespan
+        lower = max(lower, found.lower_bound)
     seconds = time.perf_counter() - t0
     if best is None:
         return Result(inst.name, None, lower, False, seconds)
