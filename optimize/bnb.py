@@ -42,8 +42,8 @@ from numba.typed import Dict
 
 MAX_JOBS = 62  # started sets are bit masks in one int64
 MAX_CHOICES = 4096  # subsets of eligible jobs at one decision point; beyond, the search gives up
-MEMO_STATES = 1 << 21
-MEMO_JOBS = 1 << 24
+MEMO_STATES = 1 << 21  # failed states remembered at most (then the memory stops growing; j3013_1 needs 0.74 M)
+MEMO_JOBS = 1 << 23  # their jobs in progress, all together
 CHECK_EVERY = 1 << 12  # nodes between clock readings
 
 FOUND, FAILED, STOPPED = 1, 0, -1
