@@ -40,6 +40,8 @@ import numpy as np
 from numba import njit, types
 from numba.typed import Dict
 
+from .feasible_sets import SCALE
+
 MAX_JOBS = 62  # started sets are bit masks in one int64
 MAX_CHOICES = 4096  # subsets of eligible jobs at one decision point; beyond, the search gives up
 MEMO_STATES = 1 << 21  # failed states remembered at most (then the memory stops growing; j3013_1 needs 0.74 M)
@@ -105,7 +107,7 @@ def _search(depth, t, started, finish, D, last_start, deadline, d, dem, cap, pre
     for j in range(m):
         left = f[j] - t if running >> j & 1 else (0 if started >> j & 1 else d[j])
         work += weight[j] * left
-    if t + (work + 999) // 1000 > D:
+    if t + (work + SCALE - 1) // SCALE > D:
         return FAILED
     for k in range(n_res):
         work = 0
@@ -190,7 +192,9 @@ def _search(depth, t, started, finish, D, last_start, deadline, d, dem, cap, pre
 
 
 class Prover:
-    """One instance: the contracted network, and the memory of failed states shared by every D asked."""
+    """One instance: the contracted network, and the memory of failed states shared by every D asked.
+
+    ``weight``: the feasible-set weights per job (out of ``feasible_sets.SCALE``), or None."""
 
     def __init__(self, duration, successors, capacity, demand, weight=None):
         n = len(duration)

@@ -14,7 +14,9 @@ the CP-SAT model (``optimize.psplib``).
   resource-feasible start).
 - Every decoded schedule is justified right then left; the list is rewritten in
   the order of the improved starts (the schedule it decodes to is no longer).
-- Two-point crossover of random pairs, adjacent swaps as mutation; the best
+- Children of random pairs: half by two-point crossover, half by a peak
+  crossover (after Valls et al. 2008) that keeps the jobs of the father's most
+  densely packed stretch of time together; adjacent swaps as mutation; the best
   distinct schedules of parents and children survive (shorter makespan first,
   then the smaller mean start).
 - When the best makespan has not improved for a while the population has
@@ -150,6 +152,85 @@ def _crossover(mother, father, q1, q2, child, taken):
 
 
 @njit(cache=True)
+def _peak_crossover(mother, m_start, father, f_start, d, dem, cap, pptr, pidx, sptr, sidx, child, mark, stack, load):
+    """The jobs that start in the father's densest stretch of time (the most resource use, over a random
+    length) kept as one block: the mother's order up to where those jobs start in her schedule (and their
+    predecessors), then the block in the father's order, then the rest in the mother's order (after Valls et
+    al.'s peak crossover). Every part keeps precedences: nothing before the block follows a job of it, and
+    jobs between two of its jobs join it."""
+    n, n_res = d.shape[0], cap.shape[0]
+    horizon = 0
+    for j in range(n):
+        horizon = max(horizon, f_start[j] + d[j])
+    mark[:] = 0
+    if horizon == 0:
+        child[:] = mother
+        return
+    load[:horizon] = 0.0
+    for j in range(n):
+        share = 0.0
+        for k in range(n_res):
+            share += dem[j, k] / cap[k]
+        for t in range(f_start[j], f_start[j] + d[j]):
+            load[t] += share
+    length = np.random.randint(max(1, horizon // 10), max(1, horizon // 4) + 1)
+    length = min(length, horizon)
+    best_a, total = 0, 0.0
+    for t in range(length):
+        total += load[t]
+    best = total
+    for a in range(1, horizon - length + 1):
+        total += load[a + length - 1] - load[a - 1]
+        if total > best:
+            best, best_a = total, a
+    # mark: 1 in the block, 2 predecessor of it, 4 successor of it (transitively)
+    for j in range(n):
+        if best_a <= f_start[j] < best_a + length:  # starting in the stretch
+            mark[j] = 1
+    for direction in range(2):
+        bit = 2 if direction == 0 else 4
+        ptr = pptr if direction == 0 else sptr
+        idx = pidx if direction == 0 else sidx
+        top = 0
+        for j in range(n):
+            if mark[j] & 1:
+                stack[top] = j
+                top += 1
+        while top:
+            top -= 1
+            j = stack[top]
+            for q in range(ptr[j], ptr[j + 1]):
+                i = idx[q]
+                if not mark[i] & bit:
+                    mark[i] |= bit
+                    stack[top] = i
+                    top += 1
+    first = 1 << 60  # where the block starts in the mother's schedule
+    for j in range(n):
+        if mark[j] & 6 == 6:  # between two jobs of the block: part of it
+            mark[j] |= 1
+        if mark[j] & 1:
+            first = min(first, m_start[j])
+    pos = 0
+    for k in range(n):  # before the block: its predecessors, and what the mother starts earlier
+        j = mother[k]
+        if not mark[j] & 1 and (mark[j] & 2 or (not mark[j] & 4 and m_start[j] < first)):
+            child[pos] = j
+            pos += 1
+            mark[j] |= 8
+    for k in range(n):
+        j = father[k]
+        if mark[j] & 1:
+            child[pos] = j
+            pos += 1
+    for k in range(n):
+        j = mother[k]
+        if not mark[j] & 9:
+            child[pos] = j
+            pos += 1
+
+
+@njit(cache=True)
 def _mutate(order, direct, rate):
     for pos in range(order.shape[0] - 1):
         if np.random.random() < rate and not direct[order[pos], order[pos + 1]]:
@@ -203,7 +284,7 @@ def _around(pop, ms, starts, best, max_moves, d, dem, cap, pptr, pidx, sptr, sid
 
 
 @njit(cache=True)
-def _generations(pop, ms, starts, count, rate, d, dem, cap, pptr, pidx, sptr, sidx, topo, direct, use, lower):
+def _generations(pop, ms, starts, count, rate, d, dem, cap, pptr, pidx, sptr, sidx, topo, direct, use, lower, peak):
     """``count`` generations: children of random pairs, then the best of parents and children survive."""
     size, n = pop.shape
     both = np.empty((2 * size, n), dtype=pop.dtype)
@@ -211,17 +292,25 @@ def _generations(pop, ms, starts, count, rate, d, dem, cap, pptr, pidx, sptr, si
     both_st = np.empty((2 * size, n), dtype=np.int64)
     taken = np.empty(n, dtype=np.bool_)
     back = np.empty(n, dtype=np.int64)
+    mark = np.empty(n, dtype=np.int64)
+    stack = np.empty(n, dtype=np.int64)
+    load = np.empty(use.shape[0], dtype=np.float64)
     for _ in range(count):
         perm = np.random.permutation(size)
         for c in range(size):
-            mother = pop[perm[c]]
-            father = pop[perm[c ^ 1]] if (c ^ 1) < size else pop[perm[0]]
+            mi = perm[c]
+            fi = perm[c ^ 1] if (c ^ 1) < size else perm[0]
+            mother, father = pop[mi], pop[fi]
             q1 = np.random.randint(0, n + 1)
             q2 = np.random.randint(0, n + 1)
             if q1 > q2:
                 q1, q2 = q2, q1
             child = both[size + c]
-            _crossover(mother, father, q1, q2, child, taken)
+            if np.random.random() < peak:
+                _peak_crossover(mother, starts[mi], father, starts[fi], d, dem, cap, pptr, pidx, sptr, sidx, child,
+                                mark, stack, load)
+            else:
+                _crossover(mother, father, q1, q2, child, taken)
             _mutate(child, direct, rate)
             both_ms[size + c] = _justify(child, d, dem, cap, pptr, pidx, sptr, sidx, topo, both_st[size + c], back, use)
         both[:size] = pop
@@ -301,14 +390,15 @@ class Search:
     ``late_start`` (per job) biases the first population towards the
     latest-start rule. After ``stall`` generations without a shorter makespan
     the population starts again from copies of the best list moved by up to
-    ``moves`` random shifts. ``best`` is None when a job needs more than a
+    ``moves`` random shifts. ``peak`` is the share of children made by the
+    peak crossover. ``best`` is None when a job needs more than a
     resource's capacity (no schedule exists).
     """
 
     def __init__(self, duration, successors, capacity, demand, seed: int = 0, population: int = 640,
-                 mutation: float = 0.05, late_start=None, stall: int = 20, moves: int = 10):
+                 mutation: float = 0.05, late_start=None, stall: int = 20, moves: int = 10, peak: float = 0.5):
         self.kernel = k = Kernel(duration, successors, capacity, demand)
-        self.mutation, self.stall, self.moves = mutation, stall, moves
+        self.mutation, self.stall, self.moves, self.peak = mutation, stall, moves, peak
         self.best, self.best_ms, self._since = None, None, 0
         if (k.dem > k.cap).any():
             return
@@ -335,7 +425,8 @@ class Search:
             return None
         k, done = self.kernel, 0
         while done < min_generations or (time.perf_counter() < deadline and self.best_ms > lower):
-            _generations(self.pop, self.ms, self.starts, 5, self.mutation, *self._arrays, k.direct, k.use, lower)
+            _generations(self.pop, self.ms, self.starts, 5, self.mutation, *self._arrays, k.direct, k.use, lower,
+                         self.peak)
             done += 5
             self._since = 0 if self._keep_best() else self._since + 5
             if self._since >= self.stall:  # converged: start again around the best list

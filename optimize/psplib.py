@@ -4,7 +4,9 @@ An instance becomes a core ``Problem`` with one task per job (the zero-duration
 source and sink included), FS links with lag 0, one cumulative constraint per
 renewable resource, and one group holding every job, so that the objective is
 the makespan. The bounds files of PSPLIB (j30opt.sm, j60lb.sm, j120lb.sm) are
-read by ``read_bounds``.
+read by ``read_bounds``. ``solve_instance`` adds what pure RCPSP allows beside the
+model: the GA's hint on large instances (ga.py), the feasible-set bound
+(feasible_sets.py) and the branch-and-bound (bnb.py) on small ones.
 """
 from __future__ import annotations
 

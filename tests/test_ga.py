@@ -89,6 +89,37 @@ def test_justification_never_lengthens_and_its_list_decodes_to_no_longer(net, se
     assert ga._sgs(order, k.d, k.dem, k.cap, k.pptr, k.pidx, again, k.use) <= justified
 
 
+@settings(max_examples=60, deadline=None)
+@given(networks(max_jobs=25), st.integers(0, 1000))
+def test_the_peak_crossover_gives_a_precedence_feasible_list_with_the_fathers_densest_stretch_in_one_block(net, seed):
+    duration, successors, capacity, demand = net
+    n = len(duration)
+    k = ga.Kernel(duration, successors, capacity, demand)
+    ga._seed(seed)
+    lists, starts = [], []
+    for _ in range(2):
+        order, start = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+        ga._random_list(np.zeros(n), 50.0, k.pptr, k.pidx, k.sptr, k.sidx, order)
+        ga._sgs(order, k.d, k.dem, k.cap, k.pptr, k.pidx, start, k.use)
+        order = np.array(sorted(range(n), key=lambda j: (start[j], order.tolist().index(j))), dtype=np.int64)
+        lists.append(order)
+        starts.append(start)
+    child, mark, stack = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+    load = np.empty(k.use.shape[0])
+    ga._peak_crossover(lists[0], starts[0], lists[1], starts[1], k.d, k.dem, k.cap, k.pptr, k.pidx, k.sptr, k.sidx,
+                       child, mark, stack, load)
+    assert sorted(child.tolist()) == list(range(n))
+    place = {j: p for p, j in enumerate(child.tolist())}
+    assert all(place[i] < place[j] for i in range(n) for j in successors[i])
+    block = [j for j in range(n) if mark[j] & 1]
+    if not block:  # nothing starts in the stretch: the mother's list
+        assert child.tolist() == lists[0].tolist()
+        return
+    first = min(place[j] for j in block)
+    assert sorted(place[j] for j in block) == list(range(first, first + len(block)))
+    assert [j for j in child.tolist() if mark[j] & 1] == [j for j in lists[1].tolist() if mark[j] & 1]
+
+
 @given(networks(max_jobs=25), st.integers(0, 1000))
 @settings(max_examples=20, deadline=None)
 def test_the_same_seed_and_generations_give_the_same_schedule(net, seed):
