@@ -40,6 +40,8 @@ import numpy as np
 from numba import njit, types
 from numba.typed import Dict
 
+from portfolio.graph import topological_order
+
 from .feasible_sets import SCALE
 
 MAX_JOBS = 62  # started sets are bit masks in one int64
@@ -202,7 +204,9 @@ class Prover:
         for i, succ in enumerate(successors):
             for j in succ:
                 preds[j].append(i)
-        self.order = _topological(preds)
+        self.order = topological_order(n, [(i, j) for i, succ in enumerate(successors) for j in succ])
+        if self.order is None:
+            raise ValueError("the precedences have a cycle")
         self.jobs = [j for j in range(n) if duration[j] > 0]
         if len(self.jobs) > MAX_JOBS:
             raise ValueError(f"{len(self.jobs)} jobs with a duration: at most {MAX_JOBS}")
@@ -211,7 +215,7 @@ class Prover:
         for j in self.order:
             for p in preds[j]:
                 through[j] |= 1 << index[p] if p in index else through[p]
-        self.duration, self.successors, self.preds = tuple(duration), successors, preds
+        self.duration, self.preds = tuple(duration), preds
         m, k = len(self.jobs), len(capacity)
         self.d = np.array([duration[j] for j in self.jobs], np.int64)
         self.dem = np.array([demand[j] for j in self.jobs], np.int64).reshape(m, k)
@@ -255,27 +259,6 @@ class Prover:
 
 def fits(duration) -> bool:
     return sum(1 for x in duration if x > 0) <= MAX_JOBS
-
-
-def _topological(preds: list[list[int]]) -> list[int]:
-    n = len(preds)
-    succ: list[list[int]] = [[] for _ in range(n)]
-    missing = [len(p) for p in preds]
-    for j, ps in enumerate(preds):
-        for p in ps:
-            succ[p].append(j)
-    ready = [j for j in range(n) if missing[j] == 0]
-    order = []
-    while ready:
-        j = ready.pop()
-        order.append(j)
-        for s in succ[j]:
-            missing[s] -= 1
-            if missing[s] == 0:
-                ready.append(s)
-    if len(order) != n:
-        raise ValueError("the precedences have a cycle")
-    return order
 
 
 def solve(duration, successors, capacity, demand, upper: int, lower: int, deadline: float,

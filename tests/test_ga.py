@@ -57,6 +57,13 @@ def optimum_by_brute_force(duration, successors, capacity, demand):
     return best
 
 
+def random_list(k):
+    """A random precedence-feasible activity list of the kernel's instance."""
+    order = np.empty(k.n, dtype=np.int64)
+    ga._random_list(np.zeros(k.n), 50.0, k.pptr, k.pidx, k.sptr, k.sidx, order)
+    return order
+
+
 def makespan(duration, start):
     return int(max(np.asarray(start) + np.asarray(duration)))
 
@@ -76,9 +83,8 @@ def test_justification_never_lengthens_and_its_list_decodes_to_no_longer(net, se
     duration, successors, capacity, demand = net
     n = len(duration)
     k = ga.Kernel(duration, successors, capacity, demand)
-    order = np.empty(n, dtype=np.int64)
     ga._seed(seed)
-    ga._random_list(np.zeros(n), 50.0, k.pptr, k.pidx, k.sptr, k.sidx, order)
+    order = random_list(k)
     start, back = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
     plain = ga._sgs(order, k.d, k.dem, k.cap, k.pptr, k.pidx, start, k.use)
     assert start.tolist() == serial_sgs(duration, successors, capacity, np.array(demand), order.tolist())
@@ -97,11 +103,9 @@ def test_the_peak_crossover_gives_a_precedence_feasible_list_with_the_fathers_de
     k = ga.Kernel(duration, successors, capacity, demand)
     ga._seed(seed)
     lists, starts = [], []
-    for _ in range(2):
-        order, start = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
-        ga._random_list(np.zeros(n), 50.0, k.pptr, k.pidx, k.sptr, k.sidx, order)
-        ga._sgs(order, k.d, k.dem, k.cap, k.pptr, k.pidx, start, k.use)
-        order = np.array(sorted(range(n), key=lambda j: (start[j], order.tolist().index(j))), dtype=np.int64)
+    for _ in range(2):  # parents as in the GA: justified, each list in the order of its starts
+        order, start, back = random_list(k), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+        ga._justify(order, k.d, k.dem, k.cap, k.pptr, k.pidx, k.sptr, k.sidx, k.topo, start, back, k.use)
         lists.append(order)
         starts.append(start)
     child, mark, stack = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
