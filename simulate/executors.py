@@ -459,6 +459,9 @@ def open_executor(spec: str, *, timeout: float | None = None, security=None, war
                 client = stack.enter_context(distributed.Client(spec, timeout=timeout, security=security))
             except (OSError, TimeoutError) as exc:
                 raise ExecutorError(f"cannot reach the Dask scheduler at {spec}: {exc}") from None
+            except Exception as exc:  # e.g. an HTTP server's answer read as a Dask message: a MemoryError
+                raise ExecutorError(f"no Dask scheduler answers at {spec} ({type(exc).__name__}: {exc}); check its "
+                                    "address and scheme (tls:// or tcp://)") from None
             if not client.nthreads():
                 try:
                     client.wait_for_workers(1, timeout=timeout)

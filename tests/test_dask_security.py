@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import logging
+import socket
+import threading
 from pathlib import Path
 
 import dask
@@ -227,11 +229,51 @@ def test_loopback_or_tls_is_not_warned_of(address):
     assert plain_tcp_warning(address) is None
 
 
+def this_machines_address() -> str:
+    """This machine's address on its network, not loopback (a UDP socket's connect sends nothing)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("198.51.100.1", 9))
+        except OSError:
+            pytest.skip("no network interface but loopback")
+        address = probe.getsockname()[0]
+    if ipaddress.ip_address(address).is_loopback:
+        pytest.skip("no network interface but loopback")
+    return address
+
+
 def test_the_cli_prints_the_plain_tcp_warning_on_one_stderr_line(mini_data, tmp_path, monkeypatch):
-    monkeypatch.setattr(executors, "CONNECT_TIMEOUT", 0.5)
-    result = invoke("simulate", scenario_file(tmp_path, mini_data), "--out", tmp_path / "x",
-                    "--dask", "tcp://192.0.2.1:9")  # TEST-NET-1: nothing answers
+    monkeypatch.setattr(executors, "CONNECT_TIMEOUT", 0.5)  # Dask tries again until then
+    with socket.create_server((this_machines_address(), 0)) as server:  # a port of this machine that is then closed
+        address = "tcp://%s:%d" % server.getsockname()[:2]
+    result = invoke("simulate", scenario_file(tmp_path, mini_data), "--out", tmp_path / "x", "--dask", address)
     assert result.exit_code == 2
     warning, error = result.stderr.splitlines()
-    assert warning.startswith("warning: --dask tcp://192.0.2.1:9: plain tcp:// has no authentication")
-    assert error.startswith("dask: cannot reach the Dask scheduler at tcp://192.0.2.1:9")
+    assert warning.startswith(f"warning: --dask {address}: plain tcp:// has no authentication")
+    assert error.startswith(f"dask: cannot reach the Dask scheduler at {address}")
+
+
+def test_a_service_that_is_not_a_dask_scheduler_exits_2(mini_data, tmp_path):
+    # an HTTP answer read as a Dask message was a MemoryError traceback (a proxy answers on any port)
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def answer_http() -> None:
+        with server:
+            while True:
+                try:
+                    connection, _ = server.accept()
+                except OSError:
+                    return
+                with connection:
+                    connection.recv(4096)
+                    connection.sendall(b"HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n")
+
+    threading.Thread(target=answer_http, daemon=True).start()
+    address = "tcp://127.0.0.1:%d" % server.getsockname()[1]
+    try:
+        result = invoke("simulate", scenario_file(tmp_path, mini_data), "--out", tmp_path / "x", "--dask", address)
+    finally:
+        server.close()
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith(f"dask: no Dask scheduler answers at {address}") and result.output.count("\n") == 1
+    assert not (tmp_path / "x").exists()
