@@ -46,22 +46,46 @@ def guarded(command):
     return wrapper
 
 
-DASK_HELP = ("Run the Monte Carlo on Dask: tcp://HOST:PORT (a running scheduler) or local:N (a local cluster of N "
-             "workers); same files as a local run (docs/cluster.md).")
+DASK_HELP = ("Run the Monte Carlo on Dask: tls://HOST:PORT (a running scheduler, with --tls-*), tcp://HOST:PORT (trusted "
+             "networks only: no authentication) or local:N (a local cluster of N workers on loopback); same files as a "
+             "local run (docs/cluster.md).")
+TLS_FILES = (("--tls-ca-file", "tls_ca_file", "CA certificate (PEM) of a tls:// Dask cluster."),
+             ("--tls-cert", "tls_cert", "This client's certificate (PEM), signed by that CA."),
+             ("--tls-key", "tls_key", "The private key of --tls-cert (unless appended to that file)."))
+
+
+def dask_options(help_text: str = DASK_HELP):
+    """--dask and its TLS files; the command gets them as one ``dask`` argument, (address, {option: file})."""
+
+    def decorate(command):
+        @functools.wraps(command)
+        def wrapper(*args, dask, **kwargs):
+            tls = {name: kwargs.pop(name) for _, name, _ in TLS_FILES}
+            return command(*args, dask=(dask, {k: v for k, v in tls.items() if v}), **kwargs)
+
+        for flag, name, text in reversed(TLS_FILES):
+            wrapper = click.option(flag, name, type=click.Path(exists=True, dir_okay=False), help=text)(wrapper)
+        return click.option("--dask", metavar="ADDRESS|local:N", help=help_text)(wrapper)
+
+    return decorate
 
 
 @contextlib.contextmanager
-def dask_executor(spec: str | None, workers: int | None):
+def dask_executor(dask: tuple[str | None, dict], workers: int | None):
     """The executor of ``--dask`` for the ``with`` block (None without the option); its problems exit 2."""
+    spec, tls = dask
     if not spec:
+        if tls:
+            raise click.UsageError("--tls-ca-file, --tls-cert and --tls-key need --dask tls://HOST:PORT")
         yield None
         return
     if workers:
         raise click.UsageError("--workers counts local processes; with --dask the cluster's workers do the work")
-    from simulate.executors import ExecutorError, open_executor
+    from simulate.executors import ExecutorError, client_security, open_executor
 
     try:
-        with open_executor(spec) as executor:
+        with open_executor(spec, security=client_security(**tls) if tls else None,
+                           warn=lambda message: click.echo(message, err=True)) as executor:
             yield executor
     except ExecutorError as exc:
         _fail(f"dask: {exc}", 2)
@@ -93,7 +117,7 @@ def validate(target):
 @click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: the scenario's); any number gives the same files.")
 @click.option("--plan", "plan_dir", type=click.Path(), help="Run folder whose schedule.csv gives the planned starts (default: as soon as possible).")
 @click.option("--engine", help="Simulation engine: fast or simpy, the same results (default: the scenario's, else fast).")
-@click.option("--dask", metavar="ADDRESS|local:N", help=DASK_HELP)
+@dask_options()
 @guarded
 def simulate_command(scenario, out, iterations, seed, workers, plan_dir, engine, dask):
     """Monte Carlo of the plan against the deadlines: chance on time, P50/P80/P90 finish, what drives the risk."""
@@ -288,7 +312,7 @@ def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of
 @click.option("--workers", type=click.IntRange(min=1), help="Worker processes for the simulation; any number gives the same files.")
 @click.option("--engine", help="Simulation engine: fast or simpy, the same results (default: the scenario's, else fast).")
 @click.option("--time-limit", type=click.FloatRange(min=0.1), help="Seconds for CP-SAT (default: the scenario's).")
-@click.option("--dask", metavar="ADDRESS|local:N", help=DASK_HELP)
+@dask_options()
 @guarded
 def run_command(scenario, out, iterations, seed, workers, engine, time_limit, dask):
     """Schedule, simulate and report in one go: the whole run folder of DESIGN.md, written atomically."""
@@ -324,7 +348,7 @@ def run_command(scenario, out, iterations, seed, workers, engine, time_limit, da
 @click.option("--workers", type=click.IntRange(min=1), help="Local worker processes (default: each scenario's); any number gives the same files.")
 @click.option("--engine", help="Simulation engine (default: each scenario's).")
 @click.option("--time-limit", type=click.FloatRange(min=0.1), help="Seconds for CP-SAT per variant (default: each scenario's).")
-@click.option("--dask", metavar="ADDRESS|local:N", help="Run the plans and the Monte Carlo on Dask: tcp://HOST:PORT or local:N (docs/cluster.md).")
+@dask_options("Run the plans and the Monte Carlo on Dask: tls://HOST:PORT (with --tls-*), tcp://HOST:PORT (trusted networks only) or local:N (docs/cluster.md).")
 @guarded
 def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit, dask):
     """Run many variants into DIR/<variant>/ and compare them in DIR/summary.md and DIR/summary.csv.

@@ -12,8 +12,9 @@ runner merges the integer sums in the same order whatever executes them, and the
   scattered once to every worker; a Dask task is the parts of whole sampling blocks (1024 iterations each; one
   block for the SimPy engine, as many as take about a second for a faster one), keyed by (run, seed, first
   iteration), submitted with ``retries``; a task whose worker dies is computed again.
-  ``open_executor("tcp://HOST:PORT")`` connects to a running scheduler; ``open_executor("local:N")`` starts a
-  local cluster of N single-threaded worker processes for the duration of the ``with`` block.
+  ``open_executor("tcp://HOST:PORT")`` connects to a running scheduler (``tls://HOST:PORT`` with this client's
+  certificates, a ``distributed.security.Security``); ``open_executor("local:N")`` starts a local cluster of N
+  single-threaded worker processes, reachable on loopback only, for the duration of the ``with`` block.
 
 See docs/cluster.md.
 """
@@ -21,11 +22,15 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import ipaddress
 import re
 import signal
+import socket
+import ssl
 import threading
 import time
 import uuid
+import warnings
 from collections import deque
 from concurrent.futures import CancelledError, ProcessPoolExecutor
 from pathlib import Path
@@ -359,10 +364,71 @@ class DaskExecutor:
                 self._done(future)
 
 
+LOOPBACK = "127.0.0.1"
+TLS_OPTIONS = "--tls-ca-file, --tls-cert and --tls-key"
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether every address ``host`` names is this machine's loopback (a name that does not resolve is not)."""
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        return False
+    return bool(infos) and all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in infos)
+
+
+def plain_tcp_warning(spec: str) -> str | None:
+    """A one-line warning when ``spec`` reaches another machine without TLS (anyone who reaches it runs code)."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    scheme, location = parse_address(spec)
+    if scheme not in ("tcp", "ws") or _is_loopback(parse_host_port(location.rstrip("/"), 8786)[0]):
+        return None
+    return (f"warning: --dask {spec}: plain {scheme}:// has no authentication nor encryption, whoever reaches that "
+            "port runs code on the workers as their user; use it on a trusted network only, else tls:// "
+            "(docs/cluster.md, \"Running a cluster safely\")")
+
+
+def client_security(*, tls_ca_file: str | None = None, tls_cert: str | None = None, tls_key: str | None = None):
+    """Dask's ``Security`` of this client: the files given (encryption required), the rest from the Dask config
+    (``distributed.comm.tls.ca-file``, ``distributed.comm.tls.client.cert`` and ``.key``, as ``Security()``)."""
+    given = {k: v for k, v in (("tls_ca_file", tls_ca_file), ("tls_client_cert", tls_cert),
+                               ("tls_client_key", tls_key)) if v}
+    from distributed.security import Security
+
+    return Security(require_encryption=True, **given) if given else Security()
+
+
+def _checked_security(spec: str, security):
+    """The Security to reach ``spec``: certificates that load for ``tls://``, none for anything else."""
+    from distributed.comm.addressing import parse_address
+
+    scheme = "local" if re.fullmatch(r"local(:.*)?", spec) else parse_address(spec)[0]
+    if scheme != "tls":
+        if security is not None and (security.tls_ca_file or security.tls_client_cert):
+            raise ExecutorError(f"--dask {spec}: TLS certificates ({TLS_OPTIONS}) are for a tls://HOST:PORT "
+                                "scheduler only")
+        return security
+    security = client_security() if security is None else security
+    if not (security.tls_ca_file and security.tls_client_cert):
+        raise ExecutorError(f"--dask {spec}: a tls:// scheduler needs this client's certificates: {TLS_OPTIONS} "
+                            "(or distributed.comm.tls.ca-file and distributed.comm.tls.client.cert/key in the Dask "
+                            "config); see docs/cluster.md")
+    try:
+        security.get_connection_args("client")  # loads the CA, the certificate and its key
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        raise ExecutorError(f"--dask {spec}: cannot load the TLS certificates ({TLS_OPTIONS}): {exc}") from None
+    return security
+
+
 @contextlib.contextmanager
-def open_executor(spec: str, *, timeout: float | None = None, **options):
-    """A ``DaskExecutor`` for ``spec``: ``local:N`` (a local cluster of N worker processes, stopped afterwards)
-    or the address of a running scheduler (``tcp://HOST:PORT``; any scheme Dask knows, or ``HOST:PORT``)."""
+def open_executor(spec: str, *, timeout: float | None = None, security=None, warn: Callable | None = None,
+                  **options):
+    """A ``DaskExecutor`` for ``spec``: ``local:N`` (a local cluster of N worker processes on loopback, stopped
+    afterwards) or the address of a running scheduler (``tcp://HOST:PORT``; ``tls://HOST:PORT`` with
+    ``security``, a ``distributed.security.Security`` that defaults to the Dask config's; any scheme Dask knows,
+    or ``HOST:PORT``). ``warn(message)`` gets the warning of a plain connection to another machine (default:
+    ``warnings.warn``)."""
     spec = (spec or "").strip()
     local = re.fullmatch(r"local(?::(\d+))?", spec)
     if not local and not re.fullmatch(r"([a-z][a-z0-9+.-]*://)?[^\s/:]+(:\d+)?/?", spec):
@@ -370,6 +436,8 @@ def open_executor(spec: str, *, timeout: float | None = None, **options):
                             "Dask scheduler, e.g. tcp://10.0.0.5:8786")
     distributed = _distributed()
     import logging
+
+    security = _checked_security(spec, security)
 
     timeout = CONNECT_TIMEOUT if timeout is None else timeout
 
@@ -379,15 +447,21 @@ def open_executor(spec: str, *, timeout: float | None = None, **options):
             if n < 1:
                 raise ExecutorError("--dask local:N needs N >= 1 workers")
             cluster = stack.enter_context(distributed.LocalCluster(
-                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                scheduler_kwargs={"dashboard_address": ":0"},  # no dashboard; its HTTP server on any free port
-                silence_logs=logging.ERROR))
+                n_workers=n, threads_per_worker=1, processes=True, host=LOOPBACK, dashboard_address=None,
+                scheduler_kwargs={"dashboard_address": f"{LOOPBACK}:0"},  # no dashboard; its HTTP server: any port
+                silence_logs=logging.ERROR))  # every socket of the cluster on loopback: unreachable from the network
             client = stack.enter_context(distributed.Client(cluster))
         else:
+            message = plain_tcp_warning(spec)
+            if message:
+                (warn or warnings.warn)(message)
             try:
-                client = stack.enter_context(distributed.Client(spec, timeout=timeout))
+                client = stack.enter_context(distributed.Client(spec, timeout=timeout, security=security))
             except (OSError, TimeoutError) as exc:
                 raise ExecutorError(f"cannot reach the Dask scheduler at {spec}: {exc}") from None
+            except Exception as exc:  # e.g. an HTTP server's answer read as a Dask message: a MemoryError
+                raise ExecutorError(f"no Dask scheduler answers at {spec} ({type(exc).__name__}: {exc}); check its "
+                                    "address and scheme (tls:// or tcp://)") from None
             if not client.nthreads():
                 try:
                     client.wait_for_workers(1, timeout=timeout)
