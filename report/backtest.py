@@ -6,11 +6,11 @@ The rules (docs/backtest.md):
   after the status month (a start in or after it: the activity had not started; a finish in
   or after it: it was still running). The network view (portfolio.network) applies the same
   rule; the backtest blanks them as well, so that no later stage can see them.
-- **What happened** (the truth) comes from the full data. An activity without an actual
-  finish counts as finished when an activity of the same project that depends on it,
-  directly or through other links, has an actual finish. A project whose activities are all
-  finished (actually or so) finished in the latest actual finish month of its activities;
-  it is on time when that month is not after its deadline. Otherwise it is *still open at
+- **What happened** (the truth) comes from the full data. What finished, and when, is decided
+  by the one progress rule (``portfolio.progress.progress_at`` with every actual date known),
+  the same rule the network applies at a status date. A project whose activities are all
+  finished finished in the latest finish month of its activities; it is on time when that
+  month is not after its deadline. Otherwise it is *still open at
   the status of the data*, whose date ``as_of`` is the latest actual date anywhere in the
   data (or given). An open project is late when ``as_of`` is after its deadline and the data
   records at least one actual date of it after the status date (the data followed it);
@@ -32,6 +32,7 @@ import pandas as pd
 
 from portfolio.model import Portfolio
 from portfolio.months import format_month
+from portfolio.progress import progress_at, project_finish
 
 from . import scoring
 
@@ -80,34 +81,19 @@ class Outcome:
         return UNKNOWN if self.on_time is None else ON_TIME if self.on_time else LATE
 
 
-def finished_activities(portfolio: Portfolio, project_id: str) -> tuple[set[str], set[str]]:
-    """(activities with an actual finish, activities taken as finished because a dependant in the project finished)."""
-    acts = portfolio.activities_of(project_id)
-    ids = {a.activity_id for a in acts}
-    done = {a.activity_id for a in acts if a.actual_finish is not None}
-    implied: set[str] = set()
-    stack = list(done)
-    while stack:
-        for link in portfolio.activity(stack.pop()).predecessors:
-            pred = link.predecessor
-            if pred in ids and pred not in done and pred not in implied:
-                implied.add(pred)
-                stack.append(pred)
-    return done, implied
-
-
 def project_outcomes(portfolio: Portfolio, status: int, default_deadline: int, as_of: int | None) -> list[Outcome]:
     """What happened to each project, by the rules of the module docstring (from the full data)."""
+    progress = progress_at(portfolio, None)
     out = []
     for p in portfolio.projects:
         deadline = p.deadline if p.deadline is not None else default_deadline
         acts = portfolio.activities_of(p.project_id)
-        done, implied = finished_activities(portfolio, p.project_id)
-        if acts and len(done | implied) == len(acts):
-            finish = max(a.actual_finish for a in acts if a.actual_finish is not None)
+        finish = project_finish(portfolio, progress, p.project_id)
+        if finish is not None:
             on_time = finish <= deadline
+            implied = sum(q.inferred for a, q in zip(portfolio.activities, progress) if a.project_id == p.project_id)
             how = f"finished {format_month(finish)}" + (
-                f" ({len(implied)} phase(s) without an actual finish are taken as finished by their dependants)"
+                f" ({implied} phase(s) without an actual finish are taken as finished by the progress rule)"
                 if implied else "")
             if finish < status:
                 out.append(Outcome(p.project_id, deadline, finish, on_time, False,
