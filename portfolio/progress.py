@@ -144,3 +144,38 @@ def _project_completions(acts, finals, progress) -> dict[int, int]:
             if a.project_id == project_id and progress[i].finish_by in ("", PROJECT):
                 completed[i] = month
     return completed
+
+
+def data_as_of(portfolio: Portfolio) -> int | None:
+    """The data's as-of date: the latest actual date (start or finish) anywhere in it; None when there is none."""
+    dates = [d for a in portfolio.activities for d in (a.actual_start, a.actual_finish) if d is not None]
+    return max(dates) if dates else None
+
+
+@dataclass(frozen=True)
+class StatedWork:
+    """A running activity's work left as the data states it: its three-point duration scaled by ``scale`` is the
+    work it had left at the end of the data's as-of month, ``since`` months before the status date."""
+
+    scale: float
+    since: int
+
+
+def stated_work(portfolio: Portfolio, status: int,
+                progress: tuple[ActivityProgress, ...]) -> tuple[StatedWork | None, ...]:
+    """Per activity (portfolio order): the stated work left of a running one, when known at ``status`` (the data's
+    as-of month is before it), else None. ``remaining_months`` R is the most-likely work left (scale R / most
+    likely); ``percent_complete`` c leaves 1 - c/100 of the whole duration."""
+    as_of = data_as_of(portfolio)
+    if as_of is None or as_of >= status:
+        return (None,) * len(portfolio.activities)
+    return tuple(_stated(a, status - as_of - 1) if p.state == RUNNING else None
+                 for a, p in zip(portfolio.activities, progress))
+
+
+def _stated(a: Activity, since: int) -> StatedWork | None:
+    if a.remaining_months is not None:
+        return StatedWork(a.remaining_months / a.most_likely, since)  # most_likely > 0 (the loader checks)
+    if a.percent_complete is not None:
+        return StatedWork(1.0 - a.percent_complete / 100.0, since)
+    return None

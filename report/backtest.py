@@ -4,7 +4,8 @@ The rules (docs/backtest.md):
 
 - **What the model sees.** ``known_at(portfolio, status)`` blanks every actual date in or
   after the status month (a start in or after it: the activity had not started; a finish in
-  or after it: it was still running). The network view (portfolio.network) applies the same
+  or after it: it was still running), and the stated progress when the data's as-of month is
+  not before it. The network view (portfolio.network) applies the same
   rule; the backtest blanks them as well, so that no later stage can see them.
 - **What happened** (the truth) comes from the full data. What finished, and when, is decided
   by the one progress rule (``portfolio.progress.progress_at`` with every actual date known),
@@ -32,7 +33,7 @@ import pandas as pd
 
 from portfolio.model import Portfolio
 from portfolio.months import format_month
-from portfolio.progress import progress_at, project_finish
+from portfolio.progress import data_as_of, progress_at, project_finish
 
 from . import scoring
 
@@ -48,21 +49,20 @@ BACKTEST_COLUMNS = ["project_id", "name_zh", "deadline", "p_on_time", "finish_p5
 # -- what the model may see ----------------------------------------------------------------------
 
 def known_at(portfolio: Portfolio, status: int) -> Portfolio:
-    """The portfolio as known at the start of month ``status``: actual dates in or after it are blanked."""
+    """The portfolio as known at the start of month ``status``: actual dates in or after it are blanked, and so is
+    the stated progress (remaining_months, percent_complete) unless the data's as-of month is before it."""
+    as_of = data_as_of(portfolio)
+    stated_known = as_of is not None and as_of < status
     acts = []
     for a in portfolio.activities:
         start = a.actual_start if a.actual_start is not None and a.actual_start < status else None
         finish = a.actual_finish if start is not None and a.actual_finish is not None and a.actual_finish < status else None
         if (start, finish) != (a.actual_start, a.actual_finish):
             a = dataclasses.replace(a, actual_start=start, actual_finish=finish)
+        if not stated_known and (a.remaining_months, a.percent_complete) != (None, None):
+            a = dataclasses.replace(a, remaining_months=None, percent_complete=None)
         acts.append(a)
     return dataclasses.replace(portfolio, activities=tuple(acts))
-
-
-def data_as_of(portfolio: Portfolio) -> int | None:
-    """The latest actual date (start or finish) anywhere in the data; None when there is none."""
-    dates = [d for a in portfolio.activities for d in (a.actual_start, a.actual_finish) if d is not None]
-    return max(dates) if dates else None
 
 
 # -- what happened -----------------------------------------------------------------------------
