@@ -247,12 +247,13 @@ def check_portfolio(data_dir) -> tuple[Portfolio | None, list[Problem]]:
                                                f"{_q(at.value(row, 'actual_start'))}")
             links, links_ok = _parse_links(c, at, row, aid)
             uses = _parse_uses(c, at, row, capacity)
+            stated = _stated_progress(c, at, row)
             if first:
                 activity_rows.append((aid, row, links))
-            if links_ok and None not in (aid, pid, durations, cost, funding_source, uses):
+            if links_ok and None not in (aid, pid, durations, cost, funding_source, uses, stated):
                 activities.append(Activity(aid, pid, at.value(row, "name"), *durations, tuple(link for link, _ in links),
                                            cost, funding_source, earliest, actual_start, actual_finish, uses,
-                                           at.value(row, "source")))
+                                           at.value(row, "source"), *stated))
         if pt is not None and "project_id" in at.columns:
             for pid, line in project_lines.items():
                 if pid not in has_activities:
@@ -311,6 +312,26 @@ def load_portfolio(data_dir) -> Portfolio:
     if problems:
         raise InputError(problems)
     return portfolio
+
+
+def _stated_progress(c: _Checker, t: Table, row: Row) -> tuple[float | None, float | None] | None:
+    """(remaining_months, percent_complete) of a running activity, both optional; None on a problem."""
+    remaining = c.number(t, row, "remaining_months", 0.0, strict=True, required=False)
+    percent = c.number(t, row, "percent_complete", 0.0, required=False)
+    if (t.value(row, "remaining_months") and remaining is None) or (t.value(row, "percent_complete") and percent is None):
+        return None  # reported by c.number
+    if percent is not None and percent >= 100:
+        c.at(t, row, "percent_complete", f"expected a number from 0 to below 100 (a finished activity has an "
+                                         f"actual_finish), got {_q(t.value(row, 'percent_complete'))}")
+        return None
+    if remaining is not None and percent is not None:
+        c.at(t, row, "percent_complete", "given with remaining_months (expected one of them, not both)")
+        return None
+    name = "remaining_months" if remaining is not None else "percent_complete"
+    if (remaining, percent) != (None, None) and (not t.value(row, "actual_start") or t.value(row, "actual_finish")):
+        c.at(t, row, name, "given for an activity that is not running (expected an actual_start and no actual_finish)")
+        return None
+    return remaining, percent
 
 
 def _activity_durations(c: _Checker, t: Table, row: Row, category: str | None = None) -> tuple[float, float, float] | None:

@@ -54,6 +54,8 @@ class Activity:
     actual_finish: int | None = None
     resources: tuple[tuple[str, float], ...] = ()  # (resource_id, units while running)
     source: str = ""
+    remaining_months: float | None = None  # stated work left of a running activity, at the data's as-of date
+    percent_complete: float | None = None  # or its stated percent complete then (docs/simulation.md, "Progress")
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,10 @@
 """The portfolio seen from a status date: months counted from it, actuals split off.
 
-Time t = 0 is the first instant of the status month. An activity whose
-``actual_start`` is before the status month has started (its start is fixed,
-possibly negative); one whose ``actual_finish`` is before the status month too is
-done (its end is fixed). Actual dates in or after the status month are not known
-yet at the status date and are ignored here. Links into an activity that has
-started are history and no longer bind.
+Time t = 0 is the first instant of the status month. What has finished, is
+running or has not started, and when, is decided by ``portfolio.progress`` (the
+one progress rule, also used for the backtest's truth): a started activity's
+start is fixed (possibly negative), a finished one's end too. Links into an
+activity that has started are history and no longer bind.
 
 An activity that starts at month s and lasts d months ends at t = s + d; its
 finish month, as people read it, is ceil(s + d) - 1. An FS link with lag 0 lets
@@ -20,8 +19,7 @@ import numpy as np
 
 from .graph import topological_order
 from .model import Portfolio
-
-FUTURE, RUNNING, DONE = 0, 1, 2
+from .progress import DONE, FUTURE, RUNNING, progress_at  # noqa: F401 (the states are used from here too)
 KIND_CODES = {"FS": 0, "SS": 1, "FF": 2, "SF": 3}
 
 
@@ -69,26 +67,17 @@ def build_network(portfolio: Portfolio, status: int, default_deadline: int) -> N
     project_index = {p.project_id: k for k, p in enumerate(portfolio.projects)}
     n = len(acts)
 
-    state = np.zeros(n, dtype=np.int8)
-    fixed_start = np.zeros(n, dtype=np.int64)
-    fixed_end = np.zeros(n, dtype=np.int64)
-    earliest = np.zeros(n, dtype=np.int64)
-    for i, a in enumerate(acts):
-        if a.actual_start is not None and a.actual_start < status:
-            fixed_start[i] = a.actual_start - status
-            if a.actual_finish is not None and a.actual_finish < status:
-                state[i] = DONE
-                fixed_end[i] = a.actual_finish - status + 1
-            else:
-                state[i] = RUNNING
-        elif a.earliest_start is not None:
-            earliest[i] = max(0, a.earliest_start - status)
+    progress = progress_at(portfolio, status)
+    state = np.array([p.state for p in progress], dtype=np.int8)
+    fixed_start = np.array([p.start - status if p.start is not None else 0 for p in progress], dtype=np.int64)
+    fixed_end = np.array([p.finish - status + 1 if p.finish is not None else 0 for p in progress], dtype=np.int64)
+    earliest = np.array([max(0, a.earliest_start - status) if s == FUTURE and a.earliest_start is not None else 0
+                         for a, s in zip(acts, state)], dtype=np.int64)
 
     all_edges = [(index[link.predecessor], j) for j, a in enumerate(acts) for link in a.predecessors]
     order = topological_order(n, all_edges)
     if order is None:
         raise ValueError("the activity network has a cycle")
-    _imply_progress(acts, index, order, state, fixed_start, fixed_end)
 
     binding = [
         (index[link.predecessor], j, KIND_CODES[link.kind], link.lag)
@@ -123,45 +112,3 @@ def build_network(portfolio: Portfolio, status: int, default_deadline: int) -> N
         source_of=np.array([source_index[a.funding_source] for a in acts], dtype=np.int64),
         sources=sources,
     )
-
-
-def _imply_progress(acts, index, order, state, fixed_start, fixed_end) -> None:
-    """Progress that the actual dates of successors imply, for activities without dates of their own.
-
-    Data often dates the works but not the approvals before them. When a
-    successor started (or finished) before the status date, its links say what
-    must have happened before: an FS predecessor ended by start_j - L, an FF one
-    by end_j - L (j done), an SS one started by start_j - L, an SF one by
-    end_j - L (j done). Only bounds before t = 0 imply anything. Such a
-    predecessor is taken as done (or started) at that latest date; a done one
-    without an actual start is given its most-likely duration before its end,
-    and a started one is done if its most-likely duration has run out by t = 0.
-    Actual dates in the data are never changed. Successors are visited first, so
-    the implication runs back along whole chains.
-    """
-    for j in reversed(order):
-        if state[j] == FUTURE:
-            continue
-        for link in acts[j].predecessors:
-            i = index[link.predecessor]
-            kind, lag = link.kind, link.lag
-            if kind in ("FS", "FF"):
-                if kind == "FF" and state[j] != DONE:
-                    continue
-                end = (fixed_start[j] if kind == "FS" else fixed_end[j]) - lag
-                if end > 0 or state[i] == DONE:
-                    continue
-                if state[i] == FUTURE:
-                    fixed_start[i] = end - max(1, math.floor(acts[i].most_likely + 0.5))
-                state[i] = DONE
-                fixed_end[i] = max(end, fixed_start[i] + 1)
-            else:
-                if kind == "SF" and state[j] != DONE:
-                    continue
-                start = (fixed_start[j] if kind == "SS" else fixed_end[j]) - lag
-                if start >= 0 or state[i] != FUTURE:
-                    continue
-                fixed_start[i] = start
-                end = start + max(1, math.floor(acts[i].most_likely + 0.5))
-                state[i] = DONE if end <= 0 else RUNNING
-                fixed_end[i] = end if end <= 0 else 0

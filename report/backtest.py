@@ -4,13 +4,14 @@ The rules (docs/backtest.md):
 
 - **What the model sees.** ``known_at(portfolio, status)`` blanks every actual date in or
   after the status month (a start in or after it: the activity had not started; a finish in
-  or after it: it was still running). The network view (portfolio.network) applies the same
+  or after it: it was still running), and the stated progress when the data's as-of month is
+  not before it. The network view (portfolio.network) applies the same
   rule; the backtest blanks them as well, so that no later stage can see them.
-- **What happened** (the truth) comes from the full data. An activity without an actual
-  finish counts as finished when an activity of the same project that depends on it,
-  directly or through other links, has an actual finish. A project whose activities are all
-  finished (actually or so) finished in the latest actual finish month of its activities;
-  it is on time when that month is not after its deadline. Otherwise it is *still open at
+- **What happened** (the truth) comes from the full data. What finished, and when, is decided
+  by the one progress rule (``portfolio.progress.progress_at`` with every actual date known),
+  the same rule the network applies at a status date. A project whose activities are all
+  finished finished in the latest finish month of its activities; it is on time when that
+  month is not after its deadline. Otherwise it is *still open at
   the status of the data*, whose date ``as_of`` is the latest actual date anywhere in the
   data (or given). An open project is late when ``as_of`` is after its deadline and the data
   records at least one actual date of it after the status date (the data followed it);
@@ -32,6 +33,7 @@ import pandas as pd
 
 from portfolio.model import Portfolio
 from portfolio.months import format_month
+from portfolio.progress import data_as_of, progress_at, project_finish
 
 from . import scoring
 
@@ -47,21 +49,20 @@ BACKTEST_COLUMNS = ["project_id", "name_zh", "deadline", "p_on_time", "finish_p5
 # -- what the model may see ----------------------------------------------------------------------
 
 def known_at(portfolio: Portfolio, status: int) -> Portfolio:
-    """The portfolio as known at the start of month ``status``: actual dates in or after it are blanked."""
+    """The portfolio as known at the start of month ``status``: actual dates in or after it are blanked, and so is
+    the stated progress (remaining_months, percent_complete) unless the data's as-of month is before it."""
+    as_of = data_as_of(portfolio)
+    stated_known = as_of is not None and as_of < status
     acts = []
     for a in portfolio.activities:
         start = a.actual_start if a.actual_start is not None and a.actual_start < status else None
         finish = a.actual_finish if start is not None and a.actual_finish is not None and a.actual_finish < status else None
         if (start, finish) != (a.actual_start, a.actual_finish):
             a = dataclasses.replace(a, actual_start=start, actual_finish=finish)
+        if not stated_known and (a.remaining_months, a.percent_complete) != (None, None):
+            a = dataclasses.replace(a, remaining_months=None, percent_complete=None)
         acts.append(a)
     return dataclasses.replace(portfolio, activities=tuple(acts))
-
-
-def data_as_of(portfolio: Portfolio) -> int | None:
-    """The latest actual date (start or finish) anywhere in the data; None when there is none."""
-    dates = [d for a in portfolio.activities for d in (a.actual_start, a.actual_finish) if d is not None]
-    return max(dates) if dates else None
 
 
 # -- what happened -----------------------------------------------------------------------------
@@ -80,34 +81,19 @@ class Outcome:
         return UNKNOWN if self.on_time is None else ON_TIME if self.on_time else LATE
 
 
-def finished_activities(portfolio: Portfolio, project_id: str) -> tuple[set[str], set[str]]:
-    """(activities with an actual finish, activities taken as finished because a dependant in the project finished)."""
-    acts = portfolio.activities_of(project_id)
-    ids = {a.activity_id for a in acts}
-    done = {a.activity_id for a in acts if a.actual_finish is not None}
-    implied: set[str] = set()
-    stack = list(done)
-    while stack:
-        for link in portfolio.activity(stack.pop()).predecessors:
-            pred = link.predecessor
-            if pred in ids and pred not in done and pred not in implied:
-                implied.add(pred)
-                stack.append(pred)
-    return done, implied
-
-
 def project_outcomes(portfolio: Portfolio, status: int, default_deadline: int, as_of: int | None) -> list[Outcome]:
     """What happened to each project, by the rules of the module docstring (from the full data)."""
+    progress = progress_at(portfolio, None)
     out = []
     for p in portfolio.projects:
         deadline = p.deadline if p.deadline is not None else default_deadline
         acts = portfolio.activities_of(p.project_id)
-        done, implied = finished_activities(portfolio, p.project_id)
-        if acts and len(done | implied) == len(acts):
-            finish = max(a.actual_finish for a in acts if a.actual_finish is not None)
+        finish = project_finish(portfolio, progress, p.project_id)
+        if finish is not None:
             on_time = finish <= deadline
+            implied = sum(q.inferred for a, q in zip(portfolio.activities, progress) if a.project_id == p.project_id)
             how = f"finished {format_month(finish)}" + (
-                f" ({len(implied)} phase(s) without an actual finish are taken as finished by their dependants)"
+                f" ({implied} phase(s) without an actual finish are taken as finished by the progress rule)"
                 if implied else "")
             if finish < status:
                 out.append(Outcome(p.project_id, deadline, finish, on_time, False,

@@ -13,6 +13,7 @@ import numpy as np
 
 from portfolio.model import Portfolio
 from portfolio.network import DONE, FUTURE, RUNNING, build_network
+from portfolio.progress import progress_at, stated_work
 
 BLOCK = 1024  # iterations per sampling block (docs/simulation.md, "Draws")
 HORIZON = 600  # months after the status date at which an iteration is cut off
@@ -37,6 +38,13 @@ class SimModel:
     fixed_start: np.ndarray  # start (t) of started activities
     fixed_end: np.ndarray  # end (t) of done activities
     elapsed: np.ndarray  # months a running activity had worked by t = 0 (float)
+    # a running activity's work left: its total duration conditioned on exceeding ``run_elapsed`` months, from the
+    # three-point ``run_o/m/p``: o, m, p and elapsed, or for stated progress, the scaled ones and the months since
+    run_o: np.ndarray
+    run_m: np.ndarray
+    run_p: np.ndarray
+    run_elapsed: np.ndarray
+    stated: np.ndarray  # bool: a running activity with stated progress (portfolio.progress.stated_work)
     planned: np.ndarray  # planned start (t >= 0) of activities not started: the plan's, else forced, else 0
     plan_bound: np.ndarray  # max(planned, earliest start): no start before it
     cost: np.ndarray
@@ -164,6 +172,9 @@ def build_model(portfolio: Portfolio, settings, plan_starts: dict[str, int] | No
             if net.state[j] != DONE:
                 affects[r, j] = True
 
+    elapsed = net.elapsed().astype(float)
+    run_o, run_m, run_p, run_elapsed, stated = _running_work(portfolio, status, elapsed)
+
     fixed_end = net.fixed_end.astype(float)
     done_ends = fixed_end[net.state == DONE]
     month_lo = int(min(-1, (done_ends.min() - 1) if len(done_ends) else -1))
@@ -187,7 +198,12 @@ def build_model(portfolio: Portfolio, settings, plan_starts: dict[str, int] | No
         state=net.state,
         fixed_start=net.fixed_start.astype(float),
         fixed_end=fixed_end,
-        elapsed=net.elapsed().astype(float),
+        elapsed=elapsed,
+        run_o=run_o,
+        run_m=run_m,
+        run_p=run_p,
+        run_elapsed=run_elapsed,
+        stated=stated,
         planned=planned,
         plan_bound=plan_bound,
         cost=net.cost,
@@ -219,6 +235,21 @@ def build_model(portfolio: Portfolio, settings, plan_starts: dict[str, int] | No
         affects=affects,
         month_lo=month_lo,
     )
+
+
+def _running_work(portfolio: Portfolio, status: int, elapsed: np.ndarray) -> tuple[np.ndarray, ...]:
+    """(run_o, run_m, run_p, run_elapsed, stated): the activities' own three points and elapsed months, except where
+    the data states a running activity's progress: then the three points scaled, and the months since the statement."""
+    acts = portfolio.activities
+    o, m, p = (np.array([getattr(a, k) for a in acts], dtype=float) for k in ("optimistic", "most_likely", "pessimistic"))
+    run_elapsed = elapsed.copy()
+    stated = np.zeros(len(acts), dtype=bool)
+    for j, work in enumerate(stated_work(portfolio, status, progress_at(portfolio, status))):
+        if work is not None:
+            o[j], m[j], p[j] = o[j] * work.scale, m[j] * work.scale, p[j] * work.scale
+            run_elapsed[j] = work.since
+            stated[j] = True
+    return o, m, p, run_elapsed, stated
 
 
 __all__ = ["BLOCK", "HORIZON", "FS", "SS", "FF", "SF", "FUTURE", "RUNNING", "DONE", "SimModel", "build_model"]

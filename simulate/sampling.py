@@ -102,6 +102,22 @@ def _work_rate(duration, extra, elapsed, cost, done, work, rate):
             rate[q, a] = cost[a] / (total if total > 0 else 1.0) if cost[a] > 0 else 0.0
 
 
+def _running_durations(model: SimModel, u, running) -> np.ndarray:
+    """Total durations of the running activities: a draw conditioned on exceeding the months already worked (or, for
+    stated progress, a draw of the scaled work left at the statement conditioned on exceeding the months since it);
+    1 month left when the estimate is exhausted."""
+    dist = model.distribution
+    o, m, p, elapsed = (a[running] for a in (model.run_o, model.run_m, model.run_p, model.run_elapsed))
+    fe = cdf(dist, elapsed, o, m, p)
+    x = fe + u.take(np.flatnonzero(running), axis=1) * (1.0 - fe)
+    cond = _triangular_ppf(x, o, m, p, np.empty_like(x)) if dist == "triangular" else ppf(dist, x, o, m, p)
+    drawn = np.where(fe < 1.0, cond, elapsed + 1.0)
+    stated = model.stated[running]
+    if not stated.any():
+        return drawn
+    return np.where(stated, model.elapsed[running] + (drawn - elapsed), drawn)  # months worked + work left
+
+
 def _empty(model: SimModel, rows: int) -> tuple:
     """Arrays for the fields of ``Draws`` (FIELDS order) of ``rows`` iterations."""
     n, r = model.n, model.n_risks
@@ -126,12 +142,7 @@ def derive(model: SimModel, i0: int, e, f, occurs, impact, out: tuple | None = N
         duration[:] = ppf(dist, u, o, m, p)
     running = model.state == RUNNING
     if running.any():
-        elapsed = model.elapsed[running]
-        fe = cdf(dist, elapsed, o[running], m[running], p[running])
-        x = fe + u.take(np.flatnonzero(running), axis=1) * (1.0 - fe)
-        cond = _triangular_ppf(x, o[running], m[running], p[running], np.empty_like(x)) if dist == "triangular" \
-            else ppf(dist, x, o[running], m[running], p[running])
-        duration[:, running] = np.where(fe < 1.0, cond, elapsed + 1.0)
+        duration[:, running] = _running_durations(model, u, running)
     done = model.state == DONE
     duration[:, done] = (model.fixed_end - model.fixed_start)[done]
 

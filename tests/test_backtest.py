@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from portfolio.load import load_portfolio
 from portfolio.months import parse_month
 from portfolio.network import build_network
-from report.backtest import (LATE, ON_TIME, UNKNOWN, data_as_of, finished_activities, forecast, known_at,
+from portfolio.progress import ACTUAL, DEPENDANT, PROJECT, progress_at
+from report.backtest import (LATE, ON_TIME, UNKNOWN, data_as_of, forecast, known_at,
                              project_outcomes, run_backtest, score_forecasts)
 from scenarios.load import load_target
 
@@ -123,8 +124,8 @@ def _outcome_portfolio(write_data):
 def test_project_outcomes_follow_the_written_rules(write_data):
     p = _outcome_portfolio(write_data)
     assert data_as_of(p) == M("2026-01")
-    done, implied = finished_activities(p, "A")
-    assert done == {"A.3"} and implied == {"A.1", "A.2"}
+    how = {a.activity_id: q.finish_by for a, q in zip(p.activities, progress_at(p, None)) if a.project_id == "A"}
+    assert how == {"A.3": ACTUAL, "A.2": DEPENDANT, "A.1": PROJECT}  # A.1 by A's completion: A.2 is linked SS
     got = {o.project_id: o for o in project_outcomes(p, M("2021-01"), M("2025-12"), data_as_of(p))}
     assert (got["A"].finish, got["A"].label, got["A"].scored) == (M("2025-11"), ON_TIME, True)
     assert (got["B"].finish, got["B"].label, got["B"].scored) == (M("2026-01"), LATE, True)

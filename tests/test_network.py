@@ -32,11 +32,13 @@ def test_fs_successor_that_started_implies_its_predecessor_is_done():
     assert (n.fixed_start[0], n.fixed_end[0]) == (-12 - 4, -12)
 
 
-def test_ss_successor_implies_a_start_and_done_when_the_duration_has_run_out():
+def test_ss_successor_implies_a_start_but_never_a_finish():
+    # A's SS+2 successor B started 2023-03: A started by 2023-01 and is running, though its 3 months have run out.
     n = network(act("A", 3), act("B", 12, [Link("A", "SS", 2)], start="2023-03"),
                 act("X", 24), act("Y", 12, [Link("X", "SS")], start="2023-10"))
-    assert n.state[0] == DONE and (n.fixed_start[0], n.fixed_end[0]) == (-12, -9)
+    assert n.state[0] == RUNNING and n.fixed_start[0] == -12
     assert n.state[2] == RUNNING and n.fixed_start[2] == -3
+    assert list(n.elapsed()) == [12, 10, 3, 3]
 
 
 def test_a_bound_after_the_status_date_implies_nothing():
