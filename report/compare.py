@@ -28,7 +28,7 @@ RUN_SETTINGS_SKIPPED = ("seconds", "draw_layout")  # timings; the layout is repo
 # -- the statistical tests -----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Test:
+class Difference:
     """A difference B − A of two proportions, its standard error, and whether the test used paired iterations."""
 
     diff: float
@@ -41,7 +41,7 @@ class Test:
         return abs(self.diff) > Z_SIGNIFICANT * self.se if self.se > 0 else self.diff != 0
 
 
-def paired_test(on_time_a: np.ndarray, on_time_b: np.ndarray) -> Test:
+def paired_test(on_time_a: np.ndarray, on_time_b: np.ndarray) -> Difference:
     """The paired difference of on-time indicators d_i = b_i − a_i over iterations that share random numbers.
 
     With k_a iterations on time only in A and k_b only in B (McNemar's discordant pairs): mean d = (k_b − k_a)/n,
@@ -52,13 +52,13 @@ def paired_test(on_time_a: np.ndarray, on_time_b: np.ndarray) -> Test:
     only_a, only_b = int((a & ~b).sum()), int((b & ~a).sum())
     diff = (only_b - only_a) / n
     var = max(0.0, (only_a + only_b - n * diff * diff) / (n - 1)) if n > 1 else 0.0
-    return Test(diff, math.sqrt(var / n), True)
+    return Difference(diff, math.sqrt(var / n), True)
 
 
-def unpaired_test(p_a: float, n_a: int, p_b: float, n_b: int) -> Test:
+def unpaired_test(p_a: float, n_a: int, p_b: float, n_b: int) -> Difference:
     """The two-proportion z-test: SE = √(p(1 − p)(1/n_a + 1/n_b)) with the pooled p, for independent runs."""
     pooled = (p_a * n_a + p_b * n_b) / (n_a + n_b)
-    return Test(p_b - p_a, math.sqrt(max(0.0, pooled * (1 - pooled)) * (1 / n_a + 1 / n_b)), False)
+    return Difference(p_b - p_a, math.sqrt(max(0.0, pooled * (1 - pooled)) * (1 / n_a + 1 / n_b)), False)
 
 
 def common_random_numbers(a: Run, b: Run) -> tuple[bool, str]:
@@ -277,7 +277,7 @@ class ProjectChange:
     p_b: float | None
     p80_a: int | None
     p80_b: int | None
-    test: Test | None = None
+    test: Difference | None = None
     p80_beyond: bool = False
 
     @property
