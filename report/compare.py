@@ -116,7 +116,8 @@ def _rule_lines(a: Run, b: Run) -> tuple[list[str], bool]:
     same = sum(1 for k in ra if k in rb and ra[k] == rb[k])
     if not lines:
         return [f"Scenario rules and settings: the same ({same}).", ""], False
-    return ["Scenario rules and settings that differ:", ""] + lines + ["", f"{same} other rule(s) and setting(s) the same.", ""], True
+    return (["Scenario rules and settings that differ:", ""] + lines
+            + ["", f"{same} other rule(s) and setting(s) the same.", ""], True)
 
 
 def _ids(keys: list[str]) -> str:
@@ -306,7 +307,7 @@ class ProjectChange:
 
     def change_text(self) -> str:
         """E.g. "P(on time) −12.3 points, P80 +2 months"."""
-        parts = [f"P(on time) {_signed(self.points, 1)} points" if self.points else "",
+        parts = [f"P(on time) {_points(self.points)} points" if self.points else "",
                  f"P80 {_signed(self.months, 0)} month{'s' if abs(self.months or 0) != 1 else ''}"
                  if self.months else ""]
         return ", ".join(p for p in parts if p) or "no change"
@@ -314,6 +315,11 @@ class ProjectChange:
 
 def _signed(value: float, digits: int) -> str:
     return f"{value:+.{digits}f}".replace("-", "−")
+
+
+def _points(value: float) -> str:
+    """A change of P(on time) in points: one decimal, two when it is under 0.05 (never "+0.0" for a change)."""
+    return _signed(value, 1 if abs(value) >= 0.05 else 2)
 
 
 def _p80_beyond(pid: str, m_a: int, m_b: int, a: Run, b: Run, ca: dict, cb: dict) -> bool:
@@ -371,7 +377,8 @@ def _rule_text(paired: bool, crn: bool, why: str, z: float = Z_SIGNIFICANT) -> l
         p_rule = (f"a change of P(on time) is beyond sampling error when |change| > {z:g} SE of the unpaired "
                   "two-proportion z-test, SE = √(p(1 − p)(1/n_A + 1/n_B)) with the pooled p")
         if crn:
-            p_rule += " (unpaired because a run has no iterations.csv; with common random numbers this is "                       "conservative)"
+            p_rule += (" (unpaired because a run has no iterations.csv; with common random numbers this is "
+                       "conservative)")
     p80_rule = (f"a P80 move is beyond sampling error when neither P80 month could be the other run's 80% "
                 f"quantile within {z:g} SE of the 80% level, √(0.8 · 0.2 · (1/n_A + 1/n_B)) (unpaired: the run "
                 "folder keeps no finish month per iteration"
@@ -398,7 +405,7 @@ def _section_simulation(a: Run, b: Run, changes: list[ProjectChange] | None, crn
                          month_text(c.p80_b), "—", c.verdict, "—"])
             continue
         months = c.months
-        rows.append([c.pid, c.label, percent(c.p_a), percent(c.p_b), _signed(c.points, 1) if c.points else "0",
+        rows.append([c.pid, c.label, percent(c.p_a), percent(c.p_b), _points(c.points) if c.points else "0",
                      f"{100 * c.test.se:.1f}", month_text(c.p80_a), month_text(c.p80_b),
                      ("0" if months == 0 else _signed(months, 0)) if months is not None else "—", c.verdict,
                      ", ".join(c.beyond) or ("no" if c.verdict != "no change" else "—")])
@@ -499,7 +506,7 @@ def _summary(changes: list[ProjectChange] | None, inputs_differ: bool, plan_move
         whole = next((c for c in changes if c.pid == PORTFOLIO and c.test is not None), None)
         if whole is not None:
             out += [f"All projects on time: {percent(whole.p_a)} → {percent(whole.p_b)} ({whole.verdict}"
-                    + (f", {_signed(whole.points, 1)} points" if whole.points else "")
+                    + (f", {_points(whole.points)} points" if whole.points else "")
                     + (", beyond sampling error" if "P(on time)" in whole.beyond else "") + ").", ""]
     else:
         out += ["No Monte Carlo to compare (see below).", ""]

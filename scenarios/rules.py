@@ -43,7 +43,8 @@ def _funding(doc: dict, out: dict) -> None:
 def _durations(doc: dict, out: dict) -> None:
     factors: dict[str, float] = {}
     for rule in doc.get("durations", []):
-        key = f"durations: category {rule['category']}" if "category" in rule else f"durations: project {rule['project']}"
+        key = (f"durations: category {rule['category']}" if "category" in rule
+               else f"durations: project {rule['project']}")
         factors[key] = factors.get(key, 1.0) * float(rule["factor"])
     out.update({k: _factor(f) for k, f in factors.items()})
 
@@ -86,6 +87,7 @@ def scenario_rules(settings: Settings) -> dict[str, str]:
     out = {"status date": format_month(settings.status_date), "default deadline": format_month(settings.deadline)}
     for key in OPTIMIZE_KEYS:
         value = getattr(settings.optimize, key)
-        out[f"optimize {key}"] = "—" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        out[f"optimize {key}"] = "—" if value is None else text
     out.update(dict(settings.rules))
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 import shutil
 from html.parser import HTMLParser
 
@@ -11,6 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 import optimize
 import simulate
@@ -98,6 +101,13 @@ def summary_groups(md: str) -> dict[str, dict[str, str]]:
     return groups
 
 
+def points(line: str) -> float:
+    """The change of P(on time) a summary line gives, in points."""
+    match = re.search(r"P\(on time\) ([+−][0-9.]+) points", line)
+    assert match, line
+    return float(match.group(1).replace("−", "-"))
+
+
 def edit_manifest(folder, **changes):
     path = folder / "manifest.json"
     manifest = json.loads(path.read_text(encoding="utf-8"))
@@ -157,6 +167,15 @@ def test_paired_test_without_any_discordant_iteration_is_no_change():
     # every iteration late in B that was on time in A: no sampling error can explain it
     t = paired_test(np.ones(4, dtype=bool), np.zeros(4, dtype=bool))
     assert t.diff == -1 and t.se == 0 and t.significant
+
+
+@given(st.lists(st.tuples(st.booleans(), st.booleans()), min_size=2, max_size=300))
+def test_paired_test_is_the_mean_and_standard_error_of_the_differences(pairs):
+    a, b = (np.array(x, dtype=bool) for x in zip(*pairs))
+    d = b.astype(float) - a.astype(float)
+    t = paired_test(a, b)
+    assert t.diff == pytest.approx(d.mean(), abs=1e-12)
+    assert t.se == pytest.approx(d.std(ddof=1) / math.sqrt(len(d)), abs=1e-12)
 
 
 def test_unpaired_test_is_the_pooled_two_proportion_z_test():
@@ -271,7 +290,19 @@ def test_compare_with_common_random_numbers_uses_the_paired_test(runs):
         se = d.std(ddof=1) / math.sqrt(len(d))
         assert float(rows[pid][5]) == pytest.approx(100 * se, abs=0.05)
         assert ("beyond sampling error: P(on time)" in worse[pid]) == (abs(d.mean()) > 3 * se)
-        assert f"P(on time) {100 * d.mean():+.1f} points".replace("-", "−") in worse[pid]
+        assert points(worse[pid]) == pytest.approx(100 * d.mean(), abs=0.0501)
+
+
+def test_a_change_of_a_hundredth_of_a_point_is_not_shown_as_zero(runs, tmp_path):
+    nudged = copy_run(runs["again"], tmp_path / "nudged")
+    sim = (nudged / "simulation.csv").read_text(encoding="utf-8").splitlines()
+    row = next(i for i, line in enumerate(sim) if line.startswith("XA-MED,"))
+    assert ",1.0000," in sim[row]
+    sim[row] = sim[row].replace(",1.0000,", ",0.9999,")  # as if 1 iteration in 10,000 were late
+    (nudged / "simulation.csv").write_text("\n".join(sim) + "\n", encoding="utf-8")
+    md = compare(runs["baseline"], nudged).output
+    assert table_rows(section(md, "P(on time) and P80"))["XA-MED"][4] == "−0.01"
+    assert "XA-MED 国家西安医学中心: P(on time) −0.01 points" in summary_groups(md)["Worse in B"]["XA-MED"]
 
 
 def test_compare_warns_of_plans_not_proven_optimal_and_of_different_scenarios(runs, tmp_path):
@@ -424,7 +455,7 @@ def test_real_baseline_and_funding_cut_name_the_cut_and_the_projects_it_hurts(re
     for pid, line in worse.items():
         d = bits_b[pid].astype(int) - bits_a[pid].astype(int)
         if d.any():
-            assert f"P(on time) {100 * d.mean():+.1f} points".replace("-", "−") in line
+            assert points(line) == pytest.approx(100 * d.mean(), abs=0.0501)
         if p80[pid]:
             assert f"P80 +{p80[pid]} month" in line
         significant = d.any() and abs(d.mean()) > 3 * d.std(ddof=1) / math.sqrt(len(d))
