@@ -221,6 +221,9 @@ def test_common_random_numbers_only_when_seed_iterations_scheme_and_layout_agree
     assert same and "keys the draws by ID" in why
     same, why = common_random_numbers(base, load_run(keyed_b))
     assert not same and "draw schemes differ (position and keyed)" in why
+    other_blocks = copy_run(runs["again"], tmp_path / "blocks", simulation__block_size=512)
+    same, why = common_random_numbers(base, load_run(other_blocks))
+    assert not same and "block sizes differ (— and 512)" in why  # the fixture records no block size
 
 
 # -- the command on sample runs ------------------------------------------------------------------------------
@@ -260,8 +263,10 @@ def test_compare_lists_moved_projects_probabilities_spending_and_inputs(runs, tm
     assert "140.00 → 135.00" in spend  # a cap that changed
 
 
-def test_compare_same_inputs_and_seed_reports_no_difference(runs):
-    result = compare(runs["baseline"], runs["again"])
+def test_compare_same_inputs_and_seed_reports_no_difference(runs, tmp_path):
+    # another worker count or engine gives the same results: not a difference of the inputs
+    again = copy_run(runs["again"], tmp_path / "again", simulation__workers=4, simulation__engine="simpy")
+    result = compare(runs["baseline"], again)
     assert result.exit_code == 0, result.output
     md = result.output
     assert section(md, "Summary").strip() == ("No difference: the same inputs, the same plan and the same "
