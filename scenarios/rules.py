@@ -82,6 +82,16 @@ def describe_rules(doc: dict) -> tuple[tuple[str, str], ...]:
     return tuple(out.items())
 
 
+def sweep_rules(axes, factors) -> tuple[tuple[str, str], ...]:
+    """The rules a sweep variant adds: each axis's factor on the caps it scales, keyed by the axis."""
+    out = []
+    for axis, factor in zip(axes, factors):
+        years = _years({k: v for k, v in (("from", axis.first), ("to", axis.last)) if v is not None})
+        out.append((f"sweep {axis.label}: funding scale: {', '.join(sorted(axis.sources)) or 'every source'}, "
+                    f"{years}", _factor(factor)))
+    return tuple(out)
+
+
 def scenario_rules(settings: Settings) -> dict[str, str]:
     """What the manifest records as ``scenario_rules``: the dates, the optimizer's model settings, then the rules."""
     out = {"status date": format_month(settings.status_date), "default deadline": format_month(settings.deadline)}

@@ -25,7 +25,8 @@ from report.inputrows import row_hashes
 from report.pipeline import planned_starts
 from report.rundata import load_run
 from runfolder_fixture import make_run
-from scenarios.load import load_target
+from scenarios.load import load_target, sweep_variants
+from scenarios.rules import scenario_rules
 
 CUT_RULE = "funding scale: provincial, 2022–2024"
 
@@ -200,6 +201,16 @@ def test_row_hashes_only_for_the_bytes_the_run_read(tmp_path):
     rows = row_hashes(str(tmp_path), {"risks.csv": sha})["risks.csv"]
     assert set(rows) == {"R1", "R2"} and rows["R1"] != rows["R2"]
     assert row_hashes(str(tmp_path), {"risks.csv": "0" * 64}) == {}  # changed since it was read: nothing said
+
+
+def test_scenario_rules_name_each_rule_and_each_sweep_variants_factor():
+    _, settings = load_target(ROOT / "scenarios" / "stoppage-2022.toml")
+    assert scenario_rules(settings)["stoppage from 2022-03: every category"] == "3 months"
+    assert scenario_rules(settings)["optimize objective"] == "lateness"
+    portfolio, settings = load_target(ROOT / "scenarios" / "funding-grid.toml")
+    rules = [scenario_rules(v.settings) for v in sweep_variants(portfolio, settings)]
+    key = "sweep provincial: funding scale: provincial, 2022–2024"
+    assert [r[key] for r in rules] == ["×1 (+0%)", "×0.9 (−10%)", "×0.8 (−20%)", "×0.7 (−30%)"]
 
 
 # -- common random numbers -----------------------------------------------------------------------------------
