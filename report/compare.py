@@ -392,7 +392,8 @@ def _rule_text(paired: bool, crn: bool, why: str, z: float = Z_SIGNIFICANT) -> l
                     "random numbers for the same activities and risks, so a difference comes from the inputs, the "
                     "plan or the code, and sampling moves the two runs together.")
     else:
-        sampling = f"The runs do not share common random numbers ({why}): part of any difference is sampling noise."
+        sampling = (f"The runs are not treated as sharing common random numbers ({why}), so part of any "
+                    "difference may be sampling noise.")
     return [sampling, "", f"Significance: {p_rule}; {p80_rule}.", ""]
 
 

@@ -266,7 +266,7 @@ def test_compare_lists_moved_projects_probabilities_spending_and_inputs(runs, tm
     assert rows["HJW-2"][10] in ("no", "—")  # its inputs did not change: sampling noise only
     assert "PORTFOLIO" in rows
     # different seeds: no pairing, and the output says so
-    assert "do not share common random numbers (the seeds differ (2021 and 7)" in sim
+    assert "not treated as sharing common random numbers (the seeds differ (2021 and 7)" in sim
     assert "> 3 SE of the unpaired two-proportion z-test" in sim
 
     spend = section(md, "Spending by year")
@@ -338,7 +338,7 @@ def test_compare_of_old_run_folders_says_what_it_cannot_tell(runs):
     assert "Scenario rules not compared: the manifests of runs A and B do not record them" in inputs
     assert table_rows(inputs)["activities.csv"][4] == "which rows: not known (runs A and B record no row hashes)"
     sim = section(md, "P(on time) and P80")
-    assert "do not share common random numbers" in sim and "no draw_layout" in sim
+    assert "not treated as sharing common random numbers" in sim and "no draw_layout" in sim
     assert "unpaired two-proportion z-test" in sim
     # an old run against a new one: only the old one is named
     md = compare(runs["old_baseline"], runs["cut_crn"]).output
