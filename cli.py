@@ -155,15 +155,20 @@ def report_command(run_dir):
 @main.command("compare")
 @click.argument("dir_a", metavar="DIR_A", type=click.Path())
 @click.argument("dir_b", metavar="DIR_B", type=click.Path())
-@click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Also write the Markdown to this file.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False),
+              help="Also write the comparison to this file (.html: as HTML unless --format says otherwise).")
+@click.option("--format", "fmt", type=click.Choice(["md", "html"]), default=None,
+              help="Markdown (default) or a self-contained HTML page; default: by the --out extension.")
 @guarded
-def compare_command(dir_a, dir_b, out_file):
-    """What changed from run DIR_A to run DIR_B, as Markdown: plan, P(on time), P80, spending, inputs."""
+def compare_command(dir_a, dir_b, out_file, fmt):
+    """What changed from run DIR_A to run DIR_B: inputs, plan, P(on time), P80 (tested), spending, warnings."""
     from pathlib import Path
 
     from report.compare import compare_runs
 
-    text = compare_runs(dir_a, dir_b)
+    if fmt is None:
+        fmt = "html" if out_file and Path(out_file).suffix.lower() in (".html", ".htm") else "md"
+    text = compare_runs(dir_a, dir_b, fmt)
     click.echo(text, nl=False)
     if out_file:
         Path(out_file).write_text(text, encoding="utf-8")

@@ -12,12 +12,15 @@ months as absolute month numbers in extra ``*_m`` columns).
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from portfolio.errors import InputError, Problem
@@ -75,6 +78,12 @@ SPECS: dict[str, dict] = {
         months=("month",),
         numbers=("p_finished",),
     ),
+    "iterations.csv": dict(
+        columns=("project_id", "iterations", "on_time_bits"),
+        key=("project_id",),
+        months=(),
+        numbers=("iterations",),
+    ),
 }
 PLAN_FILES = ("schedule.csv", "projects.csv", "funding.csv")
 MC_FILES = ("simulation.csv", "criticality.csv", "risks.csv", "distribution.csv")
@@ -122,6 +131,43 @@ class Run:
     def iterations(self) -> int | None:
         value = self.simulation_settings.get("iterations")
         return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else None
+
+    @property
+    def draws(self) -> str:
+        """The draw scheme of the simulation: runs written before it was recorded drew by position."""
+        return str(self.simulation_settings.get("draws") or "position")
+
+    @property
+    def scenario_rules(self) -> dict | None:
+        """Rule key -> text (scenarios/rules.py); None for a run written before they were recorded."""
+        value = self.manifest.get("scenario_rules")
+        return value if isinstance(value, dict) else None
+
+    @property
+    def input_rows(self) -> dict:
+        """Input file -> {row key: hash} (report/inputrows.py); files the manifest does not cover are absent."""
+        value = self.manifest.get("input_rows")
+        return {k: v for k, v in value.items() if isinstance(v, dict)} if isinstance(value, dict) else {}
+
+    def on_time_bits(self) -> dict[str, np.ndarray] | None:
+        """project_id -> per-iteration on-time indicators from iterations.csv; None when the run has no such file."""
+        frame = self.get("iterations.csv")
+        if frame is None:
+            return None
+        path = self.folder / "iterations.csv"
+        column = SPECS["iterations.csv"]["columns"].index("on_time_bits") + 1
+        out = {}
+        for i, (pid, n, text) in enumerate(zip(frame["project_id"], frame["iterations"], frame["on_time_bits"])):
+            if n != self.iterations:
+                raise _problem(path, i + 2, column - 1, f"iterations: {n:g} is not the manifest's {self.iterations}")
+            try:
+                packed = np.frombuffer(base64.b64decode(text, validate=True), dtype=np.uint8)
+            except (binascii.Error, ValueError):
+                raise _problem(path, i + 2, column, "on_time_bits: not base64 text") from None
+            if len(packed) != -(-int(n) // 8):
+                raise _problem(path, i + 2, column, f"on_time_bits: {len(packed)} bytes, expected {-(-int(n) // 8)}")
+            out[str(pid)] = np.unpackbits(packed, count=int(n), bitorder="little").astype(bool)
+        return out
 
     def portfolio_row(self) -> pd.Series | None:
         sim = self.get("simulation.csv")

@@ -12,6 +12,10 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+from scenarios.rules import scenario_rules
+
+from .inputrows import row_hashes
+
 PACKAGES = ("portfolio", "ortools", "simpy", "numpy", "pandas", "scipy", "click")
 
 
@@ -63,6 +67,8 @@ def write_manifest(folder: Path, settings, portfolio, **sections) -> dict:
             "scenario": settings.name,
             "scenario_file": Path(settings.scenario_file).name if settings.scenario_file else "",
             "inputs": dict(portfolio.inputs),
+            "input_rows": row_hashes(settings.data_dir, dict(portfolio.inputs)),
+            "scenario_rules": scenario_rules(settings),
             "versions": package_versions(),
             "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }

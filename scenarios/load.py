@@ -17,6 +17,7 @@ from portfolio.load import load_portfolio
 from portfolio.model import CATEGORIES, Portfolio, Risk
 from portfolio.months import parse_month
 
+from .rules import describe_rules, sweep_rules
 from .settings import OptimizeSettings, Settings, SimulateSettings, Stoppage, SweepAxis
 
 DEFAULT_STATUS = "2021-01"
@@ -143,7 +144,7 @@ def load_scenario(path: str | os.PathLike) -> tuple[Portfolio, Settings]:
     _check_sweep_sources(r, portfolio, settings.sweep)
     if r.problems:
         raise InputError(r.problems)
-    return portfolio, dataclasses.replace(settings, forced_starts=forced)
+    return portfolio, dataclasses.replace(settings, forced_starts=forced, rules=describe_rules(doc))
 
 
 def _optimize_settings(r: _Reader, table: dict) -> OptimizeSettings:
@@ -398,7 +399,8 @@ def sweep_variants(portfolio: Portfolio, settings: Settings) -> list[Variant]:
                        for f in funding]
         name = settings.name + "".join(f"-{axis.label}{factor:g}" for axis, factor in zip(settings.sweep, combo))
         out.append(Variant(name, dataclasses.replace(portfolio, funding=tuple(funding)),
-                           dataclasses.replace(settings, name=name, sweep=()),
+                           dataclasses.replace(settings, name=name, sweep=(),
+                                               rules=settings.rules + sweep_rules(settings.sweep, combo)),
                            tuple((axis.label, factor) for axis, factor in zip(settings.sweep, combo)),
                            settings.sweep))
     return out

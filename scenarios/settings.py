@@ -60,3 +60,4 @@ class Settings:
     scenario_file: str = ""
     data_dir: str = ""
     sweep: tuple[SweepAxis, ...] = ()  # the [sweep] grid: every combination of the axes' factors is a variant
+    rules: tuple[tuple[str, str], ...] = ()  # (key, text) of each rule of the scenario file (scenarios/rules.py)

@@ -11,6 +11,8 @@ same for any chunk size and any number of workers.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import math
 import sys
 import time
@@ -26,13 +28,14 @@ from . import engine_fast, engine_simpy
 from .executors import local_executor
 from .model import BLOCK, SimModel, build_model
 from .sampling import draws_for
-from .stats import Accumulator, accumulate, formatted, tables
+from .stats import Accumulator, accumulate, formatted, iterations_table, tables
 
 CHUNK = 256
 FAST_CHUNK = 16 * BLOCK  # most iterations per chunk of the fast engine (bounds the memory of a run)
 FAST_CELLS = 1 << 23  # most iterations x activities per fast chunk beyond one block (~70 MB per array of draws)
 ENGINES = {"simpy": engine_simpy.run_block, "fast": engine_fast.run_block}
-OUTPUT_FILES = ("simulation.csv", "criticality.csv", "risks.csv", "distribution.csv")
+OUTPUT_FILES = ("simulation.csv", "criticality.csv", "risks.csv", "distribution.csv", "iterations.csv")
+DRAWS = "position"  # the draw scheme (manifest simulation.draws): draws by column position in the block arrays
 assert BLOCK % CHUNK == 0
 
 
@@ -49,6 +52,8 @@ class SimulationResult:
     portfolio: object = field(repr=False, default=None)
 
     def table(self, name: str) -> pd.DataFrame:
+        if name == "iterations.csv":
+            return iterations_table(self.accumulator, self.model)
         return {"simulation.csv": self.simulation, "criticality.csv": self.criticality,
                 "risks.csv": self.risks, "distribution.csv": self.distribution}[name]
 
@@ -156,6 +161,8 @@ def run(portfolio, settings, plan_starts: dict[str, int] | None = None, iteratio
         "correlation": model.correlation,
         "carry_over": model.carry_over,
         "block_size": BLOCK,
+        "draws": DRAWS,
+        "draw_layout": draw_layout(model),
         "horizon_months": model.horizon,
         "plan": "given" if plan_starts is not None else "asap",
         "stoppages": len(settings.stoppages),
@@ -165,8 +172,15 @@ def run(portfolio, settings, plan_starts: dict[str, int] | None = None, iteratio
                             frames["distribution.csv"], acc, model, info, settings, portfolio)
 
 
+def draw_layout(model: SimModel) -> str:
+    """A fingerprint of what decides which column of the block arrays each activity, category and risk draws
+    from under the "position" scheme: two runs with the same seed and layout share their random numbers."""
+    text = json.dumps([model.activity_ids, model.categories, model.risk_ids], ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
 def write_outputs(result: SimulationResult, folder) -> list[Path]:
-    """Write the four CSV files and the manifest's "simulation" section into ``folder`` (which must exist)."""
+    """Write the five CSV files and the manifest's "simulation" section into ``folder`` (which must exist)."""
     folder = Path(folder)
     written = []
     for name in OUTPUT_FILES:

@@ -6,6 +6,7 @@ split. The definitions are in docs/statistics.md.
 """
 from __future__ import annotations
 
+import base64
 import math
 from dataclasses import dataclass
 
@@ -40,15 +41,20 @@ class Accumulator:
     risk_occ: np.ndarray  # (risks,) iterations in which it occurred
     risk_delay_occ: np.ndarray  # (risks,) sum of total delay months (all projects) when it occurred
     risk_delay_not: np.ndarray  # (risks,) the same when it did not
+    # (projects + 1, ceil(n / 8)) uint8: bit i (little-endian bit order) = iteration i on time; last row: all
+    # projects on time. Not a sum: merged in iteration order (the executors yield chunks in that order).
+    on_time_bits: np.ndarray = None
 
     @classmethod
     def empty(cls, model: SimModel) -> "Accumulator":
         n, p, r, months = model.n, model.n_projects, model.n_risks, model.n_months
         zeros = lambda *shape: np.zeros(shape, dtype=np.int64)  # noqa: E731
         return cls(0, zeros(p + 1, months), 0, zeros(p + 1), zeros(n), zeros(n, months), zeros(n),
-                   np.array([0] * n, dtype=object), zeros(r), zeros(r), zeros(r))
+                   np.array([0] * n, dtype=object), zeros(r), zeros(r), zeros(r), np.zeros((p + 1, 0), np.uint8))
 
     def merge(self, other: "Accumulator") -> "Accumulator":
+        """Add ``other``, the accumulator of the iterations that follow this one's."""
+        self.on_time_bits = concat_bits(self.on_time_bits, self.n, other.on_time_bits, other.n)
         self.n += other.n
         self.all_on_time += other.all_on_time
         for name in ("hist", "delay_sum", "on_path", "sens_t", "sens_s1", "sens_s2", "risk_occ",
@@ -60,7 +66,16 @@ class Accumulator:
         return self.n == other.n and self.all_on_time == other.all_on_time and all(
             np.array_equal(getattr(self, k), getattr(other, k))
             for k in ("hist", "delay_sum", "on_path", "sens_t", "sens_s1", "sens_s2", "risk_occ",
-                      "risk_delay_occ", "risk_delay_not"))
+                      "risk_delay_occ", "risk_delay_not", "on_time_bits"))
+
+
+def concat_bits(a: np.ndarray, n_a: int, b: np.ndarray, n_b: int) -> np.ndarray:
+    """Rows of packed bits: the n_a bits of ``a`` followed by the n_b bits of ``b`` (little-endian bit order)."""
+    if n_a % 8 == 0:
+        return np.concatenate([a[:, : n_a // 8], b], axis=1)
+    bits = np.concatenate([np.unpackbits(a, axis=1, count=n_a, bitorder="little"),
+                           np.unpackbits(b, axis=1, count=n_b, bitorder="little")], axis=1)
+    return np.packbits(bits, axis=1, bitorder="little")
 
 
 def project_finish(model: SimModel, end: np.ndarray) -> np.ndarray:
@@ -117,7 +132,9 @@ def accumulate(model: SimModel, draws: Draws, outcomes: Outcomes) -> Accumulator
     idx = np.concatenate([finish, latest[:, None]], axis=1) - model.month_lo
     for p in range(model.n_projects + 1):
         acc.hist[p] = np.bincount(idx[:, p], minlength=months)
-    acc.all_on_time = int((delay == 0).all(axis=1).sum())
+    on_time = np.concatenate([delay == 0, (delay == 0).all(axis=1)[:, None]], axis=1)  # (rows, P + 1)
+    acc.all_on_time = int(on_time[:, -1].sum())
+    acc.on_time_bits = np.packbits(on_time.T, axis=1, bitorder="little")
     acc.delay_sum[:-1] = delay.sum(axis=0)
     acc.delay_sum[-1] = int(delay.max(axis=1).sum()) if model.n_projects else 0
     acc.on_path = outcomes.on_path.sum(axis=0).astype(np.int64)
@@ -231,6 +248,15 @@ def tables(acc: Accumulator, model: SimModel) -> dict[str, pd.DataFrame]:
     rows = {"simulation.csv": sim_rows, "criticality.csv": crit_rows, "risks.csv": risk_rows,
             "distribution.csv": dist_rows}
     return {name: pd.DataFrame(rows[name], columns=cols) for name, cols in columns.items()}
+
+
+def iterations_table(acc: Accumulator, model: SimModel) -> pd.DataFrame:
+    """iterations.csv: per project (and PORTFOLIO) whether each iteration was on time, as base64 of the bits
+    packed 8 to a byte (iteration i is bit i % 8 of byte i // 8, least significant bit first): what a paired
+    comparison of two runs that share random numbers needs (docs/reports.md)."""
+    ids = list(model.project_ids) + [PORTFOLIO]
+    bits = [base64.b64encode(row.tobytes()).decode("ascii") for row in acc.on_time_bits]
+    return pd.DataFrame({"project_id": ids, "iterations": [acc.n] * len(ids), "on_time_bits": bits})
 
 
 # Decimals of each number column in the files.

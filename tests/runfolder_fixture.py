@@ -16,6 +16,7 @@ Run as a script to write a folder to look at: ``python tests/runfolder_fixture.p
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import math
@@ -138,6 +139,10 @@ def _plan(acts):
     return np.array(start), np.array(dur)
 
 
+def _short_hash(value) -> str:
+    return hashlib.sha256(json.dumps(value, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
 def _fmt(x: float, digits: int) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return ""
@@ -158,8 +163,13 @@ def _csv(path: Path, header: list[str], rows: list[list]) -> None:
 
 def make_run(folder, *, seed: int = 2021, iterations: int = 4000, engine: str = "fast",
              parts: tuple[str, ...] = ("schedule", "simulation"), delays: dict[str, int] | None = None,
-             scenario: str = "baseline", written_at: str | None = None) -> Path:
-    """Write a run folder; ``parts`` chooses the plan files ("schedule"), the MC files ("simulation") or both."""
+             scenario: str = "baseline", written_at: str | None = None, rules: dict[str, str] | None = None,
+             legacy: bool = False) -> Path:
+    """Write a run folder; ``parts`` chooses the plan files ("schedule"), the MC files ("simulation") or both.
+
+    ``rules``: scenario rules on top of the dates (manifest ``scenario_rules``); ``legacy``: write what runs
+    did before the scenario rules, row hashes, draw scheme and iterations.csv were recorded.
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     delays = dict(delays or {})
@@ -183,6 +193,14 @@ def make_run(folder, *, seed: int = 2021, iterations: int = 4000, engine: str = 
         "versions": {"python": "3.11.2", "portfolio": "0.1.0", "numpy": np.__version__, "ortools": "9.12.4544"},
         "written_at": written_at or datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+    if not legacy:
+        manifest["scenario_rules"] = {"status date": month_text(STATUS), "default deadline": month_text(DEADLINE),
+                                      **(rules or {})}
+        manifest["input_rows"] = {
+            "projects.csv": {p[0]: _short_hash(p) for p in PROJECTS},
+            "activities.csv": {a[0]: _short_hash(a[:6]) for a in acts},
+            "risks.csv": {r[0]: _short_hash(r) for r in RISKS},
+        }
 
     if "schedule" in parts:
         rows = []
@@ -312,6 +330,14 @@ def make_run(folder, *, seed: int = 2021, iterations: int = 4000, engine: str = 
                                     "mean_delay_if_not", "contribution_months"], rrows)
         manifest["simulation"] = {"seed": seed, "iterations": n, "engine": engine, "distribution": "triangular",
                                   "correlation": 0.0, "workers": 1, "seconds": 0.42}
+        if not legacy:
+            layout = [[a[0] for a in acts], sorted({p[3] for p in PROJECTS}), [r[0] for r in RISKS]]
+            manifest["simulation"].update(draws="position", draw_layout=_short_hash(layout))
+            bits = np.concatenate([on_time, on_time.all(axis=1)[:, None]], axis=1).T
+            packed = np.packbits(bits, axis=1, bitorder="little")
+            _csv(folder / "iterations.csv", ["project_id", "iterations", "on_time_bits"],
+                 [[pid, n, base64.b64encode(row.tobytes()).decode("ascii")]
+                  for pid, row in zip([p[0] for p in PROJECTS] + ["PORTFOLIO"], packed)])
 
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=True) + "\n",
                                           encoding="utf-8")
