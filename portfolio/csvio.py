@@ -4,8 +4,9 @@ Encodings, in this order: UTF-8 with a byte-order mark (the mark is dropped),
 UTF-8, then GB18030 (a superset of GBK, what Excel writes on Chinese Windows).
 Rows carry the physical line on which they start (the header is line 1), so a
 quoted field that spans lines does not shift the numbers of later rows. Field
-values and header names are stripped of surrounding spaces; rows whose fields
-are all blank are skipped.
+values and header names are stripped of surrounding spaces, and header names are
+normalised as ids are (``ids.normalize``: NFKC, no invisible characters); rows whose
+fields are all blank are skipped.
 
 Only regular files are read: a named pipe, a device or a folder in place of a CSV
 file is a problem, found without waiting on it (the file is opened non-blocking
@@ -21,6 +22,7 @@ import stat
 from dataclasses import dataclass
 
 from .errors import Problem
+from .ids import normalize
 
 BOM = b"\xef\xbb\xbf"
 
@@ -90,7 +92,7 @@ def parse_table(data: bytes, file: str) -> tuple[Table | None, list[Problem]]:
             if not any(values):
                 continue
             if header is None:
-                header = [h.lstrip("\ufeff").strip() for h in values]
+                header = [normalize(h) for h in values]  # full-width or with a stray zero-width space: same name
                 continue
             rows.append(Row(line, tuple(values)))
     except csv.Error as exc:

@@ -267,3 +267,10 @@ def test_no_horizon_warning_when_every_finish_is_inside_it():
 def test_every_bundled_data_file_encodes_to_gbk(path):
     text = path.read_text(encoding="utf-8")
     assert text.encode("gbk").decode("gbk") == text
+
+
+def test_header_names_typed_in_full_width_or_with_a_zero_width_space_are_found(write_data, mini_files):
+    header = mini_files["activities.csv"].split("\n", 1)[0]
+    files = edited(mini_files, [("activities.csv", header, header.replace("cost", "ｃｏｓｔ").replace("name", "name\u200b"))])
+    portfolio = load_portfolio(str(write_data(files)))
+    assert portfolio.activity("XIY.T2").cost == 300 and portfolio.activity("XIY.T2").name == "航站楼施工"
