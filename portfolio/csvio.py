@@ -4,17 +4,25 @@ Encodings, in this order: UTF-8 with a byte-order mark (the mark is dropped),
 UTF-8, then GB18030 (a superset of GBK, what Excel writes on Chinese Windows).
 Rows carry the physical line on which they start (the header is line 1), so a
 quoted field that spans lines does not shift the numbers of later rows. Field
-values and header names are stripped of surrounding spaces; rows whose fields
-are all blank are skipped.
+values and header names are stripped of surrounding spaces, and header names are
+normalised as ids are (``ids.normalize``: NFKC, no invisible characters); rows whose
+fields are all blank are skipped.
+
+Only regular files are read: a named pipe, a device or a folder in place of a CSV
+file is a problem, found without waiting on it (the file is opened non-blocking
+and checked before any read).
 """
 from __future__ import annotations
 
 import csv
 import hashlib
 import io
+import os
+import stat
 from dataclasses import dataclass
 
 from .errors import Problem
+from .ids import normalize
 
 BOM = b"\xef\xbb\xbf"
 
@@ -84,7 +92,7 @@ def parse_table(data: bytes, file: str) -> tuple[Table | None, list[Problem]]:
             if not any(values):
                 continue
             if header is None:
-                header = [h.lstrip("\ufeff").strip() for h in values]
+                header = [normalize(h) for h in values]  # full-width or with a stray zero-width space: same name
                 continue
             rows.append(Row(line, tuple(values)))
     except csv.Error as exc:
@@ -125,8 +133,34 @@ def read_table(path: str, file: str | None = None) -> tuple[Table | None, list[P
     """Read and parse the CSV file at ``path`` (shown as ``file`` in problems, default the path)."""
     file = path if file is None else file
     try:
-        with open(path, "rb") as fh:
-            data = fh.read()
+        data = read_regular_file(path)
+    except NotRegularFile as exc:
+        return None, [Problem(file, 0, 0, f"not a regular file ({exc.kind}; expected a CSV file)")]
     except OSError as exc:
         return None, [Problem(file, 0, 0, f"cannot read: {exc.strerror or exc}")]
     return parse_table(data, file)
+
+
+class NotRegularFile(OSError):
+    """A path that names a pipe, device, socket or folder, where a file's bytes were expected."""
+
+    def __init__(self, kind: str):
+        super().__init__(f"not a regular file ({kind})")
+        self.kind = kind
+
+
+_KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def read_regular_file(path: str) -> bytes:
+    """The bytes of the regular file at ``path``; opened non-blocking so that a FIFO cannot hang the read."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotRegularFile(next((kind for test, kind in _KINDS if test(mode)), "not a file"))
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read()
+    finally:
+        os.close(fd)

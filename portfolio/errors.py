@@ -4,6 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+_LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")  # what str.splitlines splits on
+
+
 @dataclass(frozen=True, order=True)
 class Problem:
     file: str
@@ -12,7 +15,9 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.message}"
+        """One line, whatever the message quotes: characters that break lines are shown as <U+XXXX>."""
+        text = f"{self.file}:{self.line}:{self.column}: {self.message}"
+        return "".join(f"<U+{ord(ch):04X}>" if ch in _LINE_BREAKS else ch for ch in text)
 
 
 class InputError(Exception):

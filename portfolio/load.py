@@ -9,6 +9,10 @@ by file, line and column. Field problems read ``<column>: expected <what>, got
 An activity may leave optimistic and pessimistic empty when its source names a
 reference class (``reference class: hsr`` or ``reference class: hsr/preparation``);
 they are then filled by the rule of ``portfolio.reference`` (docs/reference_classes.md).
+
+Ids and references are normalised and checked by ``portfolio.ids``; every number is finite and within
+the limits below, so that no later stage (CP-SAT's 64-bit integers, month arithmetic, the simulation's
+histograms) can overflow. Both rules are written in docs/data.md.
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from . import reference
+from . import ids, reference
 from .csvio import Row, Table, read_table
 from .errors import InputError, Problem
 from .graph import find_cycles
@@ -53,9 +57,28 @@ _USE = re.compile(r"^(?P<id>[^:\s]+)\s*(?::\s*(?P<units>\S+))?$")
 _ID_FORBIDDEN = re.compile(r"[\s;:,]")
 _YEAR = re.compile(r"^\d{4}$")
 
+# -- limits (docs/data.md, "Limits") --------------------------------------------------------------
+# Money (亿元): the optimizer counts money in integer units of optimize.problem.MONEY_UNIT (1e-6 亿元),
+# so one cost, budget or cap of at most 1e6 亿元 is at most 1e12 units, and the costs of activities.csv
+# together (at most 1e7 亿元, 1e13 units) bound every budget constraint's sum of rate x months: below
+# 2^53 (9.0e15), where CP-SAT's floating-point relaxation is still exact, and far below its int64 limit.
+MAX_MONEY = 1e6
+MAX_TOTAL_COST = 1e7
+# Months: a duration, risk delay or lag longer than the simulation's 600-month horizon
+# (simulate.model.HORIZON) cannot play out; dates outside 1900-2199 would stretch the month histograms
+# (status date to horizon, per activity) to thousands of months.
+MAX_MONTHS = 600
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+# Priorities become integer weights of up to 10^4 x priority (optimize.problem.weight_scale).
+MAX_PRIORITY = 1000
+MAX_CAPACITY = 1e6  # resource units; times the demand scale of at most 10^3 (optimize.problem)
+MONEY_LIMIT = (MAX_MONEY, "亿元")
+MONTHS_LIMIT = (MAX_MONTHS, "months")
+
 
 def _q(text: str) -> str:
-    return f'"{text}"'
+    """``text`` in double quotes, its invisible and control characters shown as <U+XXXX>."""
+    return f'"{ids.shown(text)}"'
 
 
 def _num(x: float) -> str:
@@ -82,7 +105,9 @@ class _Checker:
         return raw
 
     def number(self, t: Table, row: Row, name: str, low: float | None = 0.0, strict: bool = False,
-               high: float | None = None, required: bool = True) -> float | None:
+               high: float | None = None, required: bool = True,
+               limit: tuple[float, str] | None = None) -> float | None:
+        """The field as a finite number in range; ``limit`` = (largest value, unit) of docs/data.md."""
         if low is not None and high is not None:
             expect = f"a number from {_num(low)} to {_num(high)}"
         elif low is not None:
@@ -107,6 +132,10 @@ class _Checker:
         if not ok:
             self.at(t, row, name, f"expected {expect}, got {_q(raw)}")
             return None
+        if limit is not None and x > limit[0]:
+            largest = f"{limit[0]:,.0f} {limit[1]}".strip()
+            self.at(t, row, name, f"expected at most {largest} (the limit in docs/data.md), got {_q(raw)}")
+            return None
         return x
 
     def month(self, t: Table, row: Row, name: str) -> int | None:
@@ -114,35 +143,56 @@ class _Checker:
         if not raw:
             return None
         try:
-            return parse_month(raw)
+            month = parse_month(ids.normalize(raw))
         except ValueError:
             self.at(t, row, name, f"expected {MONTH}, got {_q(raw)}")
             return None
+        if not FIRST_YEAR <= month // 12 <= LAST_YEAR:
+            self.at(t, row, name, f"expected a month from {FIRST_YEAR}-01 to {LAST_YEAR}-12, got {_q(raw)}")
+            return None
+        return month
 
-    def identifier(self, t: Table, row: Row, name: str, expect: str, ascii_only: bool = False) -> str | None:
+    def identifier(self, t: Table, row: Row, name: str, expect: str, ascii_only: bool = False,
+                   separators: bool = True) -> str | None:
+        """The normalised id (``portfolio.ids``); a problem when it has invisible, mixed-alphabet or
+        forbidden characters (``separators=False`` allows spaces and list separators, e.g. risk ids)."""
         raw = self.text(t, row, name, expect)
         if not raw:
             return None
-        if ascii_only and (not raw.isascii() or re.search(r"\s", raw)):
+        value = ids.normalize(raw)
+        problem = ids.id_problem(raw)
+        if problem:
+            self.at(t, row, name, problem)
+        elif ascii_only and (not value.isascii() or re.search(r"\s", value)):
             self.at(t, row, name, f"expected ASCII without spaces, got {_q(raw)}")
-        elif not ascii_only and _ID_FORBIDDEN.search(raw):
+        elif not ascii_only and separators and _ID_FORBIDDEN.search(value):
             self.at(t, row, name, f'expected an id without spaces, ";", ":" or ",", got {_q(raw)}')
-        return raw
+        return value
+
+    def reference(self, t: Table, row: Row, name: str, raw: str) -> str:
+        """A normalised reference to an id; invisible or mixed-alphabet characters are a problem, but the
+        normalised text is still matched so that one bad id is not also reported as unknown everywhere."""
+        problem = ids.id_problem(raw)
+        if problem:
+            self.at(t, row, name, problem)
+        return ids.normalize(raw)
 
     def unique(self, t: Table, row: Row, name: str, value: str | None, seen: dict[str, int]) -> bool:
         """Record the first line of each id; a later one is a problem. True for a first occurrence."""
         if value is None:
             return False
         if value in seen:
-            self.at(t, row, name, f"duplicate {_q(value)} (first on line {seen[value]})")
+            raw = t.value(row, name)
+            written = f"written {_q(raw)}; " if raw != value else ""
+            self.at(t, row, name, f"duplicate {_q(value)} ({written}first on line {seen[value]})")
             return False
         seen[value] = row.line
         return True
 
     def three_point(self, t: Table, row: Row, low: float, strict: bool) -> tuple[float, float, float] | None:
-        o = self.number(t, row, "optimistic", low, strict)
-        m = self.number(t, row, "most_likely", low, strict)
-        p = self.number(t, row, "pessimistic", low, strict)
+        o = self.number(t, row, "optimistic", low, strict, limit=MONTHS_LIMIT)
+        m = self.number(t, row, "most_likely", low, strict, limit=MONTHS_LIMIT)
+        p = self.number(t, row, "pessimistic", low, strict, limit=MONTHS_LIMIT)
         if o is None or m is None or p is None:
             return None
         if o > m:
@@ -186,7 +236,7 @@ def check_portfolio(data_dir) -> tuple[Portfolio | None, list[Problem]]:
         for row in st.rows:
             rid = c.identifier(st, row, "resource_id", "a resource id such as TBM")
             first = c.unique(st, row, "resource_id", rid, seen)
-            cap = c.number(st, row, "capacity", 0.0, strict=True)
+            cap = c.number(st, row, "capacity", 0.0, strict=True, limit=(MAX_CAPACITY, "units"))
             if first:
                 capacity[rid] = cap if cap is not None else math.inf
             if rid is not None and cap is not None:
@@ -204,13 +254,16 @@ def check_portfolio(data_dir) -> tuple[Portfolio | None, list[Problem]]:
             first = c.unique(pt, row, "project_id", pid, project_lines)
             name_zh = c.text(pt, row, "name_zh", "the project's Chinese name")
             category = c.text(pt, row, "category", f"one of {CATEGORY_LIST}")
+            if category:
+                category = c.reference(pt, row, "category", category)
             if category and category not in CATEGORIES:
-                c.at(pt, row, "category", f"expected one of {CATEGORY_LIST}, got {_q(category)}")
+                c.at(pt, row, "category", f"expected one of {CATEGORY_LIST}, got {_q(category)}"
+                                          f"{ids.suggestion(category, CATEGORIES)}")
                 category = None
             if first and category:
                 category_of[pid] = category
-            priority = c.number(pt, row, "priority", 0.0, strict=True)
-            budget = c.number(pt, row, "budget", 0.0)
+            priority = c.number(pt, row, "priority", 0.0, strict=True, limit=(MAX_PRIORITY, ""))
+            budget = c.number(pt, row, "budget", 0.0, limit=MONEY_LIMIT)
             deadline = c.month(pt, row, "deadline")
             if None not in (pid, name_zh, category, priority, budget):
                 projects.append(Project(pid, name_zh, pt.value(row, "name_en"), category, pt.value(row, "lead_agency"),
@@ -222,21 +275,31 @@ def check_portfolio(data_dir) -> tuple[Portfolio | None, list[Problem]]:
     activity_rows: list[tuple[str, Row, list[tuple[Link, str]]]] = []  # first occurrences, file order
     project_of: dict[str, str] = {}
     has_activities: set[str] = set()
+    total_cost = 0.0
     if at is not None:
         for row in at.rows:
             aid = c.identifier(at, row, "activity_id", "an activity id such as XIY-P3.T5")
             first = c.unique(at, row, "activity_id", aid, activity_lines)
             pid = c.text(at, row, "project_id", "a project_id from projects.csv")
             if pid:
+                pid = c.reference(at, row, "project_id", pid)
+            if pid:
                 has_activities.add(pid)
                 if pt is not None and pid not in project_lines:
-                    c.at(at, row, "project_id", f"unknown project {_q(pid)} (expected a project_id from projects.csv)")
+                    c.at(at, row, "project_id", f"unknown project {_q(pid)}{ids.suggestion(pid, project_lines)} "
+                                                "(expected a project_id from projects.csv)")
                     pid = None
                 elif first:
                     project_of[aid] = pid
             durations = _activity_durations(c, at, row, category_of.get(pid) if pid else None)
-            cost = c.number(at, row, "cost", 0.0)
-            funding_source = c.text(at, row, "funding_source", "a funding source such as provincial")
+            cost = c.number(at, row, "cost", 0.0, limit=MONEY_LIMIT)
+            if cost is not None:
+                total_cost += cost
+                if total_cost > MAX_TOTAL_COST >= total_cost - cost:
+                    c.at(at, row, "cost", f"the costs up to this row add up to more than {MAX_TOTAL_COST:,.0f} 亿元 "
+                                          "(the limit in docs/data.md)")
+            funding_source = c.identifier(at, row, "funding_source", "a funding source such as provincial",
+                                          separators=False)
             earliest = c.month(at, row, "earliest_start")
             actual_start = c.month(at, row, "actual_start")
             actual_finish = c.month(at, row, "actual_finish")
@@ -267,14 +330,9 @@ def check_portfolio(data_dir) -> tuple[Portfolio | None, list[Problem]]:
         pairs: dict[tuple[int, str], int] = {}
         for row in ft.rows:
             raw_year = c.text(ft, row, "year", "a year such as 2024")
-            year = None
-            if raw_year:
-                if _YEAR.match(raw_year):
-                    year = int(raw_year)
-                else:
-                    c.at(ft, row, "year", f"expected a year such as 2024, got {_q(raw_year)}")
-            source = c.text(ft, row, "source", "a funding source such as provincial")
-            cap = c.number(ft, row, "cap", 0.0)
+            year = _year(c, ft, row, raw_year) if raw_year else None
+            source = c.identifier(ft, row, "source", "a funding source such as provincial", separators=False)
+            cap = c.number(ft, row, "cap", 0.0, limit=MONEY_LIMIT)
             if year is not None and source:
                 if (year, source) in pairs:
                     c.at(ft, row, "source", f"duplicate cap for {year} {_q(source)} (first on line {pairs[year, source]})")
@@ -289,7 +347,7 @@ def check_portfolio(data_dir) -> tuple[Portfolio | None, list[Problem]]:
         seen = {}
         order = {aid: k for k, (aid, _, _) in enumerate(activity_rows)}
         for row in rt.rows:
-            risk_id = c.text(rt, row, "risk_id", "a risk id such as R1")
+            risk_id = c.identifier(rt, row, "risk_id", "a risk id such as R1", separators=False)
             c.unique(rt, row, "risk_id", risk_id, seen)
             probability = c.number(rt, row, "probability", 0.0, high=1.0)
             delays = c.three_point(rt, row, 0.0, strict=False)
@@ -316,7 +374,7 @@ def load_portfolio(data_dir) -> Portfolio:
 
 def _stated_progress(c: _Checker, t: Table, row: Row) -> tuple[float | None, float | None] | None:
     """(remaining_months, percent_complete) of a running activity, both optional; None on a problem."""
-    remaining = c.number(t, row, "remaining_months", 0.0, strict=True, required=False)
+    remaining = c.number(t, row, "remaining_months", 0.0, strict=True, required=False, limit=MONTHS_LIMIT)
     percent = c.number(t, row, "percent_complete", 0.0, required=False)
     if (t.value(row, "remaining_months") and remaining is None) or (t.value(row, "percent_complete") and percent is None):
         return None  # reported by c.number
@@ -334,6 +392,18 @@ def _stated_progress(c: _Checker, t: Table, row: Row) -> tuple[float | None, flo
     return remaining, percent
 
 
+def _year(c: _Checker, t: Table, row: Row, raw: str) -> int | None:
+    """The year of a funding row: four digits (full-width ones too) from FIRST_YEAR to LAST_YEAR."""
+    text = ids.normalize(raw)
+    if not _YEAR.match(text):
+        c.at(t, row, "year", f"expected a year such as 2024, got {_q(raw)}")
+        return None
+    if not FIRST_YEAR <= int(text) <= LAST_YEAR:
+        c.at(t, row, "year", f"expected a year from {FIRST_YEAR} to {LAST_YEAR}, got {_q(raw)}")
+        return None
+    return int(text)
+
+
 def _activity_durations(c: _Checker, t: Table, row: Row, category: str | None = None) -> tuple[float, float, float] | None:
     """o, m, p of an activity; empty optimistic and pessimistic are filled from the reference class in source.
 
@@ -342,7 +412,7 @@ def _activity_durations(c: _Checker, t: Table, row: Row, category: str | None = 
     if t.value(row, "optimistic") or t.value(row, "pessimistic") or "optimistic" not in t.columns \
             or "pessimistic" not in t.columns:
         return c.three_point(t, row, 0.0, strict=True)
-    m = c.number(t, row, "most_likely", 0.0, strict=True)
+    m = c.number(t, row, "most_likely", 0.0, strict=True, limit=MONTHS_LIMIT)
     try:
         found = reference.parse_tag(t.value(row, "source"))
     except reference.ReferenceError as exc:
@@ -362,10 +432,7 @@ def _activity_durations(c: _Checker, t: Table, row: Row, category: str | None = 
 def _parse_links(c: _Checker, t: Table, row: Row, aid: str | None) -> tuple[list[tuple[Link, str]], bool]:
     """Syntax of the predecessors field: (link, item text) per well-formed item, and whether all were."""
     links, ok = [], True
-    for item in t.value(row, "predecessors").split(";"):
-        item = item.strip()
-        if not item:
-            continue
+    for item in ids.split_list(t.value(row, "predecessors")):
         m = _LINK.match(item)
         kind = (m.group("kind") or "FS").upper() if m else ""
         if not m or kind not in LINK_TYPES:
@@ -373,11 +440,17 @@ def _parse_links(c: _Checker, t: Table, row: Row, aid: str | None) -> tuple[list
             ok = False
             continue
         lag = int(re.sub(r"\s", "", m.group("lag") or "0"))
-        if m.group("id") == aid:
+        predecessor = c.reference(t, row, "predecessors", m.group("id"))
+        if abs(lag) > MAX_MONTHS:
+            c.at(t, row, "predecessors", f"expected a lag of at most {MAX_MONTHS} months either way "
+                                         f"(the limit in docs/data.md), got {_q(item)}")
+            ok = False
+            continue
+        if predecessor == aid:
             c.at(t, row, "predecessors", f"activity {_q(aid)} lists itself")
             ok = False
             continue
-        links.append((Link(m.group("id"), kind, lag), item))
+        links.append((Link(predecessor, kind, lag), item))
     return links, ok
 
 
@@ -388,7 +461,8 @@ def _check_links(c: _Checker, t: Table, activity_rows, activity_lines: dict[str,
     for j, (aid, row, links) in enumerate(activity_rows):
         for link, item in links:
             if link.predecessor not in activity_lines:
-                c.at(t, row, "predecessors", f"unknown activity {_q(link.predecessor)} in {_q(item)}")
+                c.at(t, row, "predecessors", f"unknown activity {_q(link.predecessor)} in {_q(item)}"
+                                             f"{ids.suggestion(link.predecessor, activity_lines)}")
             else:
                 edges.append((index[link.predecessor], j))
     for cycle in find_cycles(len(activity_rows), edges):
@@ -401,10 +475,7 @@ def _check_links(c: _Checker, t: Table, activity_rows, activity_lines: dict[str,
 
 def _parse_uses(c: _Checker, t: Table, row: Row, capacity: dict[str, float]) -> tuple[tuple[str, float], ...] | None:
     uses, ok = [], True
-    for item in t.value(row, "resources").split(";"):
-        item = item.strip()
-        if not item:
-            continue
+    for item in ids.split_list(t.value(row, "resources")):
         m = _USE.match(item)
         units = None
         if m:
@@ -416,12 +487,13 @@ def _parse_uses(c: _Checker, t: Table, row: Row, capacity: dict[str, float]) -> 
             c.at(t, row, "resources", f"expected {RESOURCE_FORMS}, got {_q(item)}")
             ok = False
             continue
-        rid = m.group("id")
+        rid = c.reference(t, row, "resources", m.group("id"))
         if rid in (u for u, _ in uses):
             c.at(t, row, "resources", f"resource {_q(rid)} is listed twice")
             ok = False
         elif rid not in capacity:
-            c.at(t, row, "resources", f"unknown resource {_q(rid)} (expected a resource_id from {RESOURCES})")
+            c.at(t, row, "resources", f"unknown resource {_q(rid)}{ids.suggestion(rid, capacity)} "
+                                      f"(expected a resource_id from {RESOURCES})")
             ok = False
         elif units > capacity[rid]:
             c.at(t, row, "resources", f"needs {_num(units)} units of {_q(rid)} but its capacity is {_num(capacity[rid])}")
@@ -437,22 +509,22 @@ def _parse_affects(c: _Checker, t: Table, row: Row, check: bool, order: dict[str
     if raw is None:
         return None
     found, ok = set(), True
-    for item in raw.split(";"):
-        item = item.strip()
-        if not item:
-            continue
+    for item in ids.split_list(raw):
         if item.startswith("category:"):
-            name = item[len("category:"):].strip()
+            name = c.reference(t, row, "affects", item[len("category:"):].strip())
             if name not in CATEGORIES:
-                c.at(t, row, "affects", f"unknown category {_q(name)} (expected one of {CATEGORY_LIST})")
+                c.at(t, row, "affects", f"unknown category {_q(name)}{ids.suggestion(name, CATEGORIES)} "
+                                        f"(expected one of {CATEGORY_LIST})")
                 ok = False
                 continue
             found.update(aid for aid, pid in project_of.items() if category_of.get(pid) == name)
-        elif check and item not in order:
-            c.at(t, row, "affects", f"unknown activity {_q(item)}")
+            continue
+        aid = c.reference(t, row, "affects", item)
+        if check and aid not in order:
+            c.at(t, row, "affects", f"unknown activity {_q(aid)}{ids.suggestion(aid, order)}")
             ok = False
         else:
-            found.add(item)
+            found.add(aid)
     if not ok:
         return None
     return tuple(sorted(found, key=lambda aid: order.get(aid, math.inf)))

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import tempfile
 from datetime import datetime, timezone
@@ -40,8 +41,25 @@ def atomic_folder(out: str | os.PathLike):
 
 
 def write_csv(df, path: Path) -> None:
-    """CSV bytes that depend only on the data: UTF-8, LF line ends, no index."""
+    """CSV bytes that depend only on the data: UTF-8, LF line ends, no index; formula-like text neutralised."""
+    text = [c for c in df.columns if df[c].dtype.kind == "O"]  # object or string columns
+    if text:
+        df = df.copy()
+        for column in text:
+            df[column] = df[column].map(neutralise_formula)
     df.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def neutralise_formula(cell):
+    """A text cell that a spreadsheet would run as a formula gets a leading ' (OWASP, CSV injection);
+    numbers written as text (-3, -0.50) and every other value are kept."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS) and not PLAIN_NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
 
 
 def sha256_of(path: str | os.PathLike) -> str:

@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from portfolio.errors import InputError, Problem
+from portfolio.months import format_month
 from report.runfolder import write_csv, write_manifest
 
 from . import engine_fast, engine_simpy
@@ -193,14 +194,28 @@ def write_outputs(result: SimulationResult, folder) -> list[Path]:
     return written
 
 
+BEYOND = "beyond "  # a finish in the horizon's last month or later, as wide as YYYY-MM
+
+
+def horizon_month(model) -> str:
+    """YYYY-MM of the horizon's last month, where the finishes of iterations cut off at the horizon fall."""
+    return format_month(model.status + model.horizon - 1)
+
+
 def summary_text(result: SimulationResult) -> str:
     """A short table for the terminal: each project's chance to be on time and its P50/P80/P90 finish."""
     sim = formatted(result.simulation)
+    cut_off = horizon_month(result.model)
+    shown = lambda month: BEYOND if month == cut_off else month  # noqa: E731
     width = max(len("project"), *(len(p) for p in sim.project_id))
     lines = [f"{'project':<{width}}  deadline  p_on_time  P50      P80      P90      mean_delay"]
     for row in sim.itertuples(index=False):
-        lines.append(f"{row.project_id:<{width}}  {row.deadline:<8}  {row.p_on_time:<9}  {row.finish_p50}  "
-                     f"{row.finish_p80}  {row.finish_p90}  {row.mean_delay_months}")
+        lines.append(f"{row.project_id:<{width}}  {row.deadline:<8}  {row.p_on_time:<9}  {shown(row.finish_p50)}  "
+                     f"{shown(row.finish_p80)}  {shown(row.finish_p90)}  {row.mean_delay_months}")
+    if (sim[["finish_p50", "finish_p80", "finish_p90"]] == cut_off).any(axis=None):
+        lines.append(f'warning: "{BEYOND.strip()}" is a finish in the last month of the {result.model.horizon}-month '
+                     f"horizon ({cut_off}) or later; iterations are cut off there, so the CSV files show {cut_off} "
+                     "and mean_delay counts delays only up to it")
     info = result.info
     lines.append(f"{info['iterations']} iterations, seed {info['seed']}, engine {info['engine']}, "
                  f"{info['seconds']:.1f} s")
