@@ -7,14 +7,13 @@ column for each. References to the data (projects, activities, risks, funding so
 """
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from portfolio.distributions import DISTRIBUTIONS
-from portfolio.limits import MAX_ITERATIONS, MAX_SEED, MAX_TIME_LIMIT_S, MAX_WORKERS
+from portfolio.limits import MAX_ITERATIONS, MAX_SEED, MAX_SWEEP_VARIANTS, MAX_TIME_LIMIT_S, MAX_WORKERS
 from portfolio.model import CATEGORIES
 from portfolio.months import parse_month
 
@@ -149,6 +148,14 @@ def distinct_axis_names(table: dict, path: Path) -> Iterator[Found]:
         seen.add(name)
 
 
+def grid_size(table: dict, path: Path) -> Iterator[Found]:
+    axes = table.get("funding", [])
+    size = math.prod(len(axis["factors"]) for axis in axes)
+    if size > MAX_SWEEP_VARIANTS:
+        yield path + ("funding", len(axes) - 1), (f"the [[sweep.funding]] axes make {size} variants; at most "
+                                                  f"{MAX_SWEEP_VARIANTS} (the limit of this tool)")
+
+
 # -- the schema ----------------------------------------------------------------------------------------------
 
 YEAR = Number(low=YEARS[0], high=YEARS[1], whole=True)
@@ -223,7 +230,7 @@ SCHEMA = Table(keys={
             "factors": ListOf(item=Number(low=0, most=MAX_FACTOR), nonempty=True, distinct=True,
                               required=True, expect="a list of numbers >= 0, e.g. [1.0, 0.9, 0.8]"),
         }, rules=(first_not_after_last,))),
-    }, rules=(distinct_axis_names,)),
+    }, rules=(distinct_axis_names, grid_size)),
 })
 
 
@@ -437,24 +444,27 @@ def _references(value, spec: Spec, path: Path, known: dict[str, set[str]]) -> It
 
 
 def _unknown(value: str, kind: str, path: Path, known: dict[str, set[str]]) -> Iterator[Found]:
-    table = path[:-1] if isinstance(path[-1], str) or not isinstance(path[-2], str) else path[:-2]
+    """The problem of an id ``value`` of ``kind`` at ``path`` that the data does not have (or, for a new risk, has)."""
+    table = path[:-2] if isinstance(path[-1], int) else path[:-1]  # the table the key (or its list) stands in
     where = f" in {label(table)}" if table else ""
     if kind == "affects":
-        if value.startswith("category:"):
-            if value.split(":", 1)[1] not in CATEGORIES:
-                yield path, f"unknown category {show(value.split(':', 1)[1])}{where} (known: {', '.join(CATEGORIES)})"
-        elif value not in known["activity"]:
-            yield path, f"unknown activity {show(value)}{where} (expected an activity_id or category:NAME)"
+        yield from _unknown_target(value, path, where, known)
     elif kind == "new_risk":
         if value in known["risk"]:
             yield path, f"risk_id {show(value)}{where} is already in risks.csv (change it with [risk_changes.{value}])"
-    elif kind == "source" and value not in known["source"]:
-        names = ", ".join(sorted(known["source"])) or "none"
-        yield path, f"{label(table)}: no funding caps for source {show(value)} (sources with caps: {names})"
-    elif kind != "source" and value not in known[kind]:
+    elif kind == "source":
+        if value not in known["source"]:
+            names = ", ".join(sorted(known["source"])) or "none"
+            yield path, f"{label(table)}: no funding caps for source {show(value)} (sources with caps: {names})"
+    elif value not in known[kind]:
         yield path, f"unknown {kind} {show(value)}{where}"
 
 
-def replace_keys(table: Table, **keys: Spec) -> Table:
-    """``table`` with ``keys`` added or replaced (for a caller that extends the schema)."""
-    return dataclasses.replace(table, keys={**table.keys, **keys})
+def _unknown_target(value: str, path: Path, where: str, known: dict[str, set[str]]) -> Iterator[Found]:
+    """A risk's target: an activity_id or category:NAME."""
+    if value.startswith("category:"):
+        category = value.split(":", 1)[1]
+        if category not in CATEGORIES:
+            yield path, f"unknown category {show(category)}{where} (known: {', '.join(CATEGORIES)})"
+    elif value not in known["activity"]:
+        yield path, f"unknown activity {show(value)}{where} (expected an activity_id or category:NAME)"

@@ -116,6 +116,8 @@ def test_simulate_with_nan_correlation_writes_nothing(tmp_path):
                                                 "numbers >= 0, e.g. [1.0, 0.9, 0.8], got [1.0, inf]"),
     ("status_date = 2021-01-01", 's.toml:2:1: status_date must be a month as "YYYY-MM", got datetime.date(2021, 1, 1)'),
     ("[optimize.extra]\nx = 1", "s.toml:2:1: unknown key 'extra' in [optimize] (known: "),
+    (f"[[sweep.funding]]\nname = \"a\"\nfactors = {list(range(40))}\n[[sweep.funding]]\nname = \"b\"\n"
+     f"factors = {list(range(40))}", "s.toml:5:1: the [[sweep.funding]] axes make 1600 variants; at most 1000"),
 ])
 def test_wrong_values_keys_and_references_exit_2_naming_the_line(tmp_path, body, expected):
     lines = problem_lines(validate(write(tmp_path, body)))
