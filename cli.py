@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
 import sys
 import traceback
 
 import click
 
 from portfolio.errors import InputError
+from portfolio.limits import MAX_ITERATIONS, MAX_SEED, MAX_TIME_LIMIT_S, MAX_WORKERS
 
 
 class Finding(Exception):
@@ -46,8 +48,25 @@ def guarded(command):
     return wrapper
 
 
+class FiniteFloat(click.FloatRange):
+    """A number option within its range that is never nan or inf (click's FloatRange lets nan through)."""
+
+    name = "finite float"
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
+ITERATIONS = click.IntRange(1, MAX_ITERATIONS)
+SEED = click.IntRange(0, MAX_SEED)
+WORKERS = click.IntRange(1, MAX_WORKERS)
+TIME_LIMIT = FiniteFloat(0.1, MAX_TIME_LIMIT_S)
+
 DASK_HELP = ("Run the Monte Carlo on Dask: tls://HOST:PORT (a running scheduler, with --tls-*), tcp://HOST:PORT (trusted "
-             "networks only: no authentication) or local:N (a local cluster of N workers on loopback); same files as a "
+             "networks only: no authentication) or local:N (a local cluster of N <= 64 workers on loopback); same files as a "
              "local run (docs/cluster.md).")
 TLS_FILES = (("--tls-ca-file", "tls_ca_file", "CA certificate (PEM) of a tls:// Dask cluster."),
              ("--tls-cert", "tls_cert", "This client's certificate (PEM), signed by that CA."),
@@ -112,9 +131,9 @@ def validate(target):
 @main.command("simulate")
 @click.argument("scenario", type=click.Path())
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder to write (built aside, then renamed).")
-@click.option("--iterations", type=click.IntRange(min=1), help="Monte Carlo iterations (default: the scenario's).")
-@click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: the scenario's).")
-@click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: the scenario's); any number gives the same files.")
+@click.option("--iterations", type=ITERATIONS, help="Monte Carlo iterations (default: the scenario's).")
+@click.option("--seed", type=SEED, help="Random seed (default: the scenario's).")
+@click.option("--workers", type=WORKERS, help="Worker processes (default: the scenario's); any number gives the same files.")
 @click.option("--plan", "plan_dir", type=click.Path(), help="Run folder whose schedule.csv gives the planned starts (default: as soon as possible).")
 @click.option("--engine", help="Simulation engine: fast or simpy, the same results (default: the scenario's, else fast).")
 @dask_options()
@@ -191,8 +210,8 @@ def check_command(run_dir, expected):
 @main.command("schedule")
 @click.argument("scenario", type=click.Path())
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder to write (built aside, then renamed).")
-@click.option("--time-limit", type=click.FloatRange(min=0.1), help="Seconds for CP-SAT (default: the scenario's time_limit_s).")
-@click.option("--workers", type=click.IntRange(min=1), help="CP-SAT worker threads (default: the scenario's; 1 is deterministic).")
+@click.option("--time-limit", type=TIME_LIMIT, help="Seconds for CP-SAT (default: the scenario's time_limit_s).")
+@click.option("--workers", type=WORKERS, help="CP-SAT worker threads (default: the scenario's; 1 is deterministic).")
 @guarded
 def schedule_command(scenario, out, time_limit, workers):
     """CP-SAT plan under funding caps, resources and deadlines: schedule.csv, projects.csv, funding.csv.
@@ -220,8 +239,8 @@ def schedule_command(scenario, out, time_limit, workers):
 
 @main.command("psplib")
 @click.argument("files", metavar="FILE...", nargs=-1, required=True, type=click.Path())
-@click.option("--time-limit", type=click.FloatRange(min=0.1), default=10.0, show_default=True, help="Seconds per instance.")
-@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True, help="CP-SAT worker threads.")
+@click.option("--time-limit", type=TIME_LIMIT, default=10.0, show_default=True, help="Seconds per instance.")
+@click.option("--workers", type=WORKERS, default=1, show_default=True, help="CP-SAT worker threads.")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), help="CSV to write (default: standard output).")
 @guarded
 def psplib_command(files, time_limit, workers, out_file):
@@ -266,10 +285,10 @@ def psplib_command(files, time_limit, workers, out_file):
 @main.command("backtest")
 @click.argument("scenario", type=click.Path())
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write (built aside, then renamed).")
-@click.option("--iterations", type=click.IntRange(min=1), help="Monte Carlo iterations (default: the scenario's).")
-@click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: the scenario's).")
-@click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: the scenario's); any number gives the same files.")
-@click.option("--time-limit", type=click.FloatRange(min=0.1), help="Seconds for CP-SAT (default: the scenario's time_limit_s).")
+@click.option("--iterations", type=ITERATIONS, help="Monte Carlo iterations (default: the scenario's).")
+@click.option("--seed", type=SEED, help="Random seed (default: the scenario's).")
+@click.option("--workers", type=WORKERS, help="Worker processes (default: the scenario's); any number gives the same files.")
+@click.option("--time-limit", type=TIME_LIMIT, help="Seconds for CP-SAT (default: the scenario's time_limit_s).")
 @click.option("--as-of", "as_of", metavar="YYYY-MM", help="Date of the data's outcomes (default: the latest actual date in the data).")
 @click.option("--asap", is_flag=True, help="Simulate without the optimizer's plan: every activity as soon as links and funds allow.")
 @guarded
@@ -312,11 +331,11 @@ def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of
 @main.command("run")
 @click.argument("scenario", type=click.Path())
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder to write (built aside, then renamed).")
-@click.option("--iterations", type=click.IntRange(min=1), help="Monte Carlo iterations (default: the scenario's).")
-@click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: the scenario's).")
-@click.option("--workers", type=click.IntRange(min=1), help="Worker processes for the simulation; any number gives the same files.")
+@click.option("--iterations", type=ITERATIONS, help="Monte Carlo iterations (default: the scenario's).")
+@click.option("--seed", type=SEED, help="Random seed (default: the scenario's).")
+@click.option("--workers", type=WORKERS, help="Worker processes for the simulation; any number gives the same files.")
 @click.option("--engine", help="Simulation engine: fast or simpy, the same results (default: the scenario's, else fast).")
-@click.option("--time-limit", type=click.FloatRange(min=0.1), help="Seconds for CP-SAT (default: the scenario's).")
+@click.option("--time-limit", type=TIME_LIMIT, help="Seconds for CP-SAT (default: the scenario's).")
 @dask_options()
 @guarded
 def run_command(scenario, out, iterations, seed, workers, engine, time_limit, dask):
@@ -348,11 +367,11 @@ def run_command(scenario, out, iterations, seed, workers, engine, time_limit, da
 @main.command("sweep")
 @click.argument("scenarios", metavar="SCENARIO...", nargs=-1, required=True, type=click.Path())
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the variants' run folders and the summary.")
-@click.option("--iterations", type=click.IntRange(min=1), help="Monte Carlo iterations of every variant (default: each scenario's).")
-@click.option("--seed", type=click.IntRange(min=0), help="Random seed of every variant (default: each scenario's).")
-@click.option("--workers", type=click.IntRange(min=1), help="Local worker processes (default: each scenario's); any number gives the same files.")
+@click.option("--iterations", type=ITERATIONS, help="Monte Carlo iterations of every variant (default: each scenario's).")
+@click.option("--seed", type=SEED, help="Random seed of every variant (default: each scenario's).")
+@click.option("--workers", type=WORKERS, help="Local worker processes (default: each scenario's); any number gives the same files.")
 @click.option("--engine", help="Simulation engine (default: each scenario's).")
-@click.option("--time-limit", type=click.FloatRange(min=0.1), help="Seconds for CP-SAT per variant (default: each scenario's).")
+@click.option("--time-limit", type=TIME_LIMIT, help="Seconds for CP-SAT per variant (default: each scenario's).")
 @dask_options("Run the plans and the Monte Carlo on Dask: tls://HOST:PORT (with --tls-*), tcp://HOST:PORT (trusted networks only) or local:N (docs/cluster.md).")
 @guarded
 def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit, dask):

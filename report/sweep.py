@@ -35,6 +35,7 @@ import optimize
 import simulate
 from optimize.output import write_plan
 from portfolio.errors import InputError, Problem
+from portfolio.limits import usable_processes
 from scenarios.load import Variant, load_target, sweep_variants
 from simulate.executors import DaskExecutor, local_executor
 from simulate.model import BLOCK
@@ -126,7 +127,7 @@ def run_sweep(targets, out, *, iterations=None, seed=None, workers=None, engine=
     dask = isinstance(executor, DaskExecutor)
     # Plans first, all of them, spread over the workers (one CP-SAT solve each); then the Monte Carlo.
     plans_on = executor if executor is not None else local_executor(
-        workers or max(v.settings.simulate.workers for _s, v in variants))
+        usable_processes(workers or max(v.settings.simulate.workers for _s, v in variants), len(variants)))
     calls = [(v.portfolio, v.settings, time_limit) for _s, v in variants]
     t0 = time.perf_counter()
     plans = list(plans_on.map(_plan_task, calls))

@@ -1,7 +1,8 @@
 """Read a scenario TOML file and apply its overrides to the portfolio it names.
 
-See docs/scenarios.md for every key. Problems are reported like data problems:
-``file:line:column: message``, all of them at once.
+See docs/scenarios.md for every key; scenarios/schema.py checks them all (types, ranges, allowed keys, what they
+refer to) before anything is applied. Problems are reported like data problems: ``file:line:column: message``,
+all of them at once.
 """
 from __future__ import annotations
 
@@ -11,23 +12,18 @@ import re
 import tomllib
 from pathlib import Path
 
-from portfolio.distributions import DISTRIBUTIONS
 from portfolio.errors import InputError, Problem
 from portfolio.load import load_portfolio
-from portfolio.model import CATEGORIES, Portfolio, Risk
+from portfolio.model import Portfolio, Risk
 from portfolio.months import parse_month
 
 from .rules import describe_rules, sweep_rules
+from .schema import axis_label, check, check_references
 from .settings import OptimizeSettings, Settings, SimulateSettings, Stoppage, SweepAxis
+from .toml_positions import Positions
 
 DEFAULT_STATUS = "2021-01"
 DEFAULT_DEADLINE = "2025-12"
-OBJECTIVES = ("lateness", "makespan", "on_time")
-ENGINES = ("simpy", "fast")
-TOP_KEYS = {
-    "name", "description", "data", "status_date", "deadline", "optimize", "simulate", "funding",
-    "durations", "priorities", "forced_starts", "risks", "risk_changes", "stoppages", "sweep",
-}
 
 
 def load_target(target: str | os.PathLike) -> tuple[Portfolio, Settings]:
@@ -46,159 +42,88 @@ def load_target(target: str | os.PathLike) -> tuple[Portfolio, Settings]:
     return load_scenario(path)
 
 
-class _Reader:
-    """Finds where a key stands in the TOML text, so that problems name a line and column."""
-
-    def __init__(self, path: Path, text: str):
-        self.path, self.lines, self.problems = str(path), text.splitlines(), []
-
-    def where(self, key: str, after: int = 0) -> tuple[int, int]:
-        pattern = re.compile(rf'^\s*"?{re.escape(key)}"?\s*=')
-        for number, line in enumerate(self.lines[after:], start=after + 1):
-            if pattern.match(line):
-                return number, len(line) - len(line.lstrip()) + 1
-        return 0, 0
-
-    def problem(self, key: str, message: str) -> None:
-        line, column = self.where(key)
-        self.problems.append(Problem(self.path, line, column, message))
-
-    def month(self, table: dict, key: str, default: str | None = None) -> int | None:
-        value = table.get(key, default)
-        if value is None:
-            return None
-        try:
-            return parse_month(str(value))
-        except ValueError as exc:
-            self.problem(key, f"{key}: {exc}")
-            return None
-
-    def number(self, table: dict, key: str, default, low=None, high=None, integer=False):
-        value = table.get(key, default)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
-            self.problem(key, f"{key} must be {'a whole number' if integer else 'a number'}, got {value!r}")
-            return default
-        if (low is not None and value < low) or (high is not None and value > high):
-            bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
-            self.problem(key, f"{key} must be {bounds}, got {value!r}")
-            return default
-        return value
-
-    def choice(self, table: dict, key: str, default: str, allowed) -> str:
-        value = table.get(key, default)
-        if value not in allowed:
-            self.problem(key, f"{key} must be one of {', '.join(allowed)}, got {value!r}")
-            return default
-        return value
-
-    def flag(self, table: dict, key: str, default: bool) -> bool:
-        value = table.get(key, default)
-        if not isinstance(value, bool):
-            self.problem(key, f"{key} must be true or false, got {value!r}")
-            return default
-        return value
-
-
 def load_scenario(path: str | os.PathLike) -> tuple[Portfolio, Settings]:
+    """The portfolio and settings of a scenario file; every problem (scenarios/schema.py) as an InputError."""
     path = Path(path)
+    text, doc = _parse(path)
+    positions = Positions(text)
+
+    def fail_on(found: list[tuple[tuple, str]]) -> None:
+        if found:
+            problems = [Problem(str(path), *positions.where(where), message) for where, message in found]
+            raise InputError(sorted(problems, key=lambda p: (p.line, p.column)))
+
+    fail_on(check(doc))
+    data_dir = path.parent / doc.get("data", "../data")
+    if not _is_dir(data_dir):
+        fail_on([(("data",), f"data folder {doc.get('data', '../data')!r} not found")])
+    portfolio = load_portfolio(str(data_dir))
+    fail_on(check_references(doc, known_ids(portfolio)))
+    settings = _settings(doc, path, data_dir)
+    portfolio, forced = apply_overrides(portfolio, doc)
+    return portfolio, dataclasses.replace(settings, forced_starts=forced, rules=describe_rules(doc))
+
+
+def _parse(path: Path) -> tuple[str, dict]:
+    """The text and the parsed TOML of a scenario file; unreadable or invalid TOML as an InputError."""
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(Problem(str(path), 0, 0, "cannot read: a scenario file must be UTF-8 text")) from None
     try:
-        doc = tomllib.loads(text)
+        return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         where = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         line, column = (int(where.group(1)), int(where.group(2))) if where else (0, 0)
         message = str(exc).split(" (at ")[0]
         raise InputError(Problem(str(path), line, column, f"not valid TOML: {message}")) from None
 
-    r = _Reader(path, text)
-    for key in doc:
-        if key not in TOP_KEYS:
-            r.problem(key, f"unknown key {key!r} (known: {', '.join(sorted(TOP_KEYS))})")
-    data_dir = path.parent / str(doc.get("data", "../data"))
-    status = r.month(doc, "status_date", DEFAULT_STATUS)
-    deadline = r.month(doc, "deadline", DEFAULT_DEADLINE)
-    settings = Settings(
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):  # e.g. a name with a NUL character
+        return False
+
+
+def known_ids(portfolio: Portfolio) -> dict[str, set[str]]:
+    """The ids a scenario may refer to, by kind (``Spec.ref`` in scenarios/schema.py)."""
+    return {
+        "project": {p.project_id for p in portfolio.projects},
+        "activity": {a.activity_id for a in portfolio.activities},
+        "risk": {k.risk_id for k in portfolio.risks},
+        "source": {f.source for f in portfolio.funding},
+    }
+
+
+def _settings(doc: dict, path: Path, data_dir: Path) -> Settings:
+    """The settings of a document that passed ``check`` (every value has its type and range)."""
+    return Settings(
         name=str(doc.get("name", path.stem)),
-        status_date=status if status is not None else parse_month(DEFAULT_STATUS),
-        deadline=deadline if deadline is not None else parse_month(DEFAULT_DEADLINE),
-        optimize=_optimize_settings(r, doc.get("optimize", {})),
-        simulate=_simulate_settings(r, doc.get("simulate", {})),
-        stoppages=tuple(_stoppages(r, doc.get("stoppages", []))),
-        sweep=tuple(_sweep(r, doc.get("sweep", {}))),
+        status_date=parse_month(doc.get("status_date", DEFAULT_STATUS)),
+        deadline=parse_month(doc.get("deadline", DEFAULT_DEADLINE)),
+        optimize=dataclasses.replace(OptimizeSettings(), **doc.get("optimize", {})),
+        simulate=dataclasses.replace(SimulateSettings(), **doc.get("simulate", {})),
+        stoppages=tuple(Stoppage(start=parse_month(item["start"]), months=item["months"],
+                                 categories=tuple(item.get("categories", ()))) for item in doc.get("stoppages", [])),
+        sweep=tuple(SweepAxis(label=axis_label(item), factors=tuple(float(f) for f in item["factors"]),
+                              sources=tuple(item.get("sources", [])), first=item.get("from"), last=item.get("to"))
+                    for item in doc.get("sweep", {}).get("funding", [])),
         scenario_file=str(path),
         data_dir=str(data_dir),
     )
-    if r.problems:
-        raise InputError(r.problems)
-    if not data_dir.is_dir():
-        line, column = r.where("data")
-        raise InputError(Problem(str(path), line, column, f"data folder {doc.get('data', '../data')!r} not found"))
-
-    portfolio = load_portfolio(str(data_dir))
-    portfolio, forced = apply_overrides(r, portfolio, doc)
-    _check_sweep_sources(r, portfolio, settings.sweep)
-    if r.problems:
-        raise InputError(r.problems)
-    return portfolio, dataclasses.replace(settings, forced_starts=forced, rules=describe_rules(doc))
 
 
-def _optimize_settings(r: _Reader, table: dict) -> OptimizeSettings:
-    d = OptimizeSettings()
-    return OptimizeSettings(
-        time_limit_s=r.number(table, "time_limit_s", d.time_limit_s, low=0.1),
-        workers=r.number(table, "workers", d.workers, low=1, integer=True),
-        objective=r.choice(table, "objective", d.objective, OBJECTIVES),
-        hard_deadlines=r.flag(table, "hard_deadlines", d.hard_deadlines),
-        duration_percentile=r.number(table, "duration_percentile", d.duration_percentile, low=1, high=99),
-        funding=r.flag(table, "funding", d.funding),
-    )
+def apply_overrides(portfolio: Portfolio, doc: dict) -> tuple[Portfolio, tuple[tuple[str, int], ...]]:
+    """Funding scales, duration multipliers, priorities, risks and forced starts, in that order.
 
-
-def _simulate_settings(r: _Reader, table: dict) -> SimulateSettings:
-    d = SimulateSettings()
-    return SimulateSettings(
-        iterations=r.number(table, "iterations", d.iterations, low=1, integer=True),
-        seed=r.number(table, "seed", d.seed, low=0, integer=True),
-        distribution=r.choice(table, "distribution", d.distribution, DISTRIBUTIONS),
-        correlation=r.number(table, "correlation", d.correlation, low=0, high=1),
-        carry_over=r.flag(table, "carry_over", d.carry_over),
-        engine=r.choice(table, "engine", d.engine, ENGINES),
-        workers=r.number(table, "workers", d.workers, low=1, integer=True),
-    )
-
-
-def _stoppages(r: _Reader, items: list) -> list[Stoppage]:
-    out = []
-    for item in items:
-        start = r.month(item, "start")
-        months = r.number(item, "months", None, low=1, integer=True)
-        categories = tuple(item.get("categories", ()))
-        for c in categories:
-            if c not in CATEGORIES:
-                r.problem("categories", f"unknown category {c!r} in a stoppage (known: {', '.join(CATEGORIES)})")
-        if start is None or months is None:
-            r.problem("start", "a stoppage needs start = \"YYYY-MM\" and months = N")
-            continue
-        out.append(Stoppage(start=start, months=months, categories=categories))
-    return out
-
-
-def apply_overrides(r: _Reader, portfolio: Portfolio, doc: dict) -> tuple[Portfolio, tuple[tuple[str, int], ...]]:
-    """Funding scales, duration multipliers, priorities, risks and forced starts, in that order."""
+    ``doc`` has passed ``check`` and ``check_references``: every value has its type and names what exists.
+    """
     projects = {p.project_id: p for p in portfolio.projects}
-    activity_ids = {a.activity_id for a in portfolio.activities}
 
     funding = list(portfolio.funding)
     for rule in doc.get("funding", {}).get("scale", []):
-        factor = r.number(rule, "factor", None, low=0)
-        if factor is None:
-            r.problem("scale", "each [[funding.scale]] needs factor = a number >= 0")
-            continue
+        factor = rule["factor"]
         sources = set(rule.get("sources", [rule["source"]] if "source" in rule else []))
         first, last = rule.get("from", -10**6), rule.get("to", 10**6)
         funding = [
@@ -211,16 +136,8 @@ def apply_overrides(r: _Reader, portfolio: Portfolio, doc: dict) -> tuple[Portfo
     category_of = {p.project_id: p.category for p in portfolio.projects}
     factors = {}
     for rule in doc.get("durations", []):
-        factor = r.number(rule, "factor", None, low=0.01)
         target = rule.get("category") or rule.get("project")
-        if factor is None or target is None:
-            r.problem("factor", "each [[durations]] needs category = \"NAME\" (or project = \"ID\") and factor = a number")
-            continue
-        if "category" in rule and target not in CATEGORIES:
-            r.problem("category", f"unknown category {target!r} (known: {', '.join(CATEGORIES)})")
-        if "project" in rule and target not in projects:
-            r.problem("project", f"unknown project {target!r}")
-        factors[target] = factors.get(target, 1.0) * factor
+        factors[target] = factors.get(target, 1.0) * rule["factor"]
     activities = []
     for a in portfolio.activities:
         f = factors.get(category_of[a.project_id], 1.0) * factors.get(a.project_id, 1.0)
@@ -228,43 +145,23 @@ def apply_overrides(r: _Reader, portfolio: Portfolio, doc: dict) -> tuple[Portfo
             a = dataclasses.replace(a, optimistic=a.optimistic * f, most_likely=a.most_likely * f, pessimistic=a.pessimistic * f)
         activities.append(a)
 
-    priorities = doc.get("priorities", {})
-    for pid, value in priorities.items():
-        if pid not in projects:
-            r.problem(pid, f"unknown project {pid!r} in [priorities]")
-        elif isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            r.problem(pid, f"priority of {pid} must be a positive number, got {value!r}")
-        else:
-            projects[pid] = dataclasses.replace(projects[pid], priority=float(value))
+    for pid, value in doc.get("priorities", {}).items():
+        projects[pid] = dataclasses.replace(projects[pid], priority=float(value))
 
     risks = list(portfolio.risks)
     changes = doc.get("risk_changes", {})
-    known_risks = {k.risk_id for k in risks}
-    for rid, change in changes.items():
-        if rid not in known_risks:
-            r.problem(rid, f"unknown risk {rid!r} in [risk_changes]")
     for k, risk in enumerate(risks):
         change = changes.get(risk.risk_id)
         if change:
-            p = r.number(change, "probability", risk.probability, low=0, high=1)
-            s = r.number(change, "impact_factor", 1.0, low=0)
+            p = change.get("probability", risk.probability)
+            s = change.get("impact_factor", 1.0)
             risks[k] = dataclasses.replace(
                 risk, probability=p, optimistic=risk.optimistic * s, most_likely=risk.most_likely * s,
                 pessimistic=risk.pessimistic * s,
             )
-    for item in doc.get("risks", []):
-        risk = _extra_risk(r, item, portfolio, activity_ids)
-        if risk is not None:
-            risks.append(risk)
+    risks += [_extra_risk(item, portfolio) for item in doc.get("risks", [])]
 
-    forced = []
-    for item in doc.get("forced_starts", []):
-        aid = item.get("activity")
-        month = r.month(item, "start")
-        if aid not in activity_ids:
-            r.problem("activity", f"unknown activity {aid!r} in [[forced_starts]]")
-        elif month is not None:
-            forced.append((aid, month))
+    forced = tuple((item["activity"], parse_month(item["start"])) for item in doc.get("forced_starts", []))
 
     new = Portfolio(
         projects=tuple(projects[p.project_id] for p in portfolio.projects),
@@ -274,101 +171,24 @@ def apply_overrides(r: _Reader, portfolio: Portfolio, doc: dict) -> tuple[Portfo
         resources=portfolio.resources,
         inputs=portfolio.inputs,
     )
-    return new, tuple(forced)
+    return new, forced
 
 
-def _extra_risk(r: _Reader, item: dict, portfolio: Portfolio, activity_ids: set) -> Risk | None:
-    rid = str(item.get("risk_id", ""))
-    if not rid:
-        r.problem("risks", "each [[risks]] needs risk_id")
-        return None
-    p = r.number(item, "probability", None, low=0, high=1)
-    o = r.number(item, "optimistic", None, low=0)
-    m = r.number(item, "most_likely", None, low=0)
-    s = r.number(item, "pessimistic", None, low=0)
-    if None in (p, o, m, s):
-        r.problem("risk_id", f"risk {rid} needs probability, optimistic, most_likely and pessimistic")
-        return None
-    if not o <= m <= s:
-        r.problem("risk_id", f"risk {rid}: expected optimistic <= most_likely <= pessimistic")
-        return None
+def _extra_risk(item: dict, portfolio: Portfolio) -> Risk:
+    """A ``[[risks]]`` table as a Risk; ``category:NAME`` in ``affects`` stands for every activity of that category."""
     affects = []
     for target in item.get("affects", []):
         if target.startswith("category:"):
-            cat = target.split(":", 1)[1]
-            if cat not in CATEGORIES:
-                r.problem("affects", f"risk {rid}: unknown category {cat!r}")
-            ids = {p.project_id for p in portfolio.projects if p.category == cat}
+            ids = {p.project_id for p in portfolio.projects if p.category == target.split(":", 1)[1]}
             affects += [a.activity_id for a in portfolio.activities if a.project_id in ids]
-        elif target in activity_ids:
-            affects.append(target)
         else:
-            r.problem("affects", f"risk {rid}: unknown activity {target!r}")
-    return Risk(rid, str(item.get("name", rid)), p, o, m, s, tuple(dict.fromkeys(affects)))
+            affects.append(target)
+    rid = item["risk_id"]
+    return Risk(rid, str(item.get("name", rid)), item["probability"], item["optimistic"], item["most_likely"],
+                item["pessimistic"], tuple(dict.fromkeys(affects)))
 
 
 # -- [sweep]: a grid of funding scales, one variant per combination ------------------------------------------
-
-SWEEP_KEYS = {"funding"}
-SWEEP_AXIS_KEYS = {"name", "sources", "from", "to", "factors"}
-LABEL = re.compile(r"[A-Za-z0-9_.+-]+")
-
-
-def _sweep(r: _Reader, table) -> list[SweepAxis]:
-    """``[[sweep.funding]]`` axes (docs/scenarios.md, "Sweeps"); every problem is reported."""
-    if not isinstance(table, dict):
-        r.problem("sweep", "sweep must be a table: [[sweep.funding]] with factors = [...]")
-        return []
-    for key in table:
-        if key not in SWEEP_KEYS:
-            r.problem(key, f"unknown key {key!r} in [sweep] (known: {', '.join(sorted(SWEEP_KEYS))})")
-    items = table.get("funding", [])
-    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        r.problem("funding", "sweep.funding must be tables: [[sweep.funding]]")
-        return []
-    axes = []
-    for item in items:
-        for key in item:
-            if key not in SWEEP_AXIS_KEYS:
-                known = ", ".join(sorted(SWEEP_AXIS_KEYS))
-                r.problem(key, f"unknown key {key!r} in [[sweep.funding]] (known: {known})")
-        factors = item.get("factors")
-        if (not isinstance(factors, list) or not factors
-                or any(isinstance(f, bool) or not isinstance(f, (int, float)) or f < 0 for f in factors)):
-            r.problem("factors", "each [[sweep.funding]] needs factors = a list of numbers >= 0, e.g. [1.0, 0.9, 0.8]")
-            continue
-        if len(set(factors)) != len(factors):
-            r.problem("factors", f"factors of a [[sweep.funding]] must differ from each other, got {factors}")
-            continue
-        sources = item.get("sources", [])
-        if not isinstance(sources, list) or not all(isinstance(x, str) and x for x in sources):
-            r.problem("sources", 'sources must be a list of funding sources, e.g. ["provincial"]')
-            continue
-        first = r.number(item, "from", None, integer=True)
-        last = r.number(item, "to", None, integer=True)
-        if first is not None and last is not None and first > last:
-            r.problem("from", f"[[sweep.funding]]: from = {first} is after to = {last}")
-            continue
-        label = item.get("name", "+".join(sources) if sources else "funding")
-        if not isinstance(label, str) or not LABEL.fullmatch(label):
-            r.problem("name", f"name of a [[sweep.funding]] must be letters, digits, _ . + or -, got {label!r}")
-            continue
-        if any(a.label == label for a in axes):
-            r.problem("name", f"two [[sweep.funding]] axes are named {label!r}; give each a different name = \"...\"")
-            continue
-        axes.append(SweepAxis(label=label, factors=tuple(float(f) for f in factors), sources=tuple(sources),
-                              first=first, last=last))
-    return axes
-
-
-def _check_sweep_sources(r: _Reader, portfolio: Portfolio, axes) -> None:
-    known = sorted({f.source for f in portfolio.funding})
-    for axis in axes:
-        for source in axis.sources:
-            if source not in known:
-                r.problem("sources", f"[[sweep.funding]] {axis.label}: no funding caps for source {source!r} "
-                                     f"(sources with caps: {', '.join(known) or 'none'})")
-
 
 @dataclasses.dataclass(frozen=True)
 class Variant:

@@ -36,6 +36,8 @@ from concurrent.futures import CancelledError, ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
+from portfolio.limits import MAX_DASK_LOCAL_WORKERS
+
 from .model import BLOCK, SimModel
 
 Part = tuple[int, int]
@@ -421,6 +423,17 @@ def _checked_security(spec: str, security):
     return security
 
 
+def local_workers(digits: str | None) -> int:
+    """N of ``local:N`` (2 when left out): 1 .. MAX_DASK_LOCAL_WORKERS, else an ExecutorError (the digits are
+    never turned into a huge number: "local:99999999999999999999" must not try to start that many workers)."""
+    digits = (digits or "2").lstrip("0") or "0"
+    n = int(digits) if len(digits) <= 6 else MAX_DASK_LOCAL_WORKERS + 1
+    if not 1 <= n <= MAX_DASK_LOCAL_WORKERS:
+        raise ExecutorError(f"--dask local:N needs 1 <= N <= {MAX_DASK_LOCAL_WORKERS} workers, got local:{digits[:12]}"
+                            f"{'...' if len(digits) > 12 else ''}")
+    return n
+
+
 @contextlib.contextmanager
 def open_executor(spec: str, *, timeout: float | None = None, security=None, warn: Callable | None = None,
                   **options):
@@ -434,6 +447,7 @@ def open_executor(spec: str, *, timeout: float | None = None, security=None, war
     if not local and not re.fullmatch(r"([a-z][a-z0-9+.-]*://)?[^\s/:]+(:\d+)?/?", spec):
         raise ExecutorError(f"--dask {spec!r}: expected local:N (a local cluster of N workers) or the address of a "
                             "Dask scheduler, e.g. tcp://10.0.0.5:8786")
+    n = local_workers(local.group(1)) if local else 0  # a bad N fails before anything is imported or started
     distributed = _distributed()
     import logging
 
@@ -443,9 +457,6 @@ def open_executor(spec: str, *, timeout: float | None = None, security=None, war
 
     with contextlib.ExitStack() as stack:
         if local:
-            n = int(local.group(1) or 2)
-            if n < 1:
-                raise ExecutorError("--dask local:N needs N >= 1 workers")
             cluster = stack.enter_context(distributed.LocalCluster(
                 n_workers=n, threads_per_worker=1, processes=True, host=LOOPBACK, dashboard_address=None,
                 scheduler_kwargs={"dashboard_address": f"{LOOPBACK}:0"},  # no dashboard; its HTTP server: any port

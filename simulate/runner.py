@@ -16,6 +16,7 @@ import json
 import math
 import sys
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +24,7 @@ import pandas as pd
 
 from portfolio.errors import InputError, Problem
 from portfolio.months import format_month
+from portfolio.limits import MAX_ITERATIONS, usable_processes
 from report.runfolder import write_csv, write_manifest
 
 from . import engine_fast, engine_simpy
@@ -69,8 +71,30 @@ def chunk_size(engine: str, iterations: int, activities: int = 1) -> int:
     return max(BLOCK, min(most, -(-iterations // (4 * BLOCK)) * BLOCK))
 
 
-def chunks(iterations: int, size: int = CHUNK) -> list[tuple[int, int]]:
-    return [(i, min(i + size, iterations)) for i in range(0, iterations, size)]
+class Chunks(Sequence):
+    """The ranges (i0, i1) of ``size`` iterations covering 0 .. ``iterations``, made as they are asked for: the
+    memory of a run does not grow with its iteration count."""
+
+    def __init__(self, iterations: int, size: int):
+        self.iterations, self.size = int(iterations), int(size)
+
+    def __len__(self) -> int:
+        return -(-self.iterations // self.size)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [self[j] for j in range(*k.indices(len(self)))]
+        if not -len(self) <= k < len(self):
+            raise IndexError(k)
+        i0 = (k % len(self)) * self.size
+        return i0, min(i0 + self.size, self.iterations)
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return ((i, min(i + self.size, self.iterations)) for i in range(0, self.iterations, self.size))
+
+
+def chunks(iterations: int, size: int = CHUNK) -> Chunks:
+    return Chunks(iterations, size)
 
 
 def run_chunk(model: SimModel, seed: int, i0: int, i1: int, engine: str = "simpy", cache: dict | None = None):
@@ -129,8 +153,8 @@ def run(portfolio, settings, plan_starts: dict[str, int] | None = None, iteratio
     seed = sim.seed if seed is None else int(seed)
     engine = engine or sim.engine
     source = settings.scenario_file or "simulate"
-    if iterations < 1:
-        raise InputError(Problem(source, 0, 0, f"iterations must be at least 1, got {iterations}"))
+    if not 1 <= iterations <= MAX_ITERATIONS:
+        raise InputError(Problem(source, 0, 0, f"iterations must be between 1 and {MAX_ITERATIONS}, got {iterations}"))
     if seed < 0:
         raise InputError(Problem(source, 0, 0, f"seed must be a whole number >= 0, got {seed}"))
     if engine not in ENGINES:
@@ -143,7 +167,7 @@ def run(portfolio, settings, plan_starts: dict[str, int] | None = None, iteratio
     acc = Accumulator.empty(model)
     done = 0
     if executor is None:
-        executor = local_executor(workers if len(parts) > 1 else 1)
+        executor = local_executor(usable_processes(workers, len(parts)))
     try:
         # Each executor yields the sums of consecutive chunks in chunk order, so merging is in order.
         with contextlib.closing(executor.run(run_chunk, model, seed, engine, parts)) as results:
