@@ -272,6 +272,8 @@ def apply_overrides(r: _Reader, portfolio: Portfolio, doc: dict) -> tuple[Portfo
         risks=tuple(risks),
         resources=portfolio.resources,
         inputs=portfolio.inputs,
+        deadlines=portfolio.deadlines,
+        earlier_risks=portfolio.earlier_risks,
     )
     return new, tuple(forced)
 
