@@ -190,7 +190,7 @@ def test_the_2021_forecast_does_not_see_the_named_leaks(bundled):
     assert "XAHSR-AK.T5" in _links(known_at(bundled, M("2025-12")), "XAHSR-SY.T7")
     # risks anchored on post-2021 slips of scored projects
     risks = {r.risk_id: r for r in seen.risks}
-    assert "R04" not in risks and "R13" not in risks
+    assert "R04" not in risks and "R13" not in risks and "R14" not in risks
     assert risks["R15"].probability == 0.3 and risks["R15"].affects == ("XAM-L8.T2", "XAM-L8.T3", "XAM-L8.T4")
     assert {r.risk_id: r for r in bundled.risks}["R15"].probability == 0.5
     assert bundled.risks[[r.risk_id for r in bundled.risks].index("R02")].known_since == M("2020-11")  # known before
