@@ -25,17 +25,18 @@ from . import ids, reference
 from .csvio import Row, Table, read_table
 from .errors import InputError, Problem
 from .graph import find_cycles
-from .model import CATEGORIES, LINK_TYPES, Activity, FundingCap, Link, Portfolio, Project, Resource, Risk
+from .model import CATEGORIES, LINK_TYPES, Activity, Deadline, FundingCap, Link, Portfolio, Project, Resource, Risk
 from .months import parse_month
 
-PROJECTS, ACTIVITIES, FUNDING, RISKS, RESOURCES = (
+PROJECTS, ACTIVITIES, FUNDING, RISKS, RESOURCES, DEADLINES = (
     "projects.csv",
     "activities.csv",
     "funding.csv",
     "risks.csv",
     "resources.csv",
+    "deadlines.csv",
 )
-FILES = (PROJECTS, ACTIVITIES, FUNDING, RISKS, RESOURCES)  # also the order of Portfolio.inputs
+FILES = (PROJECTS, ACTIVITIES, FUNDING, RISKS, RESOURCES, DEADLINES)  # also the order of Portfolio.inputs
 REQUIRED_FILES = (PROJECTS, ACTIVITIES)
 
 # Columns that must be in the header; other known columns are optional.
@@ -45,6 +46,7 @@ REQUIRED_COLUMNS = {
     FUNDING: ("year", "source", "cap"),
     RISKS: ("risk_id", "name", "probability", "optimistic", "most_likely", "pessimistic", "affects"),
     RESOURCES: ("resource_id", "name", "capacity"),
+    DEADLINES: ("project_id", "deadline"),
 }
 
 CATEGORY_LIST = ", ".join(CATEGORIES)
@@ -52,7 +54,8 @@ PREDECESSOR_FORMS = "ID, ID:SS, ID:FF+2 or ID:FS-1 (type FS, SS, FF or SF; lag i
 RESOURCE_FORMS = "RESOURCE_ID or RESOURCE_ID:units (units a number > 0)"
 MONTH = "a month as YYYY-MM"
 
-_LINK = re.compile(r"^(?P<id>[^:\s]+)\s*(?::\s*(?P<kind>[A-Za-z]{2})\s*(?P<lag>[+-]\s*\d+)?)?$")
+_LINK = re.compile(r"^(?P<id>[^:\s]+?)\s*(?::\s*(?P<kind>[A-Za-z]{2})\s*(?P<lag>[+-]\s*\d+)?)?"
+                   r"(?:\s*@\s*(?P<since>\d{4}-\d{1,2}))?$")
 _USE = re.compile(r"^(?P<id>[^:\s]+)\s*(?::\s*(?P<units>\S+))?$")
 _ID_FORBIDDEN = re.compile(r"[\s;:,]")
 _YEAR = re.compile(r"^\d{4}$")
@@ -226,7 +229,7 @@ def check_portfolio(data_dir) -> tuple[Portfolio | None, list[Problem]]:
         return None, [Problem(os.fspath(data_dir), 0, 0, "no such folder (expected a folder with projects.csv and activities.csv)")]
     c = _Checker()
     tables = {name: _read(c, data_dir, name) for name in FILES}
-    pt, at, ft, rt, st = (tables[n] for n in FILES)
+    pt, at, ft, rt, st, dt = (tables[n] for n in FILES)
 
     # -- resources.csv -------------------------------------------------------------------------
     resources: list[Resource] = []
@@ -311,12 +314,13 @@ def check_portfolio(data_dir) -> tuple[Portfolio | None, list[Problem]]:
             links, links_ok = _parse_links(c, at, row, aid)
             uses = _parse_uses(c, at, row, capacity)
             stated = _stated_progress(c, at, row)
+            known = _known_since_of_activity(c, at, row)
             if first:
                 activity_rows.append((aid, row, links))
             if links_ok and None not in (aid, pid, durations, cost, funding_source, uses, stated):
                 activities.append(Activity(aid, pid, at.value(row, "name"), *durations, tuple(link for link, _ in links),
                                            cost, funding_source, earliest, actual_start, actual_finish, uses,
-                                           at.value(row, "source"), *stated))
+                                           at.value(row, "source"), *stated, *known))
         if pt is not None and "project_id" in at.columns:
             for pid, line in project_lines.items():
                 if pid not in has_activities:
@@ -348,19 +352,24 @@ def check_portfolio(data_dir) -> tuple[Portfolio | None, list[Problem]]:
         order = {aid: k for k, (aid, _, _) in enumerate(activity_rows)}
         for row in rt.rows:
             risk_id = c.identifier(rt, row, "risk_id", "a risk id such as R1", separators=False)
-            c.unique(rt, row, "risk_id", risk_id, seen)
+            known_since = c.month(rt, row, "known_since")
+            c.unique(rt, row, "risk_id", _risk_version(risk_id, rt.value(row, "known_since")), seen)
             probability = c.number(rt, row, "probability", 0.0, high=1.0)
             delays = c.three_point(rt, row, 0.0, strict=False)
             check = at is not None and "activity_id" in at.columns
             affects = _parse_affects(c, rt, row, check, order, project_of, category_of)
             if None not in (risk_id, probability, delays, affects):
-                risks.append(Risk(risk_id, rt.value(row, "name"), probability, *delays, affects))
+                risks.append(Risk(risk_id, rt.value(row, "name"), probability, *delays, affects, known_since))
+
+    deadlines = _deadline_history(c, dt, project_lines, projects) if dt is not None else []
 
     problems = sorted(c.problems, key=lambda p: (p.file, p.line, p.column))
     if problems:
         return None, problems
     inputs = tuple((name, tables[name].sha256) for name in FILES if tables[name] is not None)
-    portfolio = Portfolio(tuple(projects), tuple(activities), tuple(funding), tuple(risks), tuple(resources), inputs)
+    current, earlier = _risk_versions(risks)
+    portfolio = Portfolio(tuple(projects), tuple(activities), tuple(funding), current, tuple(resources), inputs,
+                          tuple(deadlines), earlier)
     return portfolio, []
 
 
@@ -370,6 +379,69 @@ def load_portfolio(data_dir) -> Portfolio:
     if problems:
         raise InputError(problems)
     return portfolio
+
+
+def _known_since_of_activity(c: _Checker, t: Table, row: Row) -> tuple[int | None, int | None]:
+    """(known_since, earliest_start_known_since) of an activity row, both optional (docs/backtest.md)."""
+    known_since = c.month(t, row, "known_since")
+    earliest_known = c.month(t, row, "earliest_start_known_since")
+    if earliest_known is not None and not t.value(row, "earliest_start"):
+        c.at(t, row, "earliest_start_known_since", "given without earliest_start (expected both, or neither)")
+    return known_since, earliest_known
+
+
+def _risk_version(risk_id: str | None, known_since: str) -> str | None:
+    """The key that must be unique in risks.csv: a risk id may repeat only as versions with other known_since."""
+    if risk_id is None or not known_since:
+        return risk_id
+    return f"{risk_id} known since {known_since}"
+
+
+def _risk_versions(risks: list[Risk]) -> tuple[tuple[Risk, ...], tuple[Risk, ...]]:
+    """(current, earlier): the latest known version of each risk id (file order), and the older versions."""
+    def when(r: Risk) -> int:
+        return -1 if r.known_since is None else r.known_since
+
+    latest: dict[str, Risk] = {}
+    for r in risks:
+        if r.risk_id not in latest or when(r) > when(latest[r.risk_id]):
+            latest[r.risk_id] = r
+    current = tuple(r for r in risks if latest[r.risk_id] is r)
+    return current, tuple(r for r in risks if latest[r.risk_id] is not r)
+
+
+def _deadline_history(c: _Checker, t: Table, project_lines: dict[str, int],
+                      projects: list[Project]) -> list[Deadline]:
+    """deadlines.csv: each project's target as known at each date; the latest entry must be projects.csv's."""
+    history: list[Deadline] = []
+    seen: dict[str, int] = {}
+    latest_row: dict[str, tuple[Deadline, Row]] = {}
+    for row in t.rows:
+        pid = c.text(t, row, "project_id", "a project_id from projects.csv")
+        if pid and pid not in project_lines:
+            c.at(t, row, "project_id", f"unknown project {_q(pid)} (expected a project_id from {PROJECTS})")
+            pid = None
+        deadline = c.month(t, row, "deadline")
+        if deadline is None and not t.value(row, "deadline"):
+            c.at(t, row, "deadline", f"expected {MONTH}, got an empty field")
+        known_since = c.month(t, row, "known_since")
+        since_text = t.value(row, "known_since") or "(always)"
+        c.unique(t, row, "known_since", f"{pid} known since {since_text}" if pid else None, seen)
+        if pid is None or deadline is None or (t.value(row, "known_since") and known_since is None):
+            continue
+        entry = Deadline(pid, deadline, known_since, t.value(row, "source"))
+        history.append(entry)
+        before = latest_row.get(pid)
+        if before is None or (-1 if known_since is None else known_since) > (
+                -1 if before[0].known_since is None else before[0].known_since):
+            latest_row[pid] = (entry, row)
+    current = {p.project_id: p.deadline for p in projects}
+    for pid, (entry, row) in latest_row.items():
+        if pid in current and current[pid] != entry.deadline:
+            now = "empty (the scenario's deadline)" if current[pid] is None else "a different month"
+            c.at(t, row, "deadline", f"the latest entry of {_q(pid)} is {_q(t.value(row, 'deadline'))} but its "
+                                     f"deadline in {PROJECTS} is {now} (expected the same current deadline)")
+    return history
 
 
 def _stated_progress(c: _Checker, t: Table, row: Row) -> tuple[float | None, float | None] | None:
@@ -446,12 +518,27 @@ def _parse_links(c: _Checker, t: Table, row: Row, aid: str | None) -> tuple[list
                                          f"(the limit in docs/data.md), got {_q(item)}")
             ok = False
             continue
+        since = _link_known_since(m.group("since"))
+        if m.group("since") and since is None:
+            c.at(t, row, "predecessors", f"expected {MONTH} after @ (the month the link became known), got {_q(item)}")
+            ok = False
+            continue
         if predecessor == aid:
             c.at(t, row, "predecessors", f"activity {_q(aid)} lists itself")
             ok = False
             continue
-        links.append((Link(predecessor, kind, lag), item))
+        links.append((Link(predecessor, kind, lag, since), item))
     return links, ok
+
+
+def _link_known_since(text: str | None) -> int | None:
+    """The month of a link's ``@YYYY-MM`` suffix; None when absent or not a month."""
+    if not text:
+        return None
+    try:
+        return parse_month(text)
+    except ValueError:
+        return None
 
 
 def _check_links(c: _Checker, t: Table, activity_rows, activity_lines: dict[str, int]) -> None:

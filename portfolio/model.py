@@ -18,11 +18,18 @@ class Link:
     predecessor: str
     kind: str = "FS"
     lag: int = 0
+    known_since: int | None = None  # month the link became known (``ID@YYYY-MM``); None: with its rows
 
     def __str__(self) -> str:
         if self.kind == "FS" and self.lag == 0:
-            return self.predecessor
-        return f"{self.predecessor}:{self.kind}{self.lag:+d}" if self.lag else f"{self.predecessor}:{self.kind}"
+            text = self.predecessor
+        else:
+            text = f"{self.predecessor}:{self.kind}{self.lag:+d}" if self.lag else f"{self.predecessor}:{self.kind}"
+        if self.known_since is None:
+            return text
+        from .months import format_month
+
+        return f"{text}@{format_month(self.known_since)}"
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,8 @@ class Activity:
     source: str = ""
     remaining_months: float | None = None  # stated work left of a running activity, at the data's as-of date
     percent_complete: float | None = None  # or its stated percent complete then (docs/simulation.md, "Progress")
+    known_since: int | None = None  # month the row (the activity and its links) became known; None: always
+    earliest_start_known_since: int | None = None  # month earliest_start became known; None: with the row
 
 
 @dataclass(frozen=True)
@@ -74,6 +83,17 @@ class Risk:
     most_likely: float
     pessimistic: float
     affects: tuple[str, ...]  # activity ids, resolved from ids and ``category:NAME``
+    known_since: int | None = None  # month this version of the risk became known; None: always
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """One entry of a project's deadline history: the target ``deadline`` as known from ``known_since`` on."""
+
+    project_id: str
+    deadline: int
+    known_since: int | None  # None: known before any status date
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,6 +111,8 @@ class Portfolio:
     risks: tuple[Risk, ...] = ()
     resources: tuple[Resource, ...] = ()
     inputs: tuple[tuple[str, str], ...] = ()  # (file name, sha256) of what was read
+    deadlines: tuple[Deadline, ...] = ()  # deadline history (deadlines.csv); projects.csv holds the current one
+    earlier_risks: tuple[Risk, ...] = ()  # earlier versions of risks (same risk_id, earlier known_since)
     _project_index: dict = field(default=None, init=False, repr=False, compare=False, hash=False)
     _activity_index: dict = field(default=None, init=False, repr=False, compare=False, hash=False)
 

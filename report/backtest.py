@@ -2,21 +2,26 @@
 
 The rules (docs/backtest.md):
 
-- **What the model sees.** ``known_at(portfolio, status)`` blanks every actual date in or
-  after the status month (a start in or after it: the activity had not started; a finish in
-  or after it: it was still running), and the stated progress when the data's as-of month is
-  not before it. The network view (portfolio.network) applies the same
-  rule; the backtest blanks them as well, so that no later stage can see them.
+- **What the model sees.** ``known_at(portfolio, status)`` (portfolio/known.py) blanks every
+  actual date in or after the status month (a start in or after it: the activity had not
+  started; a finish in or after it: it was still running), and the stated progress when the
+  data's as-of month is not before it. The network view (portfolio.network) applies the same
+  rule; the backtest blanks them as well, so that no later stage can see them. It also drops
+  every figure whose ``known_since`` is after the status date (activities with their links,
+  earliest starts, risk versions) and takes each deadline as known then (deadlines.csv).
 - **What happened** (the truth) comes from the full data. What finished, and when, is decided
   by the one progress rule (``portfolio.progress.progress_at`` with every actual date known),
   the same rule the network applies at a status date. A project whose activities are all
   finished finished in the latest finish month of its activities; it is on time when that
-  month is not after its deadline. Otherwise it is *still open at
+  month is not after its deadline *as known at the status date* (the target the forecast was
+  made for). Otherwise it is *still open at
   the status of the data*, whose date ``as_of`` is the latest actual date anywhere in the
   data (or given). An open project is late when ``as_of`` is after its deadline and the data
-  records at least one actual date of it after the status date (the data followed it);
-  otherwise its outcome is unknown. A project that had finished before the status date is
-  listed but not scored: there was nothing left to forecast.
+  followed it: it records an actual date of the project, or a revision of its deadline, after
+  the status date. Its outcome is unknown otherwise, and also when it is open only through
+  final activities whose source says "completion not found" (the data does not follow them).
+  A project that had finished before the status date is listed but not scored: there was
+  nothing left to forecast.
 - **Scores** (report/scoring.py) over the projects with a known outcome: Brier score, log
   score, calibration table, and the two naive baselines.
 """
@@ -33,11 +38,13 @@ import pandas as pd
 
 from portfolio.model import Portfolio
 from portfolio.months import format_month
-from portfolio.progress import data_as_of, progress_at, project_finish
+from portfolio.known import deadline_at, known_at  # noqa: F401  (known_at: the backtest's view, re-exported)
+from portfolio.progress import DONE, data_as_of, progress_at, project_finish
 
 from . import scoring
 
 ON_TIME, LATE, UNKNOWN = "true", "false", "unknown"
+COMPLETION_NOT_FOUND = "completion not found"  # in an activity's source: the data does not follow its finish
 CHARTS = (
     ("forecast-vs-actual", "Forecast against what happened, per project"),
     ("calibration", "Calibration: forecast P(on time) against the observed frequency"),
@@ -48,21 +55,9 @@ BACKTEST_COLUMNS = ["project_id", "name_zh", "deadline", "p_on_time", "finish_p5
 
 # -- what the model may see ----------------------------------------------------------------------
 
-def known_at(portfolio: Portfolio, status: int) -> Portfolio:
-    """The portfolio as known at the start of month ``status``: actual dates in or after it are blanked, and so is
-    the stated progress (remaining_months, percent_complete) unless the data's as-of month is before it."""
-    as_of = data_as_of(portfolio)
-    stated_known = as_of is not None and as_of < status
-    acts = []
-    for a in portfolio.activities:
-        start = a.actual_start if a.actual_start is not None and a.actual_start < status else None
-        finish = a.actual_finish if start is not None and a.actual_finish is not None and a.actual_finish < status else None
-        if (start, finish) != (a.actual_start, a.actual_finish):
-            a = dataclasses.replace(a, actual_start=start, actual_finish=finish)
-        if not stated_known and (a.remaining_months, a.percent_complete) != (None, None):
-            a = dataclasses.replace(a, remaining_months=None, percent_complete=None)
-        acts.append(a)
-    return dataclasses.replace(portfolio, activities=tuple(acts))
+# ``known_at`` (portfolio/known.py) gives the portfolio as known at the status date: actual dates, stated
+# progress, and every figure with a ``known_since`` date (activities and their links, earliest starts, risk
+# versions, deadline history).
 
 
 # -- what happened -----------------------------------------------------------------------------
@@ -86,7 +81,8 @@ def project_outcomes(portfolio: Portfolio, status: int, default_deadline: int, a
     progress = progress_at(portfolio, None)
     out = []
     for p in portfolio.projects:
-        deadline = p.deadline if p.deadline is not None else default_deadline
+        deadline = deadline_at(portfolio, p.project_id, status)
+        deadline = deadline if deadline is not None else default_deadline
         acts = portfolio.activities_of(p.project_id)
         finish = project_finish(portfolio, progress, p.project_id)
         if finish is not None:
@@ -101,8 +97,15 @@ def project_outcomes(portfolio: Portfolio, status: int, default_deadline: int, a
             else:
                 out.append(Outcome(p.project_id, deadline, finish, on_time, True, how))
             continue
-        followed = any(d is not None and d >= status for a in acts for d in (a.actual_start, a.actual_finish))
-        if as_of is not None and as_of > deadline and followed:
+        followed = any(d is not None and d >= status for a in acts for d in (a.actual_start, a.actual_finish)) or any(
+            d.project_id == p.project_id and d.known_since is not None and d.known_since >= status
+            for d in portfolio.deadlines)
+        untracked = _untracked_open_activities(portfolio, progress, p.project_id)
+        if as_of is not None and as_of > deadline and followed and untracked:
+            out.append(Outcome(p.project_id, deadline, None, None, False,
+                               f"unknown: open only through {', '.join(untracked)}, whose completion the data does not "
+                               f"record (\"{COMPLETION_NOT_FOUND}\"), so the data cannot say it is still open"))
+        elif as_of is not None and as_of > deadline and followed:
             out.append(Outcome(p.project_id, deadline, None, False, True,
                                f"still open at the data's as-of date {format_month(as_of)}, after its deadline"))
         elif as_of is not None and as_of > deadline:
@@ -113,6 +116,18 @@ def project_outcomes(portfolio: Portfolio, status: int, default_deadline: int, a
             out.append(Outcome(p.project_id, deadline, None, None, False,
                                f"unknown: still open at the data's as-of date {when}, which is not after its deadline"))
     return out
+
+
+def _untracked_open_activities(portfolio: Portfolio, progress, project_id: str) -> list[str]:
+    """The project's unfinished final activities (none of the project depends on them) when every one of them says
+    "completion not found" in its source, else []. Their finish would finish the project (the progress rule's
+    project completion), so the data cannot tell whether the project is still open."""
+    mine = [(a, q) for a, q in zip(portfolio.activities, progress) if a.project_id == project_id]
+    needed = {link.predecessor for a, _ in mine for link in a.predecessors}
+    open_finals = [a for a, q in mine if a.activity_id not in needed and q.state != DONE]
+    if open_finals and all(COMPLETION_NOT_FOUND in a.source.lower() for a in open_finals):
+        return [a.activity_id for a in open_finals]
+    return []
 
 
 # -- the backtest --------------------------------------------------------------------------------
@@ -176,7 +191,11 @@ def score_forecasts(portfolio: Portfolio, settings, simulation, as_of: int | Non
     dist = simulation.distribution
     rows = []
     for o in project_outcomes(portfolio, settings.status_date, settings.deadline, as_of):
-        f = sim.loc[o.project_id]
+        if o.project_id not in sim.index:  # none of its activities was known at the status date: no forecast
+            o = dataclasses.replace(o, scored=False, note=f"not known at the status date (no forecast); {o.note}")
+            f = {"p_on_time": math.nan, "finish_p50": "", "finish_p80": "", "finish_p90": ""}
+        else:
+            f = sim.loc[o.project_id]
         p = float(f["p_on_time"])
         known = o.on_time is not None and o.scored
         rows.append({

@@ -170,6 +170,8 @@ def apply_overrides(portfolio: Portfolio, doc: dict) -> tuple[Portfolio, tuple[t
         risks=tuple(risks),
         resources=portfolio.resources,
         inputs=portfolio.inputs,
+        deadlines=portfolio.deadlines,
+        earlier_risks=portfolio.earlier_risks,
     )
     return new, forced
 

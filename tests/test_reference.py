@@ -120,6 +120,7 @@ def test_bundled_default_risks_follow_the_rule():
     sources = {r["risk_id"]: r["source"] for r in rows}
     expected = reference.default_risk_rows(portfolio, sources)
     actual = [r for r in rows if r["risk_id"].startswith(reference.RISK_PREFIX)]
+    assert all(not r.pop("known_since", "") for r in actual)  # known at every date
     assert actual == expected
     assert {r["risk_id"] for r in actual} >= {"RC-XAM-L10", "RC-G5-PL"}
 
