@@ -17,6 +17,7 @@ from portfolio.load import load_portfolio
 from portfolio.model import CATEGORIES, Portfolio, Risk
 from portfolio.months import parse_month
 
+from .origins import distinct_origins, origins_every
 from .rules import describe_rules, sweep_rules
 from .settings import OptimizeSettings, Settings, SimulateSettings, Stoppage, SweepAxis
 
@@ -26,7 +27,7 @@ OBJECTIVES = ("lateness", "makespan", "on_time")
 ENGINES = ("simpy", "fast")
 TOP_KEYS = {
     "name", "description", "data", "status_date", "deadline", "optimize", "simulate", "funding",
-    "durations", "priorities", "forced_starts", "risks", "risk_changes", "stoppages", "sweep",
+    "durations", "priorities", "forced_starts", "risks", "risk_changes", "stoppages", "sweep", "backtest",
 }
 
 
@@ -130,6 +131,7 @@ def load_scenario(path: str | os.PathLike) -> tuple[Portfolio, Settings]:
         simulate=_simulate_settings(r, doc.get("simulate", {})),
         stoppages=tuple(_stoppages(r, doc.get("stoppages", []))),
         sweep=tuple(_sweep(r, doc.get("sweep", {}))),
+        backtest_origins=_backtest_origins(r, doc.get("backtest", {})),
         scenario_file=str(path),
         data_dir=str(data_dir),
     )
@@ -170,6 +172,28 @@ def _simulate_settings(r: _Reader, table: dict) -> SimulateSettings:
         engine=r.choice(table, "engine", d.engine, ENGINES),
         workers=r.number(table, "workers", d.workers, low=1, integer=True),
     )
+
+
+def _backtest_origins(r: _Reader, table) -> tuple[int, ...]:
+    """``[backtest] origins``: a list of months, or ``{ from = "YYYY-MM", to = "YYYY-MM", every = N }``."""
+    if not isinstance(table, dict) or set(table) - {"origins"}:
+        r.problem("backtest", "backtest must be a table with one key, origins")
+        return ()
+    if "origins" not in table:
+        return ()
+    value = table["origins"]
+    try:
+        if isinstance(value, dict) and set(value) == {"from", "to", "every"} and isinstance(value["every"], int) \
+                and not isinstance(value["every"], bool):
+            return origins_every(parse_month(str(value["from"])), parse_month(str(value["to"])), value["every"])
+        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            return distinct_origins([parse_month(v) for v in value])
+    except ValueError as exc:
+        r.problem("origins", f"origins: {exc}")
+        return ()
+    r.problem("origins", 'origins must be a list of months such as ["2019-01", "2020-01"] or '
+                         '{ from = "2019-01", to = "2023-01", every = 12 }')
+    return ()
 
 
 def _stoppages(r: _Reader, items: list) -> list[Stoppage]:
