@@ -42,6 +42,7 @@ EVENT_COLUMNS = ["origin", "event_id", "project_id", "kind", "deadline", "actual
                  "p_outside_view", "model_p_by_actual", "model_pit_low", "model_pit_high", "model_crps",
                  "outside_view_p_by_actual", "outside_view_pit_low", "outside_view_pit_high", "outside_view_crps",
                  "note"]
+DIFFERENCE_COLUMNS = ["score", "baseline", "model", "baseline_value", "difference", "low", "high", "verdict"]
 SCORES = (("brier", "Brier score", False), ("log_score", "log score (ln)", True), ("crps", "CRPS (months)", False))
 
 
@@ -115,27 +116,38 @@ class MultiOriginResult:
     info: dict = field(default_factory=dict)
 
 
+def event_forecast(simulation, cdfs: dict[str, ev.Cdf], event: Event) -> tuple[float, ev.Cdf]:
+    """P(on time) and the finish CDF that one simulation gives an event. Each kind of event says where its forecast
+    is: a project's finish is its project's row of simulation.csv and distribution.csv."""
+    if event.kind != PROJECT_FINISH:
+        raise ValueError(f"no forecast for events of kind {event.kind!r}")
+    row = simulation.simulation.set_index("project_id").loc[event.project_id]
+    return float(row["p_on_time"]), cdfs[event.project_id]
+
+
+def event_plan(fc: OriginForecast, event: Event) -> tuple[int | None, bool]:
+    """The plan's finish month of an event (None when it has none) and its verdict: on time or not."""
+    if event.kind != PROJECT_FINISH:
+        raise ValueError(f"no plan for events of kind {event.kind!r}")
+    return fc.plan_finish.get(event.project_id), fc.plan_on_time[event.project_id]
+
+
 def event_rows(events: list[Event], fc: OriginForecast, as_of: int) -> list[dict]:
     """events.csv rows (without the pooled baselines) of the events scored at one origin."""
-    model_sim = fc.model.simulation.set_index("project_id")
-    outside_sim = fc.outside.simulation.set_index("project_id")
-    cdfs = {"model": cdfs_of(fc.model.distribution), "outside_view": cdfs_of(fc.outside.distribution)}
+    simulations = {"model": fc.model, "outside_view": fc.outside}
+    cdfs = {name: cdfs_of(sim.distribution) for name, sim in simulations.items()}
     rows = []
     for e in events:
-        plan_finish = fc.plan_finish.get(e.project_id)
+        plan_finish, verdict = event_plan(fc, e)
         row = {"origin": format_month(e.origin), "event_id": e.event_id, "project_id": e.project_id, "kind": e.kind,
                "deadline": format_month(e.deadline),
                "actual_finish": format_month(e.actual) if e.actual is not None else "open",
-               "on_time": e.on_time,
-               "planned_verdict": fc.plan_on_time[e.project_id],
-               "plan_finish": format_month(plan_finish) if plan_finish is not None else "",
-               "p_model": float(model_sim.loc[e.project_id, "p_on_time"]),
-               "p_outside_view": float(outside_sim.loc[e.project_id, "p_on_time"]),
-               "note": e.note}
-        for name in WITH_DISTRIBUTION:
-            cdf = cdfs[name][e.project_id]
+               "on_time": e.on_time, "planned_verdict": verdict,
+               "plan_finish": format_month(plan_finish) if plan_finish is not None else "", "note": e.note}
+        for name, sim in simulations.items():
+            p, cdf = event_forecast(sim, cdfs[name], e)
             lo, hi = ev.pit_interval(cdf, e.actual, as_of)
-            row.update({f"{name}_p_by_actual": cdf.at(e.actual) if e.actual is not None else math.nan,
+            row.update({f"p_{name}": p, f"{name}_p_by_actual": cdf.at(e.actual) if e.actual is not None else math.nan,
                         f"{name}_pit_low": lo, f"{name}_pit_high": hi,
                         f"{name}_crps": ev.crps_months(cdf, e.actual, as_of)})
         rows.append(row)
@@ -182,6 +194,8 @@ def scores_table(events: pd.DataFrame) -> pd.DataFrame:
 def differences(events: pd.DataFrame, resamples: int = ev.BOOTSTRAP_RESAMPLES,
                 seed: int = ev.BOOTSTRAP_SEED) -> list[ev.Difference]:
     """Model - each baseline on each score it has, with bootstrap intervals over whole projects."""
+    if not len(events):
+        return []
     weights = ev.bootstrap_weights(events["project_id"].to_numpy(str), resamples, seed)
     out = []
     for score, _, higher in SCORES:
@@ -257,7 +271,8 @@ def _signed(x, digits: int = 4) -> str:
 
 def headline(result: MultiOriginResult) -> str:
     e = result.events
-    return (f"{len(e)} events scored ({int(e['on_time'].sum())} on time) over {len(result.origins)} origins "
+    origins = "origin" if len(result.origins) == 1 else "origins"
+    return (f"{len(e)} events scored ({int(e['on_time'].sum())} on time) over {len(result.origins)} {origins} "
             f"({', '.join(format_month(o) for o in result.origins)}), {e['project_id'].nunique()} projects; "
             f"outcomes as of {format_month(result.as_of)}")
 
@@ -271,6 +286,8 @@ def difference_rows(result: MultiOriginResult) -> list[list[str]]:
 
 def summary_text(result: MultiOriginResult) -> str:
     lines = [f"multi-origin backtest {result.settings.name}: " + headline(result)]
+    if result.events.empty:
+        return "\n".join(lines + ["No event has a known outcome at these origins: nothing was scored."])
     lines.append(f"{'origin':<8} events on_time  " + "  ".join(f"brier_{n:<12}" for n, _ in FORECASTS))
     for r in result.by_origin.itertuples(index=False):
         lines.append(f"{r.origin:<8} {r.events:<6} {r.on_time:<7}  "
@@ -453,7 +470,7 @@ def _formatted_numbers(df: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
 def differences_frame(result: MultiOriginResult) -> pd.DataFrame:
     return pd.DataFrame([{"score": d.score, "baseline": d.baseline, "model": d.model, "baseline_value": d.other,
                           "difference": d.difference, "low": d.low, "high": d.high, "verdict": d.verdict}
-                         for d in result.differences])
+                         for d in result.differences], columns=DIFFERENCE_COLUMNS)
 
 
 def scores_json(result: MultiOriginResult) -> dict:

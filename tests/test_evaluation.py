@@ -287,3 +287,26 @@ def test_multi_origin_bad_options(followed, tmp_path):
                                   "2021-01,2022-01", "--asap"])
     assert result.exit_code == 2 and "--asap" in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_an_origin_without_a_scoreable_event_scores_nothing_and_says_so(followed, tmp_path):
+    from cli import main
+
+    out = tmp_path / "nothing"
+    scenario = _scenario(followed, "")
+    result = CliRunner().invoke(main, ["backtest", str(scenario), "--out", str(out), "--origins", "2026-06"])
+    assert result.exit_code == 0, result.output
+    assert "0 events scored" in result.output and "nothing was scored" in result.output
+    assert pd.read_csv(out / "events.csv").empty and pd.read_csv(out / "differences.csv").empty
+
+
+def test_the_files_do_not_depend_on_the_worker_count(followed, tmp_path):
+    from cli import main
+
+    scenario = _scenario(followed, '[backtest]\norigins = ["2021-01", "2022-01"]', iterations=120)
+    for workers in ("1", "2"):
+        result = CliRunner().invoke(main, ["backtest", str(scenario), "--out", str(tmp_path / workers),
+                                           "--workers", workers])
+        assert result.exit_code == 0, result.output
+    for name in ("events.csv", "scores.csv", "differences.csv", "pit.csv", "origins/2022-01/distribution.csv"):
+        assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes(), name
