@@ -426,6 +426,10 @@ def render_html(result: MultiOriginResult, charts: dict[str, str]) -> str:
     body.append(table(["PIT bin", "model", "outside view", "uniform"],
                       [[f"{r.lower:.1f}–{r.upper:.1f}", _f(r.model, 2), _f(r.outside_view, 2), _f(r.uniform, 2)]
                        for r in result.pit.itertuples(index=False)], {1, 2, 3}))
+    body.append("<h2>Per origin (Brier score)</h2>")
+    body.append(table(["origin", "events", "on time"] + [label for _, label in FORECASTS],
+                      [[r.origin, r.events, r.on_time] + [_f(getattr(r, f"brier_{n}")) for n, _ in FORECASTS]
+                       for r in result.by_origin.itertuples(index=False)], set(range(1, 8))))
     body.append("<h2>Events</h2>")
     body.append(table(["origin", "event", "deadline", "actual", "outcome", "P(on time) model", "outside view",
                        "plan base.", "base rate", "P(by actual)", "CRPS"],

@@ -263,6 +263,10 @@ def test_multi_origin_run_writes_every_file_and_scores_each_known_outcome(follow
     assert report["origins"] == ["2021-01", "2022-01", "2023-03"] and report["events"] == 6
     assert {d["baseline"] for d in report["differences"]} == set(mo.BASELINES)
     assert "<text" not in (out / "charts" / "pit.svg").read_text(encoding="utf-8")
+    md, page = (out / "backtest.md").read_text(encoding="utf-8"), (out / "backtest.html").read_text(encoding="utf-8")
+    for section in ("Scores", "Model against each baseline", "PIT histogram", "Per origin (Brier score)", "Events"):
+        assert f"## {section}" in md and f"<h2>{section}</h2>" in page, section
+    assert "![PIT histogram](charts/pit.svg)" in md and 'id="chart-pit"' in page
 
 
 def test_an_event_finished_before_an_origin_is_not_scored_there(followed, tmp_path):
