@@ -241,7 +241,10 @@ def run_multi_origin(portfolio: Portfolio, settings, origins, *, as_of: int | No
     """Forecast at every origin with what was known then, and score every event with a known outcome."""
     as_of = data_as_of(portfolio) if as_of is None else as_of
     if as_of is None:
-        raise ValueError("the data records no actual date, so no outcome is known")
+        from portfolio.errors import InputError, Problem
+
+        raise InputError(Problem(settings.data_dir or "data", 0, 0, "the data records no actual date, so no "
+                                 "outcome is known: give --as-of YYYY-MM or add actual dates"))
     rows, forecasts = [], []
     for origin in origins:
         if log:
