@@ -279,6 +279,8 @@ def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of
 
     Writes backtest.csv, calibration.csv, scores.json, backtest.md, backtest.html and charts/ (docs/backtest.md);
     prints the Brier and log scores beside the naive forecasts "every project on time" and "base rate".
+    With origins (--origins, or the scenario's [backtest] origins) it forecasts at each and writes the
+    multi-origin evaluation instead: events.csv, scores.csv, differences.csv, pit.csv and the report.
     """
     import optimize
     from portfolio.errors import InputError, Problem
