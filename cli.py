@@ -291,12 +291,15 @@ def psplib_command(files, time_limit, workers, out_file):
 @click.option("--time-limit", type=TIME_LIMIT, help="Seconds for CP-SAT (default: the scenario's time_limit_s).")
 @click.option("--as-of", "as_of", metavar="YYYY-MM", help="Date of the data's outcomes (default: the latest actual date in the data).")
 @click.option("--asap", is_flag=True, help="Simulate without the optimizer's plan: every activity as soon as links and funds allow.")
+@click.option("--origins", metavar="FROM:TO:EVERY|YYYY-MM,...", help="Backtest at several status dates, e.g. 2019-01:2023-01:12 (default: the scenario's [backtest] origins; without them, its status date).")
 @guarded
-def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of, asap):
+def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of, asap, origins):
     """Forecast the scenario as of its status date with what was known then, and score it against the data.
 
     Writes backtest.csv, calibration.csv, scores.json, backtest.md, backtest.html and charts/ (docs/backtest.md);
     prints the Brier and log scores beside the naive forecasts "every project on time" and "base rate".
+    With origins (--origins, or the scenario's [backtest] origins) it forecasts at each and writes the
+    multi-origin evaluation instead: events.csv, scores.csv, differences.csv, pit.csv and the report.
     """
     import optimize
     from portfolio.errors import InputError, Problem
@@ -313,6 +316,13 @@ def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of
         except ValueError as exc:
             raise InputError(Problem("--as-of", 0, 0, str(exc))) from None
     portfolio, settings = load_target(scenario)
+    origin_months = _origins_option(origins) if origins is not None else settings.backtest_origins
+    if origin_months:
+        if asap:
+            raise click.UsageError("--asap cannot be combined with several origins: the multi-origin backtest "
+                                   "scores the simulation without the plan as its outside view")
+        return _multi_origin_backtest(portfolio, settings, origin_months, out, month, iterations=iterations,
+                                      seed=seed, workers=workers, time_limit=time_limit)
     try:
         result = run_backtest(portfolio, settings, as_of=month, iterations=iterations, seed=seed, workers=workers,
                               progress=sys.stderr.isatty(), time_limit=time_limit, use_plan=not asap)
@@ -321,6 +331,38 @@ def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of
     try:
         with atomic_folder(out) as folder:
             write_backtest(result, folder, portfolio)
+    except MissingFontError as exc:
+        _fail(str(exc), 2)
+    click.echo(summary_text(result))
+    click.echo(f"wrote {out}")
+
+
+def _origins_option(text: str) -> tuple[int, ...]:
+    from portfolio.errors import InputError, Problem
+    from scenarios.origins import parse_origins
+
+    try:
+        return parse_origins(text)
+    except ValueError as exc:
+        raise InputError(Problem("--origins", 0, 0, str(exc))) from None
+
+
+def _multi_origin_backtest(portfolio, settings, origins, out, as_of, **options) -> None:
+    """The multi-origin backtest (docs/backtest.md, "The multi-origin evaluation"): forecast and score per origin."""
+    import optimize
+    from report.fonts import MissingFontError
+    from report.multiorigin import run_multi_origin, summary_text, write_multi_origin
+    from report.runfolder import atomic_folder
+
+    log = (lambda text: click.echo(text, err=True)) if sys.stderr.isatty() else None
+    try:
+        result = run_multi_origin(portfolio, settings, origins, as_of=as_of, progress=sys.stderr.isatty(), log=log,
+                                  **options)
+    except optimize.Infeasible as exc:
+        raise Finding(str(exc)) from exc
+    try:
+        with atomic_folder(out) as folder:
+            write_multi_origin(result, folder, portfolio)
     except MissingFontError as exc:
         _fail(str(exc), 2)
     click.echo(summary_text(result))

@@ -76,6 +76,14 @@ class ListOf(Spec):
     distinct: bool = False
 
 
+@dataclass(frozen=True, kw_only=True)
+class Either(Spec):
+    """A value of one of two forms, told apart by its TOML type: a list (``ListOf``) or a table (``Table``)."""
+
+    list_form: ListOf
+    table_form: Table
+
+
 Rule = Callable[[dict, Path], Iterator[Found]]  # a check across the keys of one table, once each key is valid
 
 
@@ -231,6 +239,14 @@ SCHEMA = Table(keys={
                               required=True, expect="a list of numbers >= 0, e.g. [1.0, 0.9, 0.8]"),
         }, rules=(first_not_after_last,))),
     }, rules=(distinct_axis_names, grid_size)),
+    "backtest": Table(keys={
+        "origins": Either(
+            list_form=ListOf(item=Month(), nonempty=True, distinct=True),
+            table_form=Table(keys={"from": Month(required=True), "to": Month(required=True),
+                                   "every": Number(low=1, whole=True, most=1200, required=True)},
+                             rules=(first_not_after_last,)),
+            expect='a list of months such as ["2019-01", "2020-01"] or { from = "2019-01", to = "2023-01", every = 12 }'),
+    }),
 })
 
 
@@ -283,7 +299,7 @@ def describe(spec: Spec) -> str:
 def check(value, spec: Spec = SCHEMA, path: Path = ()) -> list[Found]:
     """Every problem of ``value`` against ``spec``: types, ranges, finite numbers, allowed keys at every level."""
     kind = {Text: _text, Flag: _flag, Choice: _choice, Month: _month, Number: _number, ListOf: _list,
-            Table: _table, Tables: _tables, MapOf: _map}[type(spec)]
+            Table: _table, Tables: _tables, MapOf: _map, Either: _either}[type(spec)]
     return list(kind(value, spec, path))
 
 
@@ -404,6 +420,15 @@ def _tables(value, spec: Tables, path: Path) -> Iterator[Found]:
             if key in first:
                 yield path + (k, spec.unique), f"two {label(path + (k,))} have {spec.unique} = {show(key)}"
             first.setdefault(key, k)
+
+
+def _either(value, spec: Either, path: Path) -> Iterator[Found]:
+    if isinstance(value, list):
+        yield from check(value, spec.list_form, path)
+    elif isinstance(value, dict):
+        yield from check(value, spec.table_form, path)
+    else:
+        yield _wrong(value, spec, path)
 
 
 def _map(value, spec: MapOf, path: Path) -> Iterator[Found]:

@@ -61,3 +61,4 @@ class Settings:
     data_dir: str = ""
     sweep: tuple[SweepAxis, ...] = ()  # the [sweep] grid: every combination of the axes' factors is a variant
     rules: tuple[tuple[str, str], ...] = ()  # (key, text) of each rule of the scenario file (scenarios/rules.py)
+    backtest_origins: tuple[int, ...] = ()  # [backtest] origins: status dates of the multi-origin backtest
