@@ -26,6 +26,7 @@ GRID = "#e3e6ea"
 MUTED = "#78909c"
 DEADLINE = "#c62828"
 GOOD, FAIR, POOR = "#2e7d32", "#ef9a1a", "#c62828"
+FAIR_TEXT = "#9a5b00"  # amber dark enough for text on white
 SOURCE_COLOURS = {
     "central": "#3f6fb5",
     "provincial": "#e07b2e",
@@ -308,10 +309,6 @@ def s_curve_chart(run: Run, look: Look):
         if d in labelled:
             ax.text(d + 1, 1.02, f"deadline {month_text(d)}" if len(labelled) == 1 or d == labelled[0]
                     else month_text(d), color=DEADLINE, fontsize=8.5, ha="center", va="bottom")
-    if port is not None:
-        ax.text(0.01, 0.97, f"P(all projects on time) = {percent(float(port['p_on_time']))}",
-                transform=ax.transAxes, fontsize=10, color=INK, va="top",
-                bbox=dict(facecolor="white", edgecolor="none", alpha=0.85, pad=2))
     ax.set_ylim(0, 1.0)
     ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0], ["0%", "20%", "40%", "60%", "80%", "100%"])
     ax.grid(axis="y", color=GRID, linewidth=0.8)

@@ -35,9 +35,50 @@ def test_report_command_writes_markdown_html_and_six_charts(full_run):
         assert f"](charts/{name}.svg)" in md
         assert f'<svg id="chart-{name}"' in page
     assert page.count("How to read this:") == 7  # the table and the six charts
-    # the headline: scenario, optimizer status, P(all projects on time)
-    assert "<h1>baseline</h1>" in page and "OPTIMAL" in page and "P(all projects on time)" in page
-    assert "P(all projects on time)" in md and "OPTIMAL" in md
+    # the headline: scenario, the plan's status in words, the deadline table
+    assert "<h1>baseline</h1>" in page and 'id="by-deadline"' in page
+    assert "| Deadline | Projects | Expected misses" in md.replace("  ", "")
+    assert "P(all projects on time)" not in page  # measured against the last deadline, it misled (charts too)
+
+
+def expected_by_deadline(folder) -> dict[str, tuple[int, float, int]]:
+    """deadline -> (projects, expected misses, projects below 50%) straight from simulation.csv."""
+    import csv
+
+    out: dict[str, list] = {}
+    with open(folder / "simulation.csv", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            if row["project_id"] != "PORTFOLIO":
+                out.setdefault(row["deadline"], []).append(float(row["p_on_time"]))
+    return {d: (len(ps), sum(1 - p for p in ps), sum(p < 0.5 for p in ps)) for d, ps in out.items()}
+
+
+def test_headline_answers_how_many_projects_per_deadline_miss(full_run):
+    md = (full_run / "report.md").read_text(encoding="utf-8")
+    page = (full_run / "report.html").read_text(encoding="utf-8")
+    expected = expected_by_deadline(full_run)
+    assert len(expected) == 2  # the fixture: most projects due 2025-12, one due 2026-12
+    rows = re.findall(r'<tr data-deadline="([^"]+)">.*?data-projects>(\d+)<.*?data-expected-misses><strong>'
+                      r'([\d.]+)<.*?data-below-half="(\d+)"', page)
+    assert [r[0] for r in rows] == sorted(expected)  # the earliest deadline first
+    for deadline, n, misses, below in rows:
+        assert (int(n), float(misses), int(below)) == (expected[deadline][0], round(expected[deadline][1], 1),
+                                                       expected[deadline][2])
+        assert re.search(rf"\| {deadline} +\| +{n} \| +{misses} \|", md)
+    first = min(expected)
+    assert f"Due {first}: expected misses: **{expected[first][1]:.1f} of {expected[first][0]}**" in md
+
+
+def test_plan_status_in_words_reads_older_manifests_defensively():
+    from report.write import plan_status_words
+
+    assert plan_status_words({}) == ""
+    assert plan_status_words({"status": "optimal"}).startswith("The plan is proven optimal")
+    text = plan_status_words({"status": "feasible", "seconds": 19.2, "reproducible": False,
+                              "stages": [{"name": "weighted_lateness", "value": 64.0, "bound": 28.0}]})
+    assert "not proven optimal" in text and "64 priority-weighted months late" in text and "below 28" in text
+    assert "A rerun may give a different plan." in text
+    assert "rerun" not in plan_status_words({"status": "feasible", "stages": "garbled"})
 
 
 def test_report_table_has_every_project_in_chinese_and_english(full_run):
