@@ -138,14 +138,16 @@ def simulate_command(scenario, out, iterations, seed, workers, plan_dir, engine,
 
 @main.command("report")
 @click.argument("run_dir", metavar="DIR", type=click.Path())
+@click.option("--gantt-window", metavar="FROM:TO", help="Months of the Gantt's time axis, e.g. 2021-01:2027-12 "
+              "(default: from the status date's year to the last deadline, at most 10 years).")
 @guarded
-def report_command(run_dir):
+def report_command(run_dir, gantt_window):
     """(Re)write DIR/report.md and a self-contained DIR/report.html (charts in DIR/charts/) from a run folder."""
     from report.fonts import MissingFontError
-    from report.write import write_report
+    from report.write import parse_window, write_report
 
     try:
-        written = write_report(run_dir)
+        written = write_report(run_dir, parse_window(gantt_window) if gantt_window else None)
     except MissingFontError as exc:
         _fail(str(exc), 2)
     click.echo(f"wrote {written['report.html']} and {written['report.md']} "

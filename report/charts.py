@@ -178,94 +178,220 @@ def _common_deadline(look: Look) -> int | None:
 
 # ---------------------------------------------------------------- 1. Gantt
 
+HATCHES = {"central": "", "provincial": "////", "local": "....", "bond": "xxx", "enterprise": "\\\\\\\\",
+           "loan": "---"}
+EXTRA_HATCHES = ("++", "oo", "||", "**")
+GANTT_YEARS = 10  # default window: from the status date's year, at most this many years
 
-def gantt_chart(run: Run, look: Look):
+
+def wrap(text: str, width: int = 30) -> list[str]:
+    """A label broken into lines of at most ``width`` columns (CJK characters count two), never cut."""
+    import unicodedata
+
+    text = str(text)
+    if " / " in text:
+        text = text.split(" / ", 1)[0].strip()
+    lines, line, used = [], "", 0
+    for ch in text:
+        w = 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+        if used + w > width and line:
+            lines.append(line.rstrip())
+            line, used = "", 0
+            if ch == " ":
+                continue
+        line += ch
+        used += w
+    return lines + [line.rstrip()] if line else lines
+
+
+def gantt_window(run: Run, look: Look, window: tuple[int, int] | None = None) -> tuple[int, int]:
+    """[lo, hi) in absolute months of the Gantt's time axis: ``window`` when given (whole months), otherwise from
+    the January of the status date's year to the end of the year of the last deadline, at most GANTT_YEARS years;
+    it always covers the status date."""
+    if window is not None:
+        lo, hi = int(window[0]), int(window[1]) + 1
+    else:
+        schedule = run.get("schedule.csv")
+        start = run.status_date if run.status_date is not None else int(schedule["start_m"].min())
+        lo = (start // 12) * 12
+        last = max(list(look.deadline.values()) + [int(schedule["finish_m"].max())])
+        hi = min((last // 12 + 1) * 12, lo + 12 * GANTT_YEARS)
+    if run.status_date is not None:
+        lo, hi = min(lo, run.status_date), max(hi, run.status_date + 1)
+    return lo, max(hi, lo + 12)
+
+
+def driving_path(rows) -> set[str]:
+    """The plan's driving path of one project: back from its last phase, each phase that finishes in the month
+    before the next one starts (the run folder has no links, so touching phases stand for them)."""
+    acts = [(str(a), int(s), int(f)) for a, s, f in zip(rows["activity_id"], rows["start_m"], rows["finish_m"])]
+    if not acts:
+        return set()
+    end = max(f for _a, _s, f in acts)
+    path = {a for a, _s, f in acts if f == end}
+    frontier = [s for _a, s, f in acts if f == end]
+    while frontier:
+        start = frontier.pop()
+        for a, s, f in acts:
+            if f == start - 1 and a not in path:
+                path.add(a)
+                frontier.append(s)
+    return path
+
+
+def _lanes(rows) -> list[tuple[int, str, int, int, str, str]]:
+    """(lane, activity, start, end, source, name) per phase: parallel phases on separate lanes."""
+    lanes: list[int] = []  # last end per lane
+    placed = []
+    for _, act in rows.sort_values(["start_m", "finish_m"], kind="stable").iterrows():
+        s, f = int(act["start_m"]), int(act["finish_m"]) + 1
+        for k, end in enumerate(lanes):
+            if end <= s:
+                lanes[k] = f
+                break
+        else:
+            k = len(lanes)
+            lanes.append(f)
+        placed.append((k, str(act["activity_id"]), s, f, str(act["funding_source"]), str(act["name"])))
+    return placed
+
+
+def _planned_late(run: Run) -> set[str]:
+    late = set()
+    projects_csv = run.get("projects.csv")
+    if projects_csv is not None:
+        for _, row in projects_csv.iterrows():
+            if row["planned_finish_m"] is not None and row["deadline_m"] is not None \
+                    and row["planned_finish_m"] > row["deadline_m"]:
+                late.add(str(row["project_id"]))
+    return late
+
+
+def _simulated_finish(run: Run) -> dict[str, tuple]:
+    quant = {}
+    sim = run.project_rows()
+    if sim is not None:
+        for _, row in sim.iterrows():
+            q = (row["finish_p50_m"], row["finish_p80_m"], row["finish_p90_m"])
+            if all(v is not None and v == v for v in q):
+                quant[str(row["project_id"])] = tuple(int(v) + 1 for v in q)  # the end of the month
+    return quant
+
+
+def gantt_chart(run: Run, look: Look, window: tuple[int, int] | None = None):
     schedule = run.get("schedule.csv")
     if schedule is None or schedule.empty:
         return None
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    sim = run.project_rows()
-    quant = {}
-    if sim is not None:
-        for _, row in sim.iterrows():
-            q = (row["finish_p50_m"], row["finish_p80_m"], row["finish_p90_m"])
-            if all(v is not None and v == v for v in q):
-                quant[str(row["project_id"])] = q
-    planned_late = set()
-    projects_csv = run.get("projects.csv")
-    if projects_csv is not None:
-        for _, row in projects_csv.iterrows():
-            if row["planned_finish_m"] is not None and row["deadline_m"] is not None \
-                    and row["planned_finish_m"] > row["deadline_m"]:
-                planned_late.add(str(row["project_id"]))
-
+    quant = _simulated_finish(run)
+    planned_late = _planned_late(run)
     order = [p for p in look.projects if p in set(schedule["project_id"])]
-    fig = _figure(1.7 + 0.52 * len(order))
-    ax = fig.add_subplot()
-    lo = int(schedule["start_m"].min())
-    hi = int(schedule["finish_m"].max()) + 1
-    for pid in order:
-        if pid in look.deadline:
-            hi = max(hi, look.deadline[pid] + 1)
-        for q in quant.get(pid, ()):
-            hi = max(hi, int(q) + 1)
-    lo, hi = (lo // 12) * 12, -(-(hi + 1) // 12) * 12
+    lo, hi = gantt_window(run, look, window)
+    hatch = dict(HATCHES)
+    for i, s in enumerate(sorted(s for s in look.source_colour if s not in hatch)):
+        hatch[s] = EXTRA_HATCHES[i % len(EXTRA_HATCHES)]
 
-    common = _common_deadline(look)
-    if common is not None:
-        ax.axvline(common + 1, color=DEADLINE, linewidth=1.2, linestyle=(0, (4, 3)), zorder=1)
-        ax.text(common + 1, -0.75, f" deadline {month_text(common)}", color=DEADLINE, fontsize=8.5, va="bottom",
-                ha="center")
-    for y, pid in enumerate(order):
-        rows = schedule[schedule["project_id"] == pid].sort_values(["start_m", "finish_m"], kind="stable")
-        lanes: list[int] = []  # last finish per lane
-        placed = []
-        for _, act in rows.iterrows():
-            s, f = int(act["start_m"]), int(act["finish_m"]) + 1
-            for k, end in enumerate(lanes):
-                if end <= s:
-                    lanes[k] = f
-                    break
-            else:
-                k = len(lanes)
-                lanes.append(f)
-            placed.append((k, s, f, act["funding_source"]))
-        band = 0.56
-        lane_h = band / max(1, len(lanes))
-        top = y - 0.36
-        for k, s, f, source in placed:
-            ax.barh(top + (k + 0.5) * lane_h, f - s, left=s, height=lane_h * 0.92,
-                    color=look.source_colour.get(source, MUTED), edgecolor="white", linewidth=0.7, zorder=2)
-        if common is None and pid in look.deadline:
+    layout, y = [], 0.0  # (pid, top y, lanes placed); each lane is 1 unit, the simulated finish 0.8 below
+    for pid in order:
+        placed = _lanes(schedule[schedule["project_id"] == pid])
+        n_lanes = max(1, max(k for k, *_ in placed) + 1)
+        layout.append((pid, y, placed, n_lanes))
+        y += n_lanes + (1.0 if pid in quant else 0.25) + 0.55
+    total = y
+    fig = _figure(1.6 + 0.15 * total)
+    ax = fig.add_subplot()
+    titles = {}
+    labels, label_ys = [], []
+    for pid, top, placed, n_lanes in layout:
+        rows = schedule[schedule["project_id"] == pid]
+        path = driving_path(rows)
+        centre = {}
+        for k, aid, s, f, source, name in placed:
+            yc = top + k + 0.5
+            centre[aid] = (yc, s, f)
+            driving = aid in path
+            bar = ax.barh(yc, f - s, left=s, height=0.78, color=look.source_colour.get(source, MUTED),
+                          edgecolor=INK if driving else "white", linewidth=1.6 if driving else 0.6,
+                          hatch=hatch.get(source, ""), zorder=3 if driving else 2)
+            gid = f"phase-{len(titles)}"
+            bar.patches[0].set_gid(gid)
+            titles[gid] = f"{name} ({aid}): {month_text(s)} to {month_text(f - 1)}, {source}" + \
+                (", on the driving path" if driving else "")
+            visible = min(f, hi) - max(s, lo)
+            if visible >= 7 * (hi - lo) / 120 * 2.2:
+                text = short(name, max(4, int(visible / ((hi - lo) / 120) / 1.25)))
+                ax.text(max(s, lo) + 0.6, yc, text, fontsize=6.5, color="white", va="center", ha="left",
+                        zorder=6, clip_on=True,
+                        bbox=dict(boxstyle="square,pad=0.08", facecolor="#00000040", edgecolor="none"))
+        for k, aid, s, f, source, name in placed:  # the links of the driving path: predecessor's end -> start
+            if aid not in path:
+                continue
+            for other, (yo, so, fo) in centre.items():
+                if other in path and fo == s and other != aid:
+                    ax.annotate("", xy=(s, centre[aid][0] - 0.39 if yo < centre[aid][0] else centre[aid][0] + 0.39),
+                                xytext=(fo, yo), zorder=5,
+                                arrowprops=dict(arrowstyle="-|>", color=INK, linewidth=1.0, mutation_scale=7,
+                                                shrinkA=0, shrinkB=0))
+        bottom = top + n_lanes
+        if placed and max(f for *_x, f, _s, _n in placed) <= lo:
+            ax.text(lo + 0.5, top + 0.5, f"◀ finished {month_text(max(f for *_x, f, _s, _n in placed) - 1)}, "
+                    "before the window", fontsize=7.5, color=MUTED, va="center", ha="left")
+        if pid in look.deadline:
             d = look.deadline[pid] + 1
-            ax.plot([d, d], [y - 0.44, y + 0.44], color=DEADLINE, linewidth=1.6, zorder=3, solid_capstyle="butt")
+            if lo <= d <= hi:
+                ax.plot([d, d], [top - 0.2, bottom + 0.9], color=DEADLINE, linewidth=1.8, zorder=4,
+                        solid_capstyle="butt")
+            elif d > hi:
+                ax.text(hi - 0.3, top + 0.1, f"deadline {month_text(d - 1)} ▶", color=DEADLINE, fontsize=7.5,
+                        ha="right", va="top", zorder=6,
+                        bbox=dict(facecolor="white", edgecolor="none", pad=0.6, alpha=0.9))
         if pid in quant:
             p50, p80, p90 = quant[pid]
-            ax.plot([int(p50) + 1, int(p90) + 1], [y + 0.31, y + 0.31], color=INK, linewidth=1.4, zorder=4,
-                    solid_capstyle="butt")
-            ax.plot([int(p50) + 1] * 2 + [None] + [int(p90) + 1] * 2,
-                    [y + 0.25, y + 0.37, None, y + 0.25, y + 0.37], color=INK, linewidth=1.0, zorder=4)
-            ax.plot([int(p80) + 1], [y + 0.31], marker="D", markersize=5.5, color=INK, markeredgecolor="white",
+            yq = bottom + 0.45
+            ax.plot([p50, p90], [yq, yq], color=INK, linewidth=1.4, zorder=4, solid_capstyle="butt")
+            ax.plot([p50] * 2 + [None] + [p90] * 2, [yq - 0.22, yq + 0.22, None, yq - 0.22, yq + 0.22],
+                    color=INK, linewidth=1.0, zorder=4)
+            ax.plot([p80], [yq], marker="D", markersize=5.5, color=INK, markeredgecolor="white",
                     markeredgewidth=0.6, zorder=5, linestyle="none")
-    ax.set_yticks(range(len(order)), [f"{short(look.label(p), 34)}\n{p}" for p in order])
+            if p80 > hi:
+                ax.text(hi - 0.3, yq, f"P80 {month_text(p80 - 1)} ▶", color=INK, fontsize=7.5, ha="right",
+                        va="center", zorder=6, bbox=dict(facecolor="white", edgecolor="none", pad=0.6, alpha=0.9))
+        name_lines = wrap(look.label(pid), 26)
+        tag = pid + ("  · late in the plan" if pid in planned_late else "")
+        labels.append("\n".join(name_lines + [tag]))
+        label_ys.append(top + (bottom - top + (0.9 if pid in quant else 0)) / 2)
+        if pid != order[-1]:
+            ax.axhline(bottom + (1.0 if pid in quant else 0.25) + 0.27, color=GRID, linewidth=0.7, zorder=1)
+    status = run.status_date
+    if status is not None:
+        ax.axvline(status, color="#1565c0", linewidth=1.3, linestyle=(0, (1, 2)), zorder=4)
+        ax.text(status, -0.35, f"status date {month_text(status)}", color="#1565c0", fontsize=8.5,
+                ha="left", va="bottom")
+    ax.set_yticks(label_ys, labels, fontsize=8)
     for tick, pid in zip(ax.get_yticklabels(), order):
         if pid in planned_late:
             tick.set_color(DEADLINE)
-    ax.set_ylim(len(order) - 0.45, -0.95)
+    ax.set_ylim(total, -1.2)
     ax.tick_params(axis="y", length=0)
     _month_axis(ax, lo, hi)
+    ax.set_xlabel("month (grid lines at the start of each year)")
     ax.spines["left"].set_visible(False)
-    ax.set_title("Plan: phases by funding source, deadline and simulated finish (P50–P90, ◆ P80)")
-    handles = [Patch(facecolor=c, label=s) for s, c in look.source_colour.items()
-               if s in set(schedule["funding_source"])]
-    handles.append(Line2D([], [], color=DEADLINE, linestyle=(0, (4, 3)) if common is not None else "-",
-                          linewidth=1.4, label="deadline"))
+    ax.set_title("Plan: phases by funding source, driving path outlined, deadlines and simulated finish "
+                 "(P50–P90, ◆ P80)", fontsize=10.5)
+    handles = [Patch(facecolor=c, edgecolor="white", hatch=hatch.get(s, ""), label=s)
+               for s, c in look.source_colour.items() if s in set(schedule["funding_source"])]
+    handles.append(Patch(facecolor="white", edgecolor=INK, linewidth=1.6, label="driving path (→ links)"))
+    handles.append(Line2D([], [], color=DEADLINE, linewidth=1.8, label="deadline"))
+    if status is not None:
+        handles.append(Line2D([], [], color="#1565c0", linewidth=1.3, linestyle=(0, (1, 2)), label="status date"))
     if quant:
         handles.append(Line2D([], [], color=INK, marker="D", markersize=5, linewidth=1.4,
                               label="simulated P50–P90, ◆ P80"))
-    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 8), handlelength=1.6)
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 6), handlelength=1.8,
+               fontsize=8.5)
+    fig.svg_titles = titles
     return fig
 
 
@@ -559,17 +685,24 @@ def figure_svg(fig) -> str:
     """SVG text of a figure: glyphs as paths, no date, ids salted for stable bytes."""
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Date": None})
-    return buf.getvalue()
+    return with_titles(buf.getvalue(), getattr(fig, "svg_titles", {}))
 
 
-def render_charts(run: Run) -> dict[str, str]:
-    """name -> SVG text for every chart the run's files allow, in report order."""
+def with_titles(svg: str, titles: dict[str, str]) -> str:
+    """Give the SVG groups named in ``titles`` (by gid) a ``<title>``: the browser shows it on hover."""
+    for gid, text in titles.items():
+        svg = svg.replace(f'<g id="{gid}">', f'<g id="{gid}"><title>{_attr(text).replace(">", "&gt;")}</title>', 1)
+    return svg
+
+
+def render_charts(run: Run, window: tuple[int, int] | None = None) -> dict[str, str]:
+    """name -> SVG text for every chart the run's files allow, in report order; ``window``: the Gantt's months."""
     out = {}
     with chart_style() as family:
         look = make_look(run)
         for name, _title in CHARTS:
             try:
-                fig = BUILDERS[name](run, look)
+                fig = gantt_chart(run, look, window) if name == "gantt" else BUILDERS[name](run, look)
                 if fig is not None:
                     out[name] = figure_svg(fig)
             except UserWarning as exc:

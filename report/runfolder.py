@@ -12,6 +12,8 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+from portfolio.months import format_month
+
 PACKAGES = ("portfolio", "ortools", "simpy", "numpy", "pandas", "scipy", "click")
 
 
@@ -63,6 +65,7 @@ def write_manifest(folder: Path, settings, portfolio, **sections) -> dict:
             "scenario": settings.name,
             "scenario_file": Path(settings.scenario_file).name if settings.scenario_file else "",
             "inputs": dict(portfolio.inputs),
+            "status_date": format_month(settings.status_date),
             "versions": package_versions(),
             "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }

@@ -26,10 +26,13 @@ from .markdown import markdown_table
 from .rundata import PLAN_FILES, MC_FILES, PORTFOLIO, Run, load_run, month_text
 
 HOW_TO_READ = {
-    "gantt": "Each row is a project; its bars are the planned phases, coloured by funding source (phases that "
-             "run in parallel share the row). The red line is the deadline; the black whisker spans the "
-             "simulated P50–P90 finish and ◆ marks P80. A ◆ right of the red line means a chance of more than "
-             "20% of missing the deadline. A red project name: late already in the plan.",
+    "gantt": "Each block is a project; its bars are the planned phases (parallel phases on their own lines), "
+             "coloured and patterned by funding source; hover over a bar for the phase's name and dates. Bars with "
+             "a black outline and arrows are the driving path: the phases that follow one another without a gap up "
+             "to the project's finish, so a slip in any of them moves the finish. The red line is the project's "
+             "deadline, the dotted blue line the status date. The whisker below spans the simulated P50–P90 finish "
+             "and ◆ marks P80: a ◆ right of the red line means more than a 20% chance of missing the deadline. "
+             "\"late in the plan\": the plan itself finishes after the deadline.",
     "s-curve": "Each line is the probability that a project (thin lines) or the whole portfolio (bold) is "
                "finished by the end of a month. Read up from a deadline to the chance of meeting it, or across "
                "from 80% to the P80 date.",
@@ -577,10 +580,31 @@ def _write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def write_report(folder) -> dict[str, Path]:
-    """(Re)write report.md, report.html and charts/*.svg in a run folder; returns what was written."""
+def parse_window(text: str) -> tuple[int, int]:
+    """``FROM:TO`` (two YYYY-MM months, FROM before TO) as absolute months; InputError naming the option."""
+    from portfolio.errors import InputError, Problem
+    from portfolio.months import parse_month
+
+    parts = str(text).split(":")
+    try:
+        if len(parts) != 2:
+            raise ValueError("two months separated by a colon")
+        first, last = (parse_month(part.strip()) for part in parts)
+    except ValueError as exc:
+        raise InputError(Problem("--gantt-window", 0, 0, f"expected FROM:TO as YYYY-MM:YYYY-MM, got {text!r} "
+                                                         f"({exc})")) from None
+    if last < first:
+        raise InputError(Problem("--gantt-window", 0, 0, f"{text!r}: TO is before FROM"))
+    return first, last
+
+
+def write_report(folder, gantt_window: tuple[int, int] | None = None) -> dict[str, Path]:
+    """(Re)write report.md, report.html and charts/*.svg in a run folder; returns what was written.
+
+    ``gantt_window``: the first and last month (absolute) of the Gantt's time axis; None = the default window.
+    """
     run = load_run(folder)
-    charts = render_charts(run)
+    charts = render_charts(run, gantt_window)
     folder = Path(folder)
     chart_dir = folder / "charts"
     chart_dir.mkdir(exist_ok=True)

@@ -201,3 +201,86 @@ def test_percent_never_rounds_a_chance_to_zero_or_certainty():
     assert percent(0.0) == "0.0%" and percent(1.0) == "100.0%"
     assert percent(0.0004) == "<0.1%" and percent(0.9996) == ">99.9%"
     assert percent(0.5132) == "51.3%"
+
+
+# -- the charts as a reader needs them -------------------------------------------------------------------------
+
+def built_charts(folder, window=None):
+    """name -> matplotlib Figure of every chart the folder allows (inside the chart style, like the report)."""
+    from report.charts import BUILDERS, gantt_chart, make_look
+    from report.fonts import chart_style
+    from report.rundata import load_run
+
+    run = load_run(folder)
+    with chart_style():
+        look = make_look(run)
+        figs = {name: (gantt_chart(run, look, window) if name == "gantt" else BUILDERS[name](run, look))
+                for name in CHART_NAMES}
+    return run, {k: v for k, v in figs.items() if v is not None}
+
+
+def deadline_xs(ax) -> list[float]:
+    from report.charts import DEADLINE
+
+    return [x for line in ax.get_lines() if line.get_color() == DEADLINE for x in line.get_xdata()
+            if x is not None]
+
+
+@pytest.mark.parametrize("window", [None, (2022 * 12, 2024 * 12 + 5)])
+def test_gantt_axis_covers_the_status_date_and_every_deadline_shown(full_run, window):
+    run, figs = built_charts(full_run, window)
+    ax = figs["gantt"].axes[0]
+    lo, hi = ax.get_xlim()
+    assert lo <= run.status_date < hi  # even a window that starts after it is widened to show it
+    shown = deadline_xs(ax)
+    if window is None:
+        assert sorted(set(shown)) == [2025 * 12 + 12, 2026 * 12 + 12]  # both deadlines of the fixture
+        assert hi - lo <= 12 * 10
+    for x in shown:
+        assert lo <= x <= hi
+    texts = " ".join(t.get_text() for t in ax.texts)
+    assert "status date 2021-01" in texts
+    if window is not None:  # deadlines beyond the window are named at its edge, not dropped silently
+        assert "deadline 2025-12 ▶" in texts and not shown
+
+
+def test_gantt_wraps_long_names_and_titles_every_phase(full_run):
+    from report.charts import wrap
+
+    assert wrap("关中城市群阎良至咸阳机场铁路（西安都市圈市域郊铁路）", 26) == [
+        "关中城市群阎良至咸阳机场铁", "路（西安都市圈市域郊铁路）"]
+    assert "".join(wrap("Xi'an Metro Line 8 (ring) and more words", 12)) .replace(" ", "") == \
+        "Xi'anMetroLine8(ring)andmorewords"
+    svg = (full_run / "charts" / "gantt.svg").read_text(encoding="utf-8")
+    schedule = (full_run / "schedule.csv").read_text(encoding="utf-8").splitlines()[1:]
+    titles = re.findall(r"<title>([^<]+)</title>", svg)
+    assert len(titles) == len(schedule)  # one hover title per phase: its name, id and dates
+    for line in schedule:
+        aid, _pid, name = line.split(",")[:3]
+        assert any(t.startswith(f"{name} ({aid}):") for t in titles), aid
+    assert "…" not in "".join(t.get_text() for t in built_charts(full_run)[1]["gantt"].axes[0].get_yticklabels())
+
+
+def test_gantt_driving_path_follows_touching_phases():
+    import pandas as pd
+
+    from report.charts import driving_path
+
+    rows = pd.DataFrame({"activity_id": ["A", "B", "C", "D"], "start_m": [0, 5, 5, 2], "finish_m": [4, 9, 7, 3]})
+    assert driving_path(rows) == {"A", "B"}  # B ends last and starts the month after A ends; C, D have slack
+
+
+def test_every_chart_has_a_title_axis_labels_and_a_legend_or_direct_labels(full_run):
+    _run, figs = built_charts(full_run)
+    assert set(figs) == set(CHART_NAMES)
+    for name, fig in figs.items():
+        axes = [ax for ax in fig.axes if ax.get_visible()]
+        title = fig._suptitle.get_text() if fig._suptitle is not None else ""
+        for ax in axes:
+            assert title or ax.get_title() or ax.get_title(loc="left"), f"{name}: an axes without a title"
+            assert ax.get_xlabel() or ax.get_ylabel() or name == "funding" and ax.get_xticklabels(), \
+                f"{name}: an axes without axis labels"
+            ticks = [t.get_text() for t in ax.get_yticklabels() + ax.get_xticklabels(minor=True)
+                     + ax.get_xticklabels()]
+            assert any(ticks), f"{name}: no labelled ticks"
+        assert fig.legends or any(ax.texts for ax in axes), f"{name}: neither a legend nor direct labels"
