@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from .fonts import GLYPH_MISSING, MissingFontError, chart_style
-from .rundata import PORTFOLIO, Run, cdf_steps, month_text
+from .rundata import PORTFOLIO, Run, cdf_at, cdf_steps, month_text
 
 WIDTH = 10.0  # inches; the HTML scales the SVG to the page width
 
@@ -42,11 +42,11 @@ PROJECT_COLOURS = (
 
 CHARTS = (
     ("gantt", "Plan and simulated finish"),
-    ("s-curve", "Portfolio S-curve"),
+    ("s-curve", "S-curves: when each project is finished"),
     ("funding", "Annual spend against caps"),
     ("on-time", "Probability of finishing on time"),
     ("risk-drivers", "What drives the delay"),
-    ("criticality", "Most critical activities"),
+    ("criticality", "Which phase drives the finish"),
 )
 
 
@@ -398,51 +398,79 @@ def gantt_chart(run: Run, look: Look, window: tuple[int, int] | None = None):
 # ---------------------------------------------------------------- 2. S-curve
 
 
-def s_curve_chart(run: Run, look: Look):
-    steps = cdf_steps(run)
-    if PORTFOLIO not in steps:
-        return None
-    n_lines = sum(1 for pid in look.projects if pid in steps) + 1
-    ncol = 3 if n_lines > 8 else 2
-    fig = _figure(4.4 + 0.19 * math.ceil(n_lines / ncol))
-    ax = fig.add_subplot()
-    all_months = [m for months, _p in steps.values() for m in months]
-    deadlines = sorted(set(look.deadline.values()))
-    lo = min(all_months + deadlines)
-    hi = max(all_months + deadlines) + 1
-    lo, hi = (lo // 12) * 12, -(-(hi + 1) // 12) * 12
+def _panel_range(months: list[int], probs: list[float], deadline: int | None) -> tuple[int, int]:
+    """Whole years around a project's own curve (1% to 99%) and its deadline."""
+    first = next((m for m, p in zip(months, probs) if p >= 0.01), months[0])
+    last = next((m for m, p in zip(months, probs) if p >= 0.99), months[-1])
+    lo, hi = min(first, deadline if deadline is not None else first), max(last, deadline if deadline else last)
+    lo, hi = (lo // 12) * 12, (hi // 12 + 1) * 12
+    return lo, max(hi, lo + 24)
 
-    def draw(pid, **style):
-        months, probs = steps[pid]
-        xs = [months[0]] + [m + 1 for m in months] + [hi]
-        ys = [0.0] + probs + [probs[-1]]
-        return ax.step(xs, ys, where="post", **style)
 
+def s_curve_order(run: Run, look: Look, steps) -> list[str]:
+    """Projects by deadline (earliest first), then least likely on time first."""
+    p = {}
+    sim = run.project_rows()
+    if sim is not None:
+        p = {str(r["project_id"]): float(r["p_on_time"]) for _, r in sim.iterrows()}
     shown = [pid for pid in look.projects if pid in steps]
-    for pid in shown:
-        draw(pid, color=look.colour[pid], linewidth=1.1, alpha=0.75, label=f"{short(look.label(pid), 30)} ({pid})")
-    draw(PORTFOLIO, color=INK, linewidth=2.6, label="all projects finished", zorder=5)
-    ax.axhline(0.8, color=MUTED, linewidth=0.8, linestyle=":", zorder=1)
-    ax.text(lo + 0.5, 0.81, "80%", color=MUTED, fontsize=8, va="bottom")
-    port = run.portfolio_row()
-    counts = {d: sum(1 for v in look.deadline.values() if v == d) for d in deadlines}
-    labelled = []
-    for d in sorted(deadlines, key=lambda d: (-counts[d], d)):  # the most common deadlines first
-        if all(abs(d - other) >= 0.09 * (hi - lo) for other in labelled):
-            labelled.append(d)
-    for d in deadlines:
-        ax.axvline(d + 1, color=DEADLINE, linewidth=1.2, linestyle=(0, (4, 3)), zorder=2)
-        if d in labelled:
-            ax.text(d + 1, 1.02, f"deadline {month_text(d)}" if len(labelled) == 1 or d == labelled[0]
-                    else month_text(d), color=DEADLINE, fontsize=8.5, ha="center", va="bottom")
-    ax.set_ylim(0, 1.0)
-    ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0], ["0%", "20%", "40%", "60%", "80%", "100%"])
-    ax.grid(axis="y", color=GRID, linewidth=0.8)
-    _month_axis(ax, lo, hi)
-    ax.set_ylabel("probability finished by the month")
-    ax.set_title("Probability that the portfolio (bold) and each project is finished, by month", pad=16)
-    fig.legend(loc="outside lower center", fontsize=8, handlelength=1.4, ncol=ncol, columnspacing=1.2)
+    return sorted(shown, key=lambda pid: (look.deadline.get(pid, 10 ** 6), p.get(pid, 1.0), look.projects.index(pid)))
+
+
+def s_curve_chart(run: Run, look: Look, ncol: int = 5):
+    """Small multiples: one panel per project with its own time range, its deadline and P(on time) labelled."""
+    steps = cdf_steps(run)
+    order = s_curve_order(run, look, steps)
+    if not order:
+        return None
+    nrow = -(-len(order) // ncol)
+    fig = _figure(0.9 + 1.85 * nrow)
+    axes = fig.subplots(nrow, ncol, squeeze=False)
+    for k, pid in enumerate(order):
+        ax = axes[k // ncol][k % ncol]
+        months, probs = steps[pid]
+        deadline = look.deadline.get(pid)
+        lo, hi = _panel_range(months, probs, deadline)
+        xs = [lo] + [m + 1 for m in months] + [hi]
+        ys = [0.0] + probs + [probs[-1]]
+        ax.step(xs, ys, where="post", color=INK, linewidth=1.5, zorder=3)
+        ax.axhline(0.8, color=MUTED, linewidth=0.7, linestyle=":", zorder=1)
+        if deadline is not None:
+            on_time = cdf_at(steps[pid], deadline)
+            ax.axvline(deadline + 1, color=DEADLINE, linewidth=1.1, linestyle=(0, (4, 2)), zorder=2)
+            ax.plot([deadline + 1], [on_time], marker="o", markersize=4, color=on_time_colour(on_time), zorder=4)
+            right = deadline + 1 < (lo + hi) / 2
+            ax.text(deadline + 1 + (1 if right else -1), 0.04, f"{month_text(deadline)}\n{percent(on_time, 0)} "
+                    "on time", color=DEADLINE, fontsize=7, ha="left" if right else "right", va="bottom", zorder=5,
+                    bbox=dict(facecolor="white", edgecolor="none", pad=0.5, alpha=0.85))
+        ax.set_ylim(0, 1.02)
+        ax.set_yticks([0, 0.5, 0.8, 1.0], ["0", "50%", "80%", "100%"] if k % ncol == 0 else [])
+        ax.grid(axis="y", color=GRID, linewidth=0.6)
+        _year_ticks(ax, lo, hi)
+        ax.tick_params(labelsize=7)
+        name = wrap(look.label(pid), 20)
+        ax.set_title("\n".join(name), fontsize=7.5, loc="left", pad=3)
+        if k % ncol == 0:
+            ax.set_ylabel("P(finished)", fontsize=7.5)
+        ax.set_xlabel(pid, fontsize=7, color=MUTED, labelpad=1)
+    for j in range(len(order), nrow * ncol):
+        axes[j // ncol][j % ncol].set_visible(False)
+    fig.suptitle("Probability that each project is finished by a month (the red line is its deadline); "
+                 "earliest deadline first, least likely on time first", x=0.01, ha="left", fontsize=10.5)
     return fig
+
+
+def _year_ticks(ax, lo: int, hi: int) -> None:
+    """A few year labels on a small panel."""
+    from matplotlib.ticker import FixedLocator
+
+    years = [y for y in range(lo // 12, hi // 12 + 1) if lo <= y * 12 <= hi]
+    step = max(1, -(-len(years) // 4))
+    ax.set_xlim(lo, hi)
+    ax.xaxis.set_major_locator(FixedLocator([y * 12 for y in years]))
+    ax.set_xticks([y * 12 for y in years], [str(y) if i % step == 0 else "" for i, y in enumerate(years)])
+    ax.grid(axis="x", color=GRID, linewidth=0.6)
+    ax.set_axisbelow(True)
 
 
 # ---------------------------------------------------------------- 3. Funding
@@ -580,39 +608,25 @@ def risk_drivers_chart(run: Run, look: Look, top: int = 10):
     if have_risks:
         ax = axes[i]
         i += 1
-        base = None  # the mean delay over all iterations: the same mix of 'occurs' and 'not' for every risk
-        for _, r in risks.iterrows():
-            if r["mean_delay_if_occurs"] == r["mean_delay_if_occurs"] and r["mean_delay_if_not"] == r[
-                    "mean_delay_if_not"]:
-                o = float(r["occurred"])
-                base = o * float(r["mean_delay_if_occurs"]) + (1 - o) * float(r["mean_delay_if_not"])
-                break
         ys = list(range(len(risks)))
-        for y, (_, r) in zip(ys, risks.iterrows()):
-            lo_v, hi_v = r["mean_delay_if_not"], r["mean_delay_if_occurs"]
-            if lo_v == lo_v and hi_v == hi_v:
-                left, right = min(lo_v, hi_v), max(lo_v, hi_v)
-                mid = base if base is not None and left <= base <= right else (left + right) / 2
-                ax.barh(y, mid - left, left=left, height=0.62, color="#9fb7de", zorder=2)
-                ax.barh(y, right - mid, left=mid, height=0.62, color=POOR, zorder=2)
-                ax.text(right + 0.08, y, f"{r['contribution_months']:+.2f} months", va="center", fontsize=8.5,
-                        color=INK)
-        if base is not None:
-            ax.axvline(base, color=INK, linewidth=1.0, zorder=3)
-            ax.text(base, -0.62, f"mean {base:.1f} months", ha="center", va="bottom", fontsize=8, color=INK,
-                    bbox=dict(facecolor="white", edgecolor="none", pad=1.5), zorder=4)
+        values = [float(v) for v in risks["contribution_months"]]
+        ax.barh(ys, values, height=0.62, color=POOR, zorder=2)
+        reach = max([abs(v) for v in values] + [0.5])
+        for y, v, p in zip(ys, values, risks["occurred"]):
+            ax.text(v + (0.01 if v >= 0 else -0.01) * reach, y,
+                    f"{v:+.1f} project-months · occurs in {percent(float(p), 0)} of futures", va="center",
+                    ha="left" if v >= 0 else "right", fontsize=8, color=INK)
+        ax.axvline(0, color=INK, linewidth=0.8)
         ax.set_yticks(ys, [f"{short(r['name'], 34)} ({r['risk_id']})" for _, r in risks.iterrows()])
-        ax.set_ylim(len(ys) - 0.4, -0.9)
+        ax.set_ylim(len(ys) - 0.4, -0.6)
         ax.tick_params(axis="y", length=0)
-        lo_x = float(min(risks["mean_delay_if_not"].min(), risks["mean_delay_if_occurs"].min()))
-        hi_x = float(max(risks["mean_delay_if_not"].max(), risks["mean_delay_if_occurs"].max()))
-        span = max(hi_x - lo_x, 0.5)
-        ax.set_xlim(max(0.0, lo_x - 0.15 * span), hi_x + 0.3 * span)
+        ax.set_xlim(min(0.0, min(values) * 1.6), max(0.0, max(values)) + 0.9 * reach)  # from zero; room for labels
         ax.grid(axis="x", color=GRID, linewidth=0.8)
         ax.set_axisbelow(True)
         ax.spines["left"].set_visible(False)
-        ax.set_xlabel("mean delay summed over the projects (months): blue end = risk did not occur, red end = it did")
-        ax.set_title("Risks, by contribution to the delay (contribution_months)")
+        ax.set_xlabel("extra delay when the risk occurs, in project-months (10 = e.g. two projects 5 months later "
+                      "each)")
+        ax.set_title("Risks, by the extra delay they bring when they occur")
     if have_sens:
         ax = axes[i]
         ys = list(range(len(sens)))
@@ -639,32 +653,67 @@ def risk_drivers_chart(run: Run, look: Look, top: int = 10):
 # ---------------------------------------------------------------- 6. Criticality
 
 
-def criticality_chart(run: Run, look: Look, top: int = 15):
+CONTESTED = (0.02, 0.98)  # criticality strictly between: on the driving path in some futures, not in all
+
+
+def contested_phases(run: Run, look: Look, per_project: int = 4, most: int = 18) -> list[tuple[str, list]]:
+    """(project, [(activity, criticality)]) for the projects at risk (P(on time) below 80%), least likely on time
+    first: their phases that drive the finish in some simulated futures but not in all, most often first."""
+    crit = run.get("criticality.csv")
+    sim = run.project_rows()
+    if crit is None or crit.empty:
+        return []
+    p = {str(r["project_id"]): float(r["p_on_time"]) for _, r in sim.iterrows()} if sim is not None else {}
+    lo, hi = CONTESTED
+    groups, used = [], 0
+    for pid in sorted(look.projects, key=lambda q: (p.get(q, 0.0), look.projects.index(q))):
+        if p.get(pid, 0.0) >= 0.8:
+            continue
+        rows = crit[(crit["project_id"] == pid) & (crit["criticality"] > lo) & (crit["criticality"] < hi)]
+        rows = rows.sort_values("criticality", ascending=False, kind="stable").head(per_project)
+        phases = [(str(a), float(c)) for a, c in zip(rows["activity_id"], rows["criticality"])]
+        if phases and used + len(phases) <= most:
+            groups.append((pid, phases))
+            used += len(phases)
+    return groups
+
+
+def criticality_chart(run: Run, look: Look):
+    """The driving index of phases within their project, where it discriminates: for each project at risk, the
+    phases that drive its finish in some futures but not in all (those always on the path are in the Gantt)."""
+    groups = contested_phases(run, look)
     crit = run.get("criticality.csv")
     if crit is None or crit.empty:
         return None
-    rows = crit.copy()
-    rows["sens_abs"] = rows["sensitivity"].abs().fillna(0)
-    rows = rows.sort_values(["criticality", "sens_abs"], ascending=False, kind="stable").head(top)
-    fig = _figure(1.3 + 0.3 * len(rows))
+    always = int((crit["criticality"] >= CONTESTED[1]).sum())
+    n_rows = sum(len(ph) for _p, ph in groups) + len(groups)
+    fig = _figure(1.6 + 0.28 * max(n_rows, 2))
     ax = fig.add_subplot()
-    ys = list(range(len(rows)))
-    values = [float(v) for v in rows["criticality"]]
-    ax.barh(ys, values, height=0.64, color=[look.colour.get(str(p), MUTED) for p in rows["project_id"]], zorder=2)
-    for y, v in zip(ys, values):
-        inside = v > 0.88
-        ax.text(v - 0.01 if inside else v + 0.01, y, percent(v), va="center", ha="right" if inside else "left",
-                fontsize=8.5, color="white" if inside else INK)
-    ax.set_yticks(ys, [_activity_label(look, str(a)) for a in rows["activity_id"]])
+    y, ticks, labels = 0, [], []
+    for pid, phases in groups:
+        ax.text(0, y, f"{look.label(pid)} ({pid})", fontsize=8.5, fontweight="bold", va="center", ha="left",
+                color=INK)
+        y += 1
+        for aid, value in phases:
+            ax.barh(y, value, height=0.62, color=look.colour.get(pid, MUTED), zorder=2)
+            ax.text(value + 0.01, y, percent(value, 0), va="center", ha="left", fontsize=8, color=INK)
+            ticks.append(y)
+            labels.append(_activity_label(look, aid))
+            y += 1
+    if not groups:
+        ax.text(0.5, 0.5, "No phase of a project at risk drives its finish in some futures only: each is on the "
+                "driving path always or never.", transform=ax.transAxes, ha="center", va="center", fontsize=9)
+    ax.set_yticks(ticks, labels, fontsize=8)
     ax.tick_params(axis="y", length=0)
-    ax.set_ylim(len(ys) - 0.4, -0.6)
+    ax.set_ylim(max(y, 1) - 0.4, -0.6)
     ax.set_xlim(0, 1)
     ax.set_xticks([0, 0.2, 0.4, 0.6, 0.8, 1.0], ["0%", "20%", "40%", "60%", "80%", "100%"])
     ax.grid(axis="x", color=GRID, linewidth=0.8)
     ax.set_axisbelow(True)
     ax.spines["left"].set_visible(False)
-    ax.set_xlabel("share of iterations in which the activity drives its project's finish (colour = project)")
-    ax.set_title(f"The {len(rows)} most critical activities")
+    ax.set_xlabel(f"share of simulated futures in which the phase drives its project's finish ({always} phases "
+                  "that always do are not shown)")
+    ax.set_title("Phases that drive their project's finish in some futures only (projects below 80% on time)")
     return fig
 
 

@@ -33,22 +33,25 @@ HOW_TO_READ = {
              "deadline, the dotted blue line the status date. The whisker below spans the simulated P50–P90 finish "
              "and ◆ marks P80: a ◆ right of the red line means more than a 20% chance of missing the deadline. "
              "\"late in the plan\": the plan itself finishes after the deadline.",
-    "s-curve": "Each line is the probability that a project (thin lines) or the whole portfolio (bold) is "
-               "finished by the end of a month. Read up from a deadline to the chance of meeting it, or across "
-               "from 80% to the P80 date.",
+    "s-curve": "One small chart per project, earliest deadline first and least likely on time first: the line is the "
+               "chance that the project is finished by the end of each month. Where it crosses the red deadline "
+               "line is its chance of being on time (written beside it); where it crosses the dotted 80% line is its "
+               "P80 finish. Each panel has its own years.",
     "funding": "Bars are the planned spend per year of each funding source in 亿元 (100 million yuan); the black "
                "ticks are the annual caps. A bar up against its tick is a year in which money, not the network, "
                "sets the pace; a red outline marks spend above the cap.",
     "on-time": "The share of simulated futures in which each project finishes in or before its deadline month: "
                "green ≥ 80%, amber 50–80%, red < 50%. The dark bar at the top is the chance that all projects "
                "are on time together.",
-    "risk-drivers": "Top: each risk's bar runs from the mean delay (months late, summed over the projects) in the "
-                    "iterations where the risk did not occur (blue end) to those where it did (red end); the "
-                    "label is the difference, the risk's contribution. The black line is the mean over all "
-                    "iterations. Bottom: the activities whose duration moves their project's finish most "
-                    "(rank correlation from −1 to 1).",
-    "criticality": "The share of simulated futures in which an activity is on its project's driving path. Near "
-                   "100%: any slip in it delays the project, and shortening it pays off.",
+    "risk-drivers": "Top: each register risk's bar is the extra delay the projects have, on average, in the "
+                    "futures where the risk occurs compared with those where it does not, in project-months (months "
+                    "late added up over the projects: 10 is, say, two projects each 5 months later); the label says "
+                    "how often it occurs. Bottom: the phases whose duration moves their project's finish most "
+                    "(rank correlation from −1 to 1): shortening them pays off most.",
+    "criticality": "For each project below 80% on time: the phases that drive its finish in some simulated futures "
+                   "but not in others, with the share of futures in which they do. A phase near 100% is the one to "
+                   "watch; two phases with similar shares compete, and speeding up one only helps if the other "
+                   "keeps pace. Phases that drive the finish in every future are the outlined bars of the Gantt.",
 }
 NEEDS = {
     "gantt": "schedule.csv",

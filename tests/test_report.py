@@ -284,3 +284,18 @@ def test_every_chart_has_a_title_axis_labels_and_a_legend_or_direct_labels(full_
                      + ax.get_xticklabels()]
             assert any(ticks), f"{name}: no labelled ticks"
         assert fig.legends or any(ax.texts for ax in axes), f"{name}: neither a legend nor direct labels"
+
+
+def test_s_curves_tornado_and_criticality_say_something(full_run):
+    from report.charts import CONTESTED, DEADLINE
+
+    run, figs = built_charts(full_run)
+    panels = [ax for ax in figs["s-curve"].axes if ax.get_visible()]
+    assert len(panels) == len(run.project_rows())  # one small multiple per project, no 20-entry legend
+    for ax in panels:
+        assert any(line.get_color() == DEADLINE for line in ax.get_lines()) and "on time" in ax.texts[0].get_text()
+    risks = figs["risk-drivers"].axes[0]
+    assert risks.get_xlim()[0] <= 0 and all(bar.get_x() == 0 for bar in risks.patches if bar.get_width() > 0)
+    assert "project-months" in risks.get_xlabel()
+    bars = [bar.get_width() for bar in figs["criticality"].axes[0].patches]
+    assert bars and all(CONTESTED[0] < w < CONTESTED[1] for w in bars)  # never a wall of 100% bars
