@@ -3,7 +3,8 @@
 The variants are the scenario files given, each expanded over its ``[sweep]`` grid of funding scales
 (docs/scenarios.md, "Sweeps"; a file without one is one variant). Every variant is written to
 ``OUT/<variant>/`` exactly as ``portfolio run`` writes a run folder, plus a ``sweep`` section in its manifest
-naming the scenario and the factors; then ``OUT/summary.csv`` and ``OUT/summary.md`` compare P(on time), the P80
+naming the scenario and the factors; then ``OUT/summary.csv``, ``OUT/summary.md`` and ``OUT/summary.html`` (charts:
+a heatmap and a dumbbell of P(on time), the P80 shifts; see ``report.sweep_html``) compare P(on time), the P80
 finish and the plan status across the variants, and ``OUT/manifest.json`` lists them.
 
 Atomicity is **per variant**: each variant folder is built beside its target and renamed into place when that
@@ -42,6 +43,7 @@ from simulate.model import BLOCK
 from .charts import percent
 from .markdown import markdown_table
 from .pipeline import planned_starts
+from .sweep_html import signal_sentences, summary_html, sweep_table
 from .runfolder import atomic_folder, package_versions, sha256_of, write_csv, write_manifest
 from .write import write_report
 
@@ -245,6 +247,10 @@ def summary_markdown(result: SweepResult, frame) -> str:
         lines += ["Every variant is a full run in its own folder. The variants drew different random numbers "
                   "(seeds or iterations differ): compare them with `portfolio compare`, which marks what is beyond "
                   "sampling noise.", ""]
+    variants = [o.variant.name for o in done]
+    factors = {o.variant.name: "; ".join(f"{label} ×{f:g}" for label, f in o.variant.factors) for o in outcomes}
+    signal = signal_sentences(sweep_table(frame, variants), variants, factors) if done else []
+    lines += [f"- {s}" for s in signal] + ([""] if signal else [])
     rows = []
     for o in outcomes:
         if o.folder:
@@ -300,10 +306,10 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def write_summary(result: SweepResult, targets=()) -> dict[str, Path]:
-    """OUT/summary.csv, OUT/summary.md and OUT/manifest.json (the only file with a timestamp)."""
+    """OUT/summary.csv, OUT/summary.md, OUT/summary.html and OUT/manifest.json (the only file with a timestamp)."""
     out = result.out
     frame = summary_frame(result)
-    paths = {name: out / name for name in ("summary.csv", "summary.md", "manifest.json")}
+    paths = {name: out / name for name in ("summary.csv", "summary.md", "summary.html", "manifest.json")}
     tmp_csv = out / f".summary.csv.tmp-{os.getpid()}"
     try:
         write_csv(frame, tmp_csv)
@@ -311,6 +317,7 @@ def write_summary(result: SweepResult, targets=()) -> dict[str, Path]:
     finally:
         tmp_csv.unlink(missing_ok=True)
     _write_atomic(paths["summary.md"], summary_markdown(result, frame).encode("utf-8"))
+    _write_atomic(paths["summary.html"], summary_html(result.outcomes, frame).encode("utf-8"))
     manifest = {
         "sweep": [{"variant": o.variant.name, "scenario": o.scenario, "folder": o.folder,
                    "plan_status": o.plan_status, **_sweep_section(o.scenario, o.variant)}

@@ -122,7 +122,7 @@ def test_sweep_writes_one_run_folder_per_variant_and_a_summary(data, tmp_path):
     assert "[1/5] mini-provincial1.5: plan optimal" in result.output
     folders = sorted(p.name for p in out.iterdir())
     assert folders == ["manifest.json", "mini-provincial0.9", "mini-provincial1", "mini-provincial1.5", "other",
-                       "summary.csv", "summary.md"]
+                       "summary.csv", "summary.html", "summary.md"]
     for name in ("mini-provincial1", "other"):
         for f in ("schedule.csv", "projects.csv", "funding.csv", "simulation.csv", "criticality.csv", "report.md",
                   "report.html"):
@@ -153,6 +153,11 @@ def test_sweep_writes_one_run_folder_per_variant_and_a_summary(data, tmp_path):
     assert "**mini-provincial0.5** (infeasible):" in md and "short by" in md
     assert "[mini-provincial1](mini-provincial1/report.md)" in md
     assert "different random numbers" in md  # 300 and 200 iterations
+    page = (out / "summary.html").read_text(encoding="utf-8")
+    assert '<svg id="chart-heatmap"' in page and '<svg id="chart-dumbbell"' in page and "<script" not in page
+    assert "What changed in the inputs" in page and "provincial ×0.9" in page and "Finish shifts" in page
+    assert '<a href="mini-provincial1/report.html">' in page and "no plan" in page  # 0.5 has none
+    assert "Reference: mini-provincial1.5" in md and "Reference: mini-provincial1.5" in page
     top = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert [v["folder"] for v in top["sweep"]] == ["mini-provincial1.5", "mini-provincial1", "mini-provincial0.9",
                                                    "", "other"]
@@ -217,3 +222,17 @@ def test_the_bundled_grid_has_four_variants():
     base, cut = caps(variants[0].portfolio), caps(variants[3].portfolio)
     assert all(cut[k] == pytest.approx(base[k] * (0.7 if k[1] == "provincial" and 2022 <= k[0] <= 2024 else 1))
                for k in base)
+
+
+def test_the_sweep_signal_is_the_largest_change_against_the_reference():
+    from report.sweep_html import largest_changes, shift_rows, signal_sentences
+
+    projects = {"G5-PL": {"name_zh": "G5京昆高速", "deadline": "2025-12", "p": {"a": 1.0, "b": 0.9, "c": 0.24},
+                          "p80": {"a": 100, "b": 100, "c": 104}},
+                "HJW-1": {"name_zh": "引汉济渭", "deadline": "2025-12", "p": {"a": 0.5, "b": 0.52, "c": 0.5},
+                          "p80": {"a": 90, "b": 90, "c": 90}}}
+    assert [(round(d, 2), p, v) for d, p, v in largest_changes(projects, ["a", "b", "c"])] == [
+        (-0.76, "G5-PL", "c"), (-0.1, "G5-PL", "b"), (0.02, "HJW-1", "b")]
+    text = signal_sentences(projects, ["a", "b", "c"], {"c": "provincial ×0.7"})
+    assert "At provincial ×0.7, G5京昆高速 (G5-PL, due 2025-12) falls from 100% to 24% on time." in text
+    assert shift_rows(projects, ["a", "b", "c"]) == [("G5-PL", [0, 4])]
