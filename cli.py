@@ -190,8 +190,9 @@ def check_command(run_dir, expected):
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder to write (built aside, then renamed).")
 @click.option("--time-limit", type=click.FloatRange(min=0.1), help="Seconds for CP-SAT (default: the scenario's time_limit_s).")
 @click.option("--workers", type=click.IntRange(min=1), help="CP-SAT worker threads (default: the scenario's; 1 is deterministic).")
+@click.option("--quiet", is_flag=True, help="No progress on the terminal (the solver's and the simulation's).")
 @guarded
-def schedule_command(scenario, out, time_limit, workers):
+def schedule_command(scenario, out, time_limit, workers, quiet):
     """CP-SAT plan under funding caps, resources and deadlines: schedule.csv, projects.csv, funding.csv.
 
     Prints status (optimal / feasible), objective, best bound, gap and solve time;
@@ -202,9 +203,12 @@ def schedule_command(scenario, out, time_limit, workers):
     from report.runfolder import atomic_folder
     from scenarios.load import load_target
 
+    from optimize.progress import terminal_progress
+
     portfolio, settings = load_target(scenario)
     try:
-        plan = optimize.solve(portfolio, settings, time_limit=time_limit, workers=workers)
+        with terminal_progress(sys.stderr.isatty() and not quiet):
+            plan = optimize.solve(portfolio, settings, time_limit=time_limit, workers=workers)
     except optimize.Infeasible as exc:
         raise Finding(str(exc)) from exc
     with atomic_folder(out) as folder:
@@ -269,8 +273,9 @@ def psplib_command(files, time_limit, workers, out_file):
 @click.option("--time-limit", type=click.FloatRange(min=0.1), help="Seconds for CP-SAT (default: the scenario's time_limit_s).")
 @click.option("--as-of", "as_of", metavar="YYYY-MM", help="Date of the data's outcomes (default: the latest actual date in the data).")
 @click.option("--asap", is_flag=True, help="Simulate without the optimizer's plan: every activity as soon as links and funds allow.")
+@click.option("--quiet", is_flag=True, help="No progress on the terminal (the solver's and the simulation's).")
 @guarded
-def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of, asap):
+def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of, asap, quiet):
     """Forecast the scenario as of its status date with what was known then, and score it against the data.
 
     Writes backtest.csv, calibration.csv, scores.json, backtest.md, backtest.html and charts/ (docs/backtest.md);
@@ -291,9 +296,13 @@ def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of
         except ValueError as exc:
             raise InputError(Problem("--as-of", 0, 0, str(exc))) from None
     portfolio, settings = load_target(scenario)
+    from optimize.progress import terminal_progress
+
+    show = sys.stderr.isatty() and not quiet
     try:
-        result = run_backtest(portfolio, settings, as_of=month, iterations=iterations, seed=seed, workers=workers,
-                              progress=sys.stderr.isatty(), time_limit=time_limit, use_plan=not asap)
+        with terminal_progress(show):
+            result = run_backtest(portfolio, settings, as_of=month, iterations=iterations, seed=seed,
+                                  workers=workers, progress=show, time_limit=time_limit, use_plan=not asap)
     except optimize.Infeasible as exc:
         raise Finding(str(exc)) from exc
     try:
@@ -315,8 +324,9 @@ def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of
 @click.option("--engine", help="Simulation engine: fast or simpy, the same results (default: the scenario's, else fast).")
 @click.option("--time-limit", type=click.FloatRange(min=0.1), help="Seconds for CP-SAT (default: the scenario's).")
 @dask_options()
+@click.option("--quiet", is_flag=True, help="No progress on the terminal (the solver's and the simulation's).")
 @guarded
-def run_command(scenario, out, iterations, seed, workers, engine, time_limit, dask):
+def run_command(scenario, out, iterations, seed, workers, engine, time_limit, dask, quiet):
     """Schedule, simulate and report in one go: the whole run folder of DESIGN.md, written atomically."""
     import optimize
     import simulate as sim
@@ -325,12 +335,14 @@ def run_command(scenario, out, iterations, seed, workers, engine, time_limit, da
     from report.pipeline import run_scenario
     from scenarios.load import load_target
 
+    from optimize.progress import terminal_progress
+
     portfolio, settings = load_target(scenario)
+    show = sys.stderr.isatty() and not quiet
     try:
-        with dask_executor(dask, workers) as executor:
+        with dask_executor(dask, workers) as executor, terminal_progress(show):
             result = run_scenario(portfolio, settings, out, iterations=iterations, seed=seed, workers=workers,
-                                  engine=engine, time_limit=time_limit, progress=sys.stderr.isatty(),
-                                  executor=executor)
+                                  engine=engine, time_limit=time_limit, progress=show, executor=executor)
     except optimize.Infeasible as exc:
         raise Finding(str(exc)) from exc
     except MissingFontError as exc:
@@ -351,8 +363,9 @@ def run_command(scenario, out, iterations, seed, workers, engine, time_limit, da
 @click.option("--engine", help="Simulation engine (default: each scenario's).")
 @click.option("--time-limit", type=click.FloatRange(min=0.1), help="Seconds for CP-SAT per variant (default: each scenario's).")
 @dask_options("Run the plans and the Monte Carlo on Dask: tls://HOST:PORT (with --tls-*), tcp://HOST:PORT (trusted networks only) or local:N (docs/cluster.md).")
+@click.option("--quiet", is_flag=True, help="No solver progress on the terminal (one line per variant still).")
 @guarded
-def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit, dask):
+def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit, dask, quiet):
     """Run many variants into DIR/<variant>/ and compare them in DIR/summary.md and DIR/summary.csv.
 
     The variants are the scenario files given, each over its [sweep] grid of funding scales (docs/scenarios.md);
@@ -362,8 +375,10 @@ def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit,
     from report.fonts import MissingFontError
     from report.sweep import run_sweep, summary_text
 
+    from optimize.progress import terminal_progress
+
     try:
-        with dask_executor(dask, workers) as executor:
+        with dask_executor(dask, workers) as executor, terminal_progress(sys.stderr.isatty() and not quiet):
             result = run_sweep(scenarios, out, iterations=iterations, seed=seed, workers=workers, engine=engine,
                                time_limit=time_limit, executor=executor, echo=click.echo)
     except MissingFontError as exc:
