@@ -43,7 +43,7 @@ from simulate.model import BLOCK
 from .charts import percent
 from .markdown import markdown_table
 from .pipeline import planned_starts
-from .sweep_html import signal_sentences, summary_html, sweep_table
+from .sweep_html import expected_misses_by_first_deadline, signal_sentences, summary_html, sweep_table
 from .runfolder import atomic_folder, package_versions, sha256_of, write_csv, write_manifest
 from .write import write_report
 
@@ -162,9 +162,12 @@ def run_sweep(targets, out, *, iterations=None, seed=None, workers=None, engine=
                 if report:
                     write_report(folder)
             outcome = VariantOutcome(v, scenario, name, plan.status, simulation=result, plan=plan)
-            row = result.simulation.iloc[-1]
-            echo(f"[{k + 1}/{len(variants)}] {v.name}: plan {plan.status}, P(all on time) "
-                 f"{percent(float(row.p_on_time))}, portfolio P80 {row.finish_p80}; wrote {out / name}")
+            sim = result.simulation
+            due = sim[sim.project_id != PORTFOLIO]
+            first = due[due.deadline == due.deadline.min()]
+            echo(f"[{k + 1}/{len(variants)}] {v.name}: plan {plan.status}, due {first.deadline.min()}: expected "
+                 f"misses {float((1 - first.p_on_time).sum()):.1f} of {len(first)}, portfolio P80 "
+                 f"{sim.iloc[-1].finish_p80}; wrote {out / name}")
         outcomes.append(outcome)
         writing[0] += time.perf_counter() - t_write
 
@@ -256,14 +259,17 @@ def summary_markdown(result: SweepResult, frame) -> str:
         if o.folder:
             sim = o.simulation.simulation
             row = sim.iloc[-1]
+            misses = expected_misses_by_first_deadline(frame, o.variant.name)
             rows.append([o.variant.name, _factors_text(o.variant) or "—", o.plan_status,
-                         _on_time_in_plan(frame, o.variant.name), percent(float(row.p_on_time)), str(row.finish_p80),
-                         f"[{o.folder}]({o.folder}/report.md)"])
+                         _on_time_in_plan(frame, o.variant.name),
+                         f"{misses[1]:.1f} of {misses[2]} due {misses[0]}" if misses else "—",
+                         percent(float(row.p_on_time)), str(row.finish_p80), f"[{o.folder}]({o.folder}/report.md)"])
         else:
-            rows.append([o.variant.name, _factors_text(o.variant) or "—", o.plan_status, "—", "—", "—",
+            rows.append([o.variant.name, _factors_text(o.variant) or "—", o.plan_status, "—", "—", "—", "—",
                          "no folder"])
     lines += ["## Variants", "", markdown_table(["Variant", "Funding factors", "Plan", "On time in plan",
-                                                 "P(all on time)", "Portfolio P80", "Run folder"], rows), ""]
+                                                 "Expected misses", "P(all on time together)", "Portfolio P80",
+                                                 "Run folder"], rows), ""]
     failed = [o for o in outcomes if not o.folder]
     for o in failed:
         lines += [f"**{o.variant.name}** ({o.plan_status}):", "", o.message.strip(), ""]

@@ -195,7 +195,8 @@ def signal_sentences(projects: dict, variants: list[str], factors: dict[str, str
                    f"{percent(p['p'][base], 0)} to {percent(p['p'][v], 0)} on time.")
     for v in variants[1:]:
         moved = sum(1 for p in projects.values() if v in p["p"] and abs(p["p"][v] - p["p"][base]) >= 0.05)
-        out.append(f"{factors.get(v) or v}: {moved} project{'s' if moved != 1 else ''} move by 5 points or more.")
+        out.append(f"{factors.get(v) or v}: {moved} project{'s move' if moved != 1 else ' moves'} by 5 points or "
+                   "more.")
     return out
 
 
@@ -251,3 +252,13 @@ def shifts_section(projects: dict, variants: list[str], factors: dict[str, str])
                    f'<td class="month">{_e(month_text(p["p80"].get(variants[0])))}</td>{cells}</tr>')
     out.append("</tbody></table></section>")
     return "".join(out)
+
+
+def expected_misses_by_first_deadline(frame, variant: str) -> tuple[str, float, int] | None:
+    """(the earliest deadline, the expected number of its projects that miss it, how many are due then)."""
+    rows = frame[(frame.variant == variant) & (frame.project_id != PORTFOLIO) & (frame.p_on_time != "")]
+    if rows.empty:
+        return None
+    first = min(rows.deadline)
+    due = rows[rows.deadline == first]
+    return first, sum(1 - float(p) for p in due.p_on_time), len(due)
