@@ -501,6 +501,9 @@ def funding_chart(run: Run, look: Look):
         colour = look.source_colour.get(source, MUTED)
         ax.bar(years, spend, width=0.68, color=colour, edgecolor=[DEADLINE if o else colour for o in over],
                linewidth=[1.8 if o else 0 for o in over], zorder=2)
+        for y, s_, o in zip(years, spend, over):
+            if o:
+                ax.text(y, s_, "over", ha="center", va="bottom", fontsize=7, color=DEADLINE)
         for y, c in zip(years, caps):
             if c == c:
                 ax.plot([y - 0.42, y + 0.42], [c, c], color=INK, linewidth=1.8, zorder=3, solid_capstyle="butt")
@@ -533,30 +536,32 @@ def funding_chart(run: Run, look: Look):
 
 
 def on_time_chart(run: Run, look: Look):
+    """P(on time) per project, grouped by deadline (earliest first) with each group's expected misses."""
     sim = run.project_rows()
     if sim is None or sim.empty:
         return None
-    rows = sim.sort_values("p_on_time", ascending=True, kind="stable")
-    port = run.portfolio_row()
-    labels = [f"{short(look.label(str(p)), 40)} ({p})" for p in rows["project_id"]]
-    values = [float(v) for v in rows["p_on_time"]]
-    colours = [on_time_colour(v) for v in values]
-    if port is not None:
-        labels = ["All projects on time"] + labels
-        values = [float(port["p_on_time"])] + values
-        colours = [INK] + colours
-    fig = _figure(1.3 + 0.34 * len(values))
+    groups: dict[int, list] = {}
+    for _, r in sim.iterrows():
+        groups.setdefault(int(r["deadline_m"]), []).append((float(r["p_on_time"]), str(r["project_id"])))
+    n_rows = len(sim) + len(groups)
+    fig = _figure(1.3 + 0.3 * n_rows)
     ax = fig.add_subplot()
-    ys = list(range(len(values)))
-    if port is not None:
-        ys = [0] + [y + 0.6 for y in ys[1:]]
-        ax.axhline(0.8, color=GRID, linewidth=1)
-    ax.barh(ys, values, height=0.66, color=colours, zorder=2)
-    for y, v in zip(ys, values):
-        inside = v > 0.86
-        ax.text(v - 0.01 if inside else v + 0.01, y, percent(v), va="center", ha="right" if inside else "left",
-                fontsize=8.5, color="white" if inside else INK, zorder=3)
-    ax.set_yticks(ys, labels)
+    y, ticks, labels = 0, [], []
+    for deadline in sorted(groups):
+        rows = sorted(groups[deadline], key=lambda r: (r[0], r[1]))
+        misses = sum(1 - p for p, _pid in rows)
+        ax.text(0, y, f"Due {month_text(deadline)}: {len(rows)} project{'s' if len(rows) != 1 else ''}, "
+                f"expected misses {misses:.1f}", fontsize=9, fontweight="bold", va="center", color=INK)
+        y += 1
+        for p, pid in rows:
+            ax.barh(y, p, height=0.66, color=on_time_colour(p), zorder=2)
+            inside = p > 0.86
+            ax.text(p - 0.01 if inside else p + 0.01, y, percent(p), va="center", ha="right" if inside else "left",
+                    fontsize=8.5, color="white" if inside else INK, zorder=3)
+            ticks.append(y)
+            labels.append(f"{short(look.label(pid), 40)} ({pid})")
+            y += 1
+    ax.set_yticks(ticks, labels)
     ax.tick_params(axis="y", length=0)
     ax.set_xlim(0, 1)
     ax.set_xticks([0, 0.2, 0.4, 0.6, 0.8, 1.0], ["0%", "20%", "40%", "60%", "80%", "100%"])
@@ -564,15 +569,14 @@ def on_time_chart(run: Run, look: Look):
     ax.set_axisbelow(True)
     for x in (0.5, 0.8):
         ax.axvline(x, color=MUTED, linewidth=0.8, linestyle=":", zorder=1)
-    ax.set_ylim(max(ys) + 0.6, -0.6)
+    ax.set_ylim(y - 0.4, -0.6)
     ax.spines["left"].set_visible(False)
-    ax.set_xlabel("probability of finishing by the deadline (Monte Carlo)")
-    ax.set_title("Probability that each project finishes by its deadline")
+    ax.set_xlabel("probability of finishing by the deadline (share of simulated futures)")
+    ax.set_title("Probability that each project finishes by its deadline, by deadline")
     from matplotlib.patches import Patch
 
     fig.legend(handles=[Patch(color=GOOD, label="≥ 80%"), Patch(color=FAIR, label="50–80%"),
-                        Patch(color=POOR, label="< 50%"), Patch(color=INK, label="all projects together")],
-               loc="outside lower center", ncol=4)
+                        Patch(color=POOR, label="< 50%")], loc="outside lower center", ncol=3)
     return fig
 
 

@@ -40,9 +40,9 @@ HOW_TO_READ = {
     "funding": "Bars are the planned spend per year of each funding source in 亿元 (100 million yuan); the black "
                "ticks are the annual caps. A bar up against its tick is a year in which money, not the network, "
                "sets the pace; a red outline marks spend above the cap.",
-    "on-time": "The share of simulated futures in which each project finishes in or before its deadline month: "
-               "green ≥ 80%, amber 50–80%, red < 50%. The dark bar at the top is the chance that all projects "
-               "are on time together.",
+    "on-time": "The share of simulated futures in which each project finishes in or before its deadline month, "
+               "grouped by deadline (earliest first): green ≥ 80%, amber 50–80%, red < 50%, the value written at "
+               "each bar. A group's expected misses is the number of its projects that miss, on average.",
     "risk-drivers": "Top: each register risk's bar is the extra delay the projects have, on average, in the "
                     "futures where the risk occurs compared with those where it does not, in project-months (months "
                     "late added up over the projects: 10 is, say, two projects each 5 months later); the label says "
@@ -411,7 +411,18 @@ code, .mono { font-family:"DejaVu Sans Mono", Consolas, monospace; font-size:12p
 dl.facts { display:grid; grid-template-columns:max-content 1fr; gap:4px 16px; margin:8px 0 12px; font-size:13.5px; }
 dl.facts dt { color:var(--muted); } dl.facts dd { margin:0; }
 footer { color:var(--muted); font-size:12px; margin-top:18px; text-align:center; }
-@media print { body { background:#fff; } section, header.top { border:none; page-break-inside:avoid; } }
+@page { size: A4; margin: 12mm 10mm; }
+@media print {
+  body { background:#fff; font-size:10.5pt; }
+  main { max-width:none; padding:0; }
+  section, header.top { border:none; border-radius:0; padding:0; margin-top:8mm; }
+  section { break-before:auto; }
+  figure, tr, .card, table.headline { break-inside:avoid; }
+  h2 { break-after:avoid; }
+  .pill { -webkit-print-color-adjust:exact; print-color-adjust:exact; }
+  details > *:not(summary) { display:none; }
+  a { color:inherit; text-decoration:none; }
+}
 """
 
 _PILL = {"#2e7d32": "good", "#ef9a1a": "fair", "#c62828": "poor"}

@@ -99,6 +99,7 @@ def test_report_html_is_self_contained(full_run):
     assert not re.search(r"""(src|href)=["']https?:""", page)
     assert "url(http" not in page and "@import" not in page
     assert "@font-face" in page and "data:font/woff;base64," in page  # the CJK glyphs of the table text
+    assert "@page { size: A4" in page and "@media print" in page
 
 
 def test_chart_text_is_drawn_as_paths(full_run):
@@ -297,5 +298,7 @@ def test_s_curves_tornado_and_criticality_say_something(full_run):
     risks = figs["risk-drivers"].axes[0]
     assert risks.get_xlim()[0] <= 0 and all(bar.get_x() == 0 for bar in risks.patches if bar.get_width() > 0)
     assert "project-months" in risks.get_xlabel()
+    on_time = " ".join(t.get_text() for t in figs["on-time"].axes[0].texts)
+    assert "Due 2025-12: 7 projects, expected misses" in on_time and "Due 2026-12: 1 project," in on_time
     bars = [bar.get_width() for bar in figs["criticality"].axes[0].patches]
     assert bars and all(CONTESTED[0] < w < CONTESTED[1] for w in bars)  # never a wall of 100% bars
