@@ -341,7 +341,8 @@ def stage_lines(optimizer: dict) -> list[str]:
 def run_details_markdown(run: Run) -> list[str]:
     m = run.manifest
     out = ["## Run details", ""]
-    out.append(f"- Scenario file: `{m.get('scenario_file') or '—'}`; written at {m.get('written_at') or '—'}")
+    out.append(f"- Scenario file: `{m.get('scenario_file') or '—'}`; status date {month_text(run.status_date)}; "
+               f"written at {m.get('written_at') or '—'}")
     if run.optimizer:
         out.append("- Optimizer: " + optimizer_text(run.optimizer))
         out += [f"  - stage {s}" for s in stage_lines(run.optimizer)]
@@ -550,7 +551,8 @@ def _visible_text(markup: str) -> str:
 
 def run_details_html(run: Run) -> str:
     m = run.manifest
-    facts = [("Scenario file", m.get("scenario_file") or "—"), ("Written at", m.get("written_at") or "—")]
+    facts = [("Scenario file", m.get("scenario_file") or "—"), ("Status date", month_text(run.status_date)),
+             ("Written at", m.get("written_at") or "—")]
     if run.optimizer:
         facts.append(("Optimizer", optimizer_text(run.optimizer)))
         facts += [(f"Stage {k}", line) for k, line in enumerate(stage_lines(run.optimizer), start=1)]
