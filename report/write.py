@@ -231,7 +231,8 @@ def deadline_row_cells(group: dict) -> list[str]:
     below = group.get("below_half")
     return [group["deadline"], str(len(group["projects"])),
             f"{group['expected_misses']:.1f}" if "expected_misses" in group else "—",
-            "—" if below is None else (", ".join(f"{r['name_zh']} {percent(r['p_on_time'])}" for r in below) or "none"),
+            "—" if below is None else
+            (", ".join(f"{r['name_zh']} {percent(r['p_on_time'])}" for r in below) or "none"),
             ", ".join(r["name_zh"] for r in group["planned_late"]) or ("none" if group["planned"] else "—")]
 
 
@@ -530,8 +531,8 @@ def deadline_table_html(groups: list[dict]) -> str:
         if below is None:
             below_html = "—"
         else:
-            below_html = " ".join(f'<span class="who"><span class="zh">{_e(r["name_zh"])}</span> {_pill(r["p_on_time"])}'
-                                  "</span>" for r in below) or "none"
+            below_html = " ".join(f'<span class="who"><span class="zh">{_e(r["name_zh"])}</span> '
+                                  f'{_pill(r["p_on_time"])}</span>' for r in below) or "none"
         late = ", ".join(f'<span class="zh late">{_e(r["name_zh"])}</span>' for r in g["planned_late"])
         late = late or ("none" if g["planned"] else "—")
         out.append(f'<tr data-deadline="{_e(g["deadline"])}"><td class="month"><strong>{_e(g["deadline"])}</strong></td>'

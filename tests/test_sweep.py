@@ -171,6 +171,25 @@ def test_same_seed_variants_are_said_to_share_their_random_numbers(data, tmp_pat
     md = (tmp_path / "s" / "summary.md").read_text(encoding="utf-8")
     assert "All drew the same random numbers (seed 7, engine " in md
     assert not (tmp_path / "s" / "mini-provincial1" / "report.md").exists()
+    page = (tmp_path / "s" / "summary.html").read_bytes()
+    sweep_module.write_summary(result)
+    assert (tmp_path / "s" / "summary.html").read_bytes() == page  # the same sweep, the same bytes
+
+
+def test_sweep_charts_have_titles_axis_labels_and_labels_on_the_marks():
+    from report.fonts import chart_style
+    from report.sweep_html import dumbbell_chart, heatmap_chart
+
+    projects = {"A": {"name_zh": "甲", "deadline": "2025-12", "p": {"a": 0.9, "b": 0.2}, "p80": {"a": 1, "b": 3}}}
+    with chart_style():
+        heat = heatmap_chart(projects, ["a", "b"], {"b": "provincial ×0.7"})
+        bell = dumbbell_chart(projects, ["a", "b"], {})
+    for fig in (heat, bell):
+        ax = fig.axes[0]
+        assert ax.get_title(loc="left") and (ax.get_xlabel() or ax.get_ylabel())
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["甲 (A)"]
+    assert sorted(t.get_text() for t in heat.axes[0].texts) == ["20%", "90%"]  # the value in every cell
+    assert [t.get_text() for t in bell.legends[0].get_texts()] == ["a (reference)", "b"]
 
 
 def test_two_variants_with_one_folder_name_exit_2(data, tmp_path):
