@@ -184,6 +184,9 @@ EXTRA_HATCHES = ("++", "oo", "||", "**")
 GANTT_YEARS = 10  # default window: from the status date's year, at most this many years
 
 
+CLOSING = "）)」』，、。；：,.;:"
+
+
 def wrap(text: str, width: int = 30) -> list[str]:
     """A label broken into lines of at most ``width`` columns (CJK characters count two), never cut."""
     import unicodedata
@@ -194,7 +197,7 @@ def wrap(text: str, width: int = 30) -> list[str]:
     lines, line, used = [], "", 0
     for ch in text:
         w = 2 if unicodedata.east_asian_width(ch) in "WF" else 1
-        if used + w > width and line:
+        if used + w > width and line and ch not in CLOSING:  # no line starts with a closing bracket or comma
             lines.append(line.rstrip())
             line, used = "", 0
             if ch == " ":
@@ -321,8 +324,8 @@ def gantt_chart(run: Run, look: Look, window: tuple[int, int] | None = None):
                 (", on the driving path" if driving else "")
             visible = min(f, hi) - max(s, lo)
             if visible >= 7 * (hi - lo) / 120 * 2.2:
-                text = short(name, max(4, int(visible / ((hi - lo) / 120) / 1.25)))
-                ax.text(max(s, lo) + 0.6, yc, text, fontsize=6.5, color="white", va="center", ha="left",
+                text = short(name, max(4, int(visible / ((hi - lo) / 120) / 1.4)))
+                ax.text(max(s, lo) + 0.6, yc, text, fontsize=7, color="white", va="center", ha="left",
                         zorder=6, clip_on=True,
                         bbox=dict(boxstyle="square,pad=0.08", facecolor="#00000040", edgecolor="none"))
         for k, aid, s, f, source, name in placed:  # the links of the driving path: predecessor's end -> start
@@ -369,7 +372,7 @@ def gantt_chart(run: Run, look: Look, window: tuple[int, int] | None = None):
         ax.axvline(status, color="#1565c0", linewidth=1.3, linestyle=(0, (1, 2)), zorder=4)
         ax.text(status, -0.35, f"status date {month_text(status)}", color="#1565c0", fontsize=8.5,
                 ha="left", va="bottom")
-    ax.set_yticks(label_ys, labels, fontsize=8)
+    ax.set_yticks(label_ys, labels, fontsize=8.5)
     for tick, pid in zip(ax.get_yticklabels(), order):
         if pid in planned_late:
             tick.set_color(DEADLINE)
@@ -449,7 +452,7 @@ def s_curve_chart(run: Run, look: Look, ncol: int = 5):
         _year_ticks(ax, lo, hi)
         ax.tick_params(labelsize=7)
         name = wrap(look.label(pid), 20)
-        ax.set_title("\n".join(name), fontsize=7.5, loc="left", pad=3)
+        ax.set_title("\n".join(name), fontsize=8, loc="left", pad=3)
         if k % ncol == 0:
             ax.set_ylabel("P(finished)", fontsize=7.5)
         ax.set_xlabel(pid, fontsize=7, color=MUTED, labelpad=1)

@@ -250,6 +250,7 @@ def test_gantt_wraps_long_names_and_titles_every_phase(full_run):
 
     assert wrap("关中城市群阎良至咸阳机场铁路（西安都市圈市域郊铁路）", 26) == [
         "关中城市群阎良至咸阳机场铁", "路（西安都市圈市域郊铁路）"]
+    assert wrap("引汉济渭工程一期（调水工程）", 26) == ["引汉济渭工程一期（调水工程）"]  # never a lone "）"
     assert "".join(wrap("Xi'an Metro Line 8 (ring) and more words", 12)) .replace(" ", "") == \
         "Xi'anMetroLine8(ring)andmorewords"
     svg = (full_run / "charts" / "gantt.svg").read_text(encoding="utf-8")
