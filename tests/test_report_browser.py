@@ -181,3 +181,18 @@ def test_headline_numbers_in_the_browser_equal_those_from_simulation_csv(chromiu
         assert deadline_cell == deadline and int(projects) == n
         assert float(expected) == round(misses, 1), (deadline, expected, misses)
         assert below_cell.count("%") == below or below == 0 and below_cell == "none"
+
+
+def test_sweep_summary_page_is_drawn(chromium, mini_data, tmp_path):
+    from report.sweep import run_sweep
+
+    scenario = tmp_path / "grid.toml"
+    scenario.write_text('name = "mini"\ndata = "data"\n[simulate]\niterations = 200\nseed = 7\n'
+                        '[[sweep.funding]]\nsources = ["provincial"]\nfactors = [1.5, 1.0]\n', encoding="utf-8")
+    run_sweep([scenario], tmp_path / "sweep", report=False)
+    page = tmp_path / "sweep" / "summary.html"
+    image = screenshot(chromium, page, tmp_path / "sweep.png", tmp_path / "profile", 1400, 2400)
+    share, colours = ink(image)
+    assert share > 0.03 and colours > 100, (share, colours)
+    dom = rendered_dom(chromium, page, tmp_path / "profile")
+    assert 'id="chart-heatmap"' in dom and 'id="chart-dumbbell"' in dom and "What changed in the inputs" in dom
