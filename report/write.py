@@ -147,7 +147,7 @@ def headline(run: Run, table: list[dict]) -> dict:
         on_time = [r for r in planned if not r["planned_late"]]
         colour = on_time_colour(len(on_time) / len(planned)) if planned else ""
         out["cards"].append(("On time in the plan", f"{len(on_time)} of {len(planned)}", colour,
-                             "projects whose planned finish meets the deadline (most likely durations)"))
+                             "projects whose planned finish meets the deadline, with most likely durations"))
     opt = run.optimizer
     if opt:
         status = str(opt.get("status", "—")).lower()
