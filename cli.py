@@ -157,14 +157,16 @@ def simulate_command(scenario, out, iterations, seed, workers, plan_dir, engine,
 
 @main.command("report")
 @click.argument("run_dir", metavar="DIR", type=click.Path())
+@click.option("--gantt-window", metavar="FROM:TO", help="Months of the Gantt's time axis, e.g. 2021-01:2027-12 "
+              "(default: from the status date's year to the last deadline, at most 10 years).")
 @guarded
-def report_command(run_dir):
+def report_command(run_dir, gantt_window):
     """(Re)write DIR/report.md and a self-contained DIR/report.html (charts in DIR/charts/) from a run folder."""
     from report.fonts import MissingFontError
-    from report.write import write_report
+    from report.write import parse_window, write_report
 
     try:
-        written = write_report(run_dir)
+        written = write_report(run_dir, parse_window(gantt_window) if gantt_window else None)
     except MissingFontError as exc:
         _fail(str(exc), 2)
     click.echo(f"wrote {written['report.html']} and {written['report.md']} "
@@ -212,8 +214,9 @@ def check_command(run_dir, expected):
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder to write (built aside, then renamed).")
 @click.option("--time-limit", type=TIME_LIMIT, help="Seconds for CP-SAT (default: the scenario's time_limit_s).")
 @click.option("--workers", type=WORKERS, help="CP-SAT worker threads (default: the scenario's; 1 is deterministic).")
+@click.option("--quiet", is_flag=True, help="No progress on the terminal (the solver's and the simulation's).")
 @guarded
-def schedule_command(scenario, out, time_limit, workers):
+def schedule_command(scenario, out, time_limit, workers, quiet):
     """CP-SAT plan under funding caps, resources and deadlines: schedule.csv, projects.csv, funding.csv.
 
     Prints status (optimal / feasible), objective, best bound, gap and solve time;
@@ -224,9 +227,12 @@ def schedule_command(scenario, out, time_limit, workers):
     from report.runfolder import atomic_folder
     from scenarios.load import load_target
 
+    from optimize.progress import terminal_progress
+
     portfolio, settings = load_target(scenario)
     try:
-        plan = optimize.solve(portfolio, settings, time_limit=time_limit, workers=workers)
+        with terminal_progress(sys.stderr.isatty() and not quiet):
+            plan = optimize.solve(portfolio, settings, time_limit=time_limit, workers=workers)
     except optimize.Infeasible as exc:
         raise Finding(str(exc)) from exc
     with atomic_folder(out) as folder:
@@ -292,8 +298,9 @@ def psplib_command(files, time_limit, workers, out_file):
 @click.option("--as-of", "as_of", metavar="YYYY-MM", help="Date of the data's outcomes (default: the latest actual date in the data).")
 @click.option("--asap", is_flag=True, help="Simulate without the optimizer's plan: every activity as soon as links and funds allow.")
 @click.option("--origins", metavar="FROM:TO:EVERY|YYYY-MM,...", help="Backtest at several status dates, e.g. 2019-01:2023-01:12 (default: the scenario's [backtest] origins; without them, its status date).")
+@click.option("--quiet", is_flag=True, help="No progress on the terminal (the solver's and the simulation's).")
 @guarded
-def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of, asap, origins):
+def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of, asap, origins, quiet):
     """Forecast the scenario as of its status date with what was known then, and score it against the data.
 
     Writes backtest.csv, calibration.csv, scores.json, backtest.md, backtest.html and charts/ (docs/backtest.md);
@@ -322,10 +329,14 @@ def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of
             raise click.UsageError("--asap cannot be combined with several origins: the multi-origin backtest "
                                    "scores the simulation without the plan as its outside view")
         return _multi_origin_backtest(portfolio, settings, origin_months, out, month, iterations=iterations,
-                                      seed=seed, workers=workers, time_limit=time_limit)
+                                      seed=seed, workers=workers, time_limit=time_limit, quiet=quiet)
+    from optimize.progress import terminal_progress
+
+    show = sys.stderr.isatty() and not quiet
     try:
-        result = run_backtest(portfolio, settings, as_of=month, iterations=iterations, seed=seed, workers=workers,
-                              progress=sys.stderr.isatty(), time_limit=time_limit, use_plan=not asap)
+        with terminal_progress(show):
+            result = run_backtest(portfolio, settings, as_of=month, iterations=iterations, seed=seed,
+                                  workers=workers, progress=show, time_limit=time_limit, use_plan=not asap)
     except optimize.Infeasible as exc:
         raise Finding(str(exc)) from exc
     try:
@@ -347,17 +358,19 @@ def _origins_option(text: str) -> tuple[int, ...]:
         raise InputError(Problem("--origins", 0, 0, str(exc))) from None
 
 
-def _multi_origin_backtest(portfolio, settings, origins, out, as_of, **options) -> None:
+def _multi_origin_backtest(portfolio, settings, origins, out, as_of, quiet=False, **options) -> None:
     """The multi-origin backtest (docs/backtest.md, "The multi-origin evaluation"): forecast and score per origin."""
     import optimize
+    from optimize.progress import terminal_progress
     from report.fonts import MissingFontError
     from report.multiorigin import run_multi_origin, summary_text, write_multi_origin
     from report.runfolder import atomic_folder
 
-    log = (lambda text: click.echo(text, err=True)) if sys.stderr.isatty() else None
+    show = sys.stderr.isatty() and not quiet
+    log = (lambda text: click.echo(text, err=True)) if show else None
     try:
-        result = run_multi_origin(portfolio, settings, origins, as_of=as_of, progress=sys.stderr.isatty(), log=log,
-                                  **options)
+        with terminal_progress(show):
+            result = run_multi_origin(portfolio, settings, origins, as_of=as_of, progress=show, log=log, **options)
     except optimize.Infeasible as exc:
         raise Finding(str(exc)) from exc
     try:
@@ -369,7 +382,6 @@ def _multi_origin_backtest(portfolio, settings, origins, out, as_of, **options) 
     click.echo(f"wrote {out}")
 
 
-
 @main.command("run")
 @click.argument("scenario", type=click.Path())
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder to write (built aside, then renamed).")
@@ -379,8 +391,9 @@ def _multi_origin_backtest(portfolio, settings, origins, out, as_of, **options) 
 @click.option("--engine", help="Simulation engine: fast or simpy, the same results (default: the scenario's, else fast).")
 @click.option("--time-limit", type=TIME_LIMIT, help="Seconds for CP-SAT (default: the scenario's).")
 @dask_options()
+@click.option("--quiet", is_flag=True, help="No progress on the terminal (the solver's and the simulation's).")
 @guarded
-def run_command(scenario, out, iterations, seed, workers, engine, time_limit, dask):
+def run_command(scenario, out, iterations, seed, workers, engine, time_limit, dask, quiet):
     """Schedule, simulate and report in one go: the whole run folder of DESIGN.md, written atomically."""
     import optimize
     import simulate as sim
@@ -389,12 +402,14 @@ def run_command(scenario, out, iterations, seed, workers, engine, time_limit, da
     from report.pipeline import run_scenario
     from scenarios.load import load_target
 
+    from optimize.progress import terminal_progress
+
     portfolio, settings = load_target(scenario)
+    show = sys.stderr.isatty() and not quiet
     try:
-        with dask_executor(dask, workers) as executor:
+        with dask_executor(dask, workers) as executor, terminal_progress(show):
             result = run_scenario(portfolio, settings, out, iterations=iterations, seed=seed, workers=workers,
-                                  engine=engine, time_limit=time_limit, progress=sys.stderr.isatty(),
-                                  executor=executor)
+                                  engine=engine, time_limit=time_limit, progress=show, executor=executor)
     except optimize.Infeasible as exc:
         raise Finding(str(exc)) from exc
     except MissingFontError as exc:
@@ -415,8 +430,9 @@ def run_command(scenario, out, iterations, seed, workers, engine, time_limit, da
 @click.option("--engine", help="Simulation engine (default: each scenario's).")
 @click.option("--time-limit", type=TIME_LIMIT, help="Seconds for CP-SAT per variant (default: each scenario's).")
 @dask_options("Run the plans and the Monte Carlo on Dask: tls://HOST:PORT (with --tls-*), tcp://HOST:PORT (trusted networks only) or local:N (docs/cluster.md).")
+@click.option("--quiet", is_flag=True, help="No solver progress on the terminal (one line per variant still).")
 @guarded
-def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit, dask):
+def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit, dask, quiet):
     """Run many variants into DIR/<variant>/ and compare them in DIR/summary.md and DIR/summary.csv.
 
     The variants are the scenario files given, each over its [sweep] grid of funding scales (docs/scenarios.md);
@@ -426,8 +442,10 @@ def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit,
     from report.fonts import MissingFontError
     from report.sweep import run_sweep, summary_text
 
+    from optimize.progress import terminal_progress
+
     try:
-        with dask_executor(dask, workers) as executor:
+        with dask_executor(dask, workers) as executor, terminal_progress(sys.stderr.isatty() and not quiet):
             result = run_sweep(scenarios, out, iterations=iterations, seed=seed, workers=workers, engine=engine,
                                time_limit=time_limit, executor=executor, echo=click.echo)
     except MissingFontError as exc:

@@ -578,6 +578,28 @@ class StagedResult:
 
 SolverParams = dict
 
+# Who hears of a long solve's progress: None (silent), or a callable(stage, best, bound, seconds) that the CLI
+# sets for a terminal (optimize/progress.py); stage None = the solve is over. CP-SAT calls it from its search
+# threads on each new solution and bound; listening does not change the search: the same plan either way.
+progress_report = None
+
+
+def _progress_callbacks(solver: cp_model.CpSolver, stage: str, t0: float):
+    """The solution callback for ``solver.solve`` (None when nobody listens); also hooks the bound updates."""
+    report = progress_report
+    if report is None:
+        return None
+    best = [None]
+
+    class Listener(cp_model.CpSolverSolutionCallback):
+        def on_solution_callback(self):
+            best[0] = self.objective_value
+            report(stage, best[0], self.best_objective_bound, time.perf_counter() - t0)
+
+    solver.best_bound_callback = lambda bound: report(stage, best[0], bound, time.perf_counter() - t0)
+    report(stage, None, None, time.perf_counter() - t0)  # the stage has begun
+    return Listener()
+
 
 def make_solver(time_limit: float, workers: int, seed: int = 0, params: dict | None = None) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
@@ -638,7 +660,7 @@ def solve_stages(
         else:
             m.maximize(expr)
         solver = make_solver(budget, workers, seed, params)
-        status = solver.solve(m)
+        status = solver.solve(m, _progress_callbacks(solver, name, t0))
         elapsed = solver.wall_time
         if status == cp_model.INFEASIBLE:
             result.status = "infeasible" if k == 0 else result.status
@@ -664,6 +686,8 @@ def solve_stages(
         done = len(result.stages) == len(stages)
         result.status = "optimal" if done and all(s.optimal for s in result.stages) else "feasible"
     result.seconds = time.perf_counter() - t0
+    if progress_report is not None:
+        progress_report(None, None, None, result.seconds)  # the solve is over
     return result
 
 

@@ -128,6 +128,14 @@ class Run:
         return value if isinstance(value, dict) else {}
 
     @property
+    def status_date(self) -> int | None:
+        """The status date (absolute month) from manifest.json; None for older folders without it."""
+        try:
+            return parse_month(str(self.manifest["status_date"]))
+        except (KeyError, ValueError, TypeError):
+            return None
+
+    @property
     def iterations(self) -> int | None:
         value = self.simulation_settings.get("iterations")
         return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else None

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+from portfolio.months import format_month
 from scenarios.rules import scenario_rules
 
 from .inputrows import row_hashes
@@ -87,6 +88,7 @@ def write_manifest(folder: Path, settings, portfolio, **sections) -> dict:
             "inputs": dict(portfolio.inputs),
             "input_rows": row_hashes(settings.data_dir, dict(portfolio.inputs)),
             "scenario_rules": scenario_rules(settings),
+            "status_date": format_month(settings.status_date),
             "versions": package_versions(),
             "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }

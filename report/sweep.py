@@ -3,7 +3,8 @@
 The variants are the scenario files given, each expanded over its ``[sweep]`` grid of funding scales
 (docs/scenarios.md, "Sweeps"; a file without one is one variant). Every variant is written to
 ``OUT/<variant>/`` exactly as ``portfolio run`` writes a run folder, plus a ``sweep`` section in its manifest
-naming the scenario and the factors; then ``OUT/summary.csv`` and ``OUT/summary.md`` compare P(on time), the P80
+naming the scenario and the factors; then ``OUT/summary.csv``, ``OUT/summary.md`` and ``OUT/summary.html`` (charts:
+a heatmap and a dumbbell of P(on time), the P80 shifts; see ``report.sweep_html``) compare P(on time), the P80
 finish and the plan status across the variants, and ``OUT/manifest.json`` lists them.
 
 Atomicity is **per variant**: each variant folder is built beside its target and renamed into place when that
@@ -43,6 +44,7 @@ from simulate.model import BLOCK
 from .charts import percent
 from .markdown import markdown_table
 from .pipeline import planned_starts
+from .sweep_html import expected_misses_by_first_deadline, signal_sentences, summary_html, sweep_table
 from .runfolder import atomic_folder, package_versions, sha256_of, write_csv, write_manifest
 from .write import write_report
 
@@ -161,9 +163,12 @@ def run_sweep(targets, out, *, iterations=None, seed=None, workers=None, engine=
                 if report:
                     write_report(folder)
             outcome = VariantOutcome(v, scenario, name, plan.status, simulation=result, plan=plan)
-            row = result.simulation.iloc[-1]
-            echo(f"[{k + 1}/{len(variants)}] {v.name}: plan {plan.status}, P(all on time) "
-                 f"{percent(float(row.p_on_time))}, portfolio P80 {row.finish_p80}; wrote {out / name}")
+            sim = result.simulation
+            due = sim[sim.project_id != PORTFOLIO]
+            first = due[due.deadline == due.deadline.min()]
+            echo(f"[{k + 1}/{len(variants)}] {v.name}: plan {plan.status}, due {first.deadline.min()}: expected "
+                 f"misses {float((1 - first.p_on_time).sum()):.1f} of {len(first)}, portfolio P80 "
+                 f"{sim.iloc[-1].finish_p80}; wrote {out / name}")
         outcomes.append(outcome)
         writing[0] += time.perf_counter() - t_write
 
@@ -246,19 +251,26 @@ def summary_markdown(result: SweepResult, frame) -> str:
         lines += ["Every variant is a full run in its own folder. The variants drew different random numbers "
                   "(seeds or iterations differ): compare them with `portfolio compare`, which marks what is beyond "
                   "sampling noise.", ""]
+    variants = [o.variant.name for o in done]
+    factors = {o.variant.name: "; ".join(f"{label} ×{f:g}" for label, f in o.variant.factors) for o in outcomes}
+    signal = signal_sentences(sweep_table(frame, variants), variants, factors) if done else []
+    lines += [f"- {s}" for s in signal] + ([""] if signal else [])
     rows = []
     for o in outcomes:
         if o.folder:
             sim = o.simulation.simulation
             row = sim.iloc[-1]
+            misses = expected_misses_by_first_deadline(frame, o.variant.name)
             rows.append([o.variant.name, _factors_text(o.variant) or "—", o.plan_status,
-                         _on_time_in_plan(frame, o.variant.name), percent(float(row.p_on_time)), str(row.finish_p80),
-                         f"[{o.folder}]({o.folder}/report.md)"])
+                         _on_time_in_plan(frame, o.variant.name),
+                         f"{misses[1]:.1f} of {misses[2]} due {misses[0]}" if misses else "—",
+                         percent(float(row.p_on_time)), str(row.finish_p80), f"[{o.folder}]({o.folder}/report.md)"])
         else:
-            rows.append([o.variant.name, _factors_text(o.variant) or "—", o.plan_status, "—", "—", "—",
+            rows.append([o.variant.name, _factors_text(o.variant) or "—", o.plan_status, "—", "—", "—", "—",
                          "no folder"])
     lines += ["## Variants", "", markdown_table(["Variant", "Funding factors", "Plan", "On time in plan",
-                                                 "P(all on time)", "Portfolio P80", "Run folder"], rows), ""]
+                                                 "Expected misses", "P(all on time together)", "Portfolio P80",
+                                                 "Run folder"], rows), ""]
     failed = [o for o in outcomes if not o.folder]
     for o in failed:
         lines += [f"**{o.variant.name}** ({o.plan_status}):", "", o.message.strip(), ""]
@@ -301,10 +313,10 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def write_summary(result: SweepResult, targets=()) -> dict[str, Path]:
-    """OUT/summary.csv, OUT/summary.md and OUT/manifest.json (the only file with a timestamp)."""
+    """OUT/summary.csv, OUT/summary.md, OUT/summary.html and OUT/manifest.json (the only file with a timestamp)."""
     out = result.out
     frame = summary_frame(result)
-    paths = {name: out / name for name in ("summary.csv", "summary.md", "manifest.json")}
+    paths = {name: out / name for name in ("summary.csv", "summary.md", "summary.html", "manifest.json")}
     tmp_csv = out / f".summary.csv.tmp-{os.getpid()}"
     try:
         write_csv(frame, tmp_csv)
@@ -312,6 +324,7 @@ def write_summary(result: SweepResult, targets=()) -> dict[str, Path]:
     finally:
         tmp_csv.unlink(missing_ok=True)
     _write_atomic(paths["summary.md"], summary_markdown(result, frame).encode("utf-8"))
+    _write_atomic(paths["summary.html"], summary_html(result.outcomes, frame).encode("utf-8"))
     manifest = {
         "sweep": [{"variant": o.variant.name, "scenario": o.scenario, "folder": o.folder,
                    "plan_status": o.plan_status, **_sweep_section(o.scenario, o.variant)}

@@ -20,32 +20,38 @@ import math
 import os
 from pathlib import Path
 
-from .charts import CHARTS, inline_svg, on_time_colour, percent, render_charts
+from .charts import CHARTS, FAIR_TEXT, inline_svg, on_time_colour, percent, render_charts
 from .fonts import embedded_font_css
 from .markdown import markdown_table
 from .rundata import PLAN_FILES, MC_FILES, PORTFOLIO, Run, load_run, month_text
 
 HOW_TO_READ = {
-    "gantt": "Each row is a project; its bars are the planned phases, coloured by funding source (phases that "
-             "run in parallel share the row). The red line is the deadline; the black whisker spans the "
-             "simulated P50–P90 finish and ◆ marks P80. A ◆ right of the red line means a chance of more than "
-             "20% of missing the deadline. A red project name: late already in the plan.",
-    "s-curve": "Each line is the probability that a project (thin lines) or the whole portfolio (bold) is "
-               "finished by the end of a month. Read up from a deadline to the chance of meeting it, or across "
-               "from 80% to the P80 date.",
+    "gantt": "Each block is a project; its bars are the planned phases (parallel phases on their own lines), "
+             "coloured and patterned by funding source; hover over a bar for the phase's name and dates. Bars with "
+             "a black outline and arrows are the driving path: the phases that follow one another without a gap up "
+             "to the project's finish, so a slip in any of them moves the finish. The red line is the project's "
+             "deadline, the dotted blue line the status date. The whisker below spans the simulated P50–P90 finish "
+             "and ◆ marks P80: a ◆ right of the red line means more than a 20% chance of missing the deadline. "
+             "\"late in the plan\": the plan itself finishes after the deadline.",
+    "s-curve": "One small chart per project, earliest deadline first and least likely on time first: the line is the "
+               "chance that the project is finished by the end of each month. Where it crosses the red deadline "
+               "line is its chance of being on time (written beside it); where it crosses the dotted 80% line is its "
+               "P80 finish. Each panel has its own years.",
     "funding": "Bars are the planned spend per year of each funding source in 亿元 (100 million yuan); the black "
                "ticks are the annual caps. A bar up against its tick is a year in which money, not the network, "
                "sets the pace; a red outline marks spend above the cap.",
-    "on-time": "The share of simulated futures in which each project finishes in or before its deadline month: "
-               "green ≥ 80%, amber 50–80%, red < 50%. The dark bar at the top is the chance that all projects "
-               "are on time together.",
-    "risk-drivers": "Top: each risk's bar runs from the mean delay (months late, summed over the projects) in the "
-                    "iterations where the risk did not occur (blue end) to those where it did (red end); the "
-                    "label is the difference, the risk's contribution. The black line is the mean over all "
-                    "iterations. Bottom: the activities whose duration moves their project's finish most "
-                    "(rank correlation from −1 to 1).",
-    "criticality": "The share of simulated futures in which an activity is on its project's driving path. Near "
-                   "100%: any slip in it delays the project, and shortening it pays off.",
+    "on-time": "The share of simulated futures in which each project finishes in or before its deadline month, "
+               "grouped by deadline (earliest first): green ≥ 80%, amber 50–80%, red < 50%, the value written at "
+               "each bar. A group's expected misses is the number of its projects that miss, on average.",
+    "risk-drivers": "Top: each register risk's bar is the extra delay the projects have, on average, in the "
+                    "futures where the risk occurs compared with those where it does not, in project-months (months "
+                    "late added up over the projects: 10 is, say, two projects each 5 months later); the label says "
+                    "how often it occurs. Bottom: the phases whose duration moves their project's finish most "
+                    "(rank correlation from −1 to 1): shortening them pays off most.",
+    "criticality": "For each project below 80% on time: the phases that drive its finish in some simulated futures "
+                   "but not in others, with the share of futures in which they do. A phase near 100% is the one to "
+                   "watch; two phases with similar shares compete, and speeding up one only helps if the other "
+                   "keeps pace. Phases that drive the finish in every future are the outlined bars of the Gantt.",
 }
 NEEDS = {
     "gantt": "schedule.csv",
@@ -122,52 +128,41 @@ def missing_notes(run: Run) -> list[str]:
 
 
 def headline(run: Run, table: list[dict]) -> dict:
-    """The figures and sentences at the top of the report."""
-    out: dict = {"scenario": run.scenario, "cards": [], "sentences": []}
-    opt = run.optimizer
-    port = run.portfolio_row()
-    sim = run.simulation_settings
-    if port is not None:
-        p = float(port["p_on_time"])
-        out["p_all"] = p
-        iterations = run.iterations or 0
-        out["cards"].append(("P(all projects on time)", percent(p), on_time_colour(p),
-                             f"{iterations:,} iterations · seed {sim.get('seed', '—')} · {sim.get('engine', '—')}"))
-        delay = _num(port["mean_delay_months"], 1)
-        out["cards"].append(("Portfolio finish P80", month_text(port["finish_p80_m"]), "",
-                             f"P50 {month_text(port['finish_p50_m'])} · mean delay {delay} months"))
+    """The figures and sentences at the top of the report: per deadline group, how many projects miss and which."""
+    out: dict = {"scenario": run.scenario, "cards": [], "sentences": [], "groups": deadline_groups(run, table),
+                 "status": plan_status_words(run.optimizer)}
+    groups = out["groups"]
+    first = next((g for g in groups if "expected_misses" in g), None)
+    if first is not None:
+        n = len(first["simulated"])
+        share = 1 - first["expected_misses"] / n if n else 1.0
+        out["cards"].append((f"Due {first['deadline']}: expected misses", f"{first['expected_misses']:.1f} of {n}",
+                             on_time_colour(share), "the number of these projects that miss, averaged over "
+                                                    f"{run.iterations or 0:,} simulated futures"))
+        below = len(first["below_half"])
+        out["cards"].append((f"Due {first['deadline']}: below 50% on time", f"{below} of {n}",
+                             on_time_colour(1 - below / n) if n else "", "projects more likely to miss than not"))
     if run.has("projects.csv"):
         planned = [r for r in table if r["planned_finish"] != "—"]
         on_time = [r for r in planned if not r["planned_late"]]
         colour = on_time_colour(len(on_time) / len(planned)) if planned else ""
         out["cards"].append(("On time in the plan", f"{len(on_time)} of {len(planned)}", colour,
-                             "projects whose planned finish meets the deadline"))
+                             "projects whose planned finish meets the deadline, with most likely durations"))
+    opt = run.optimizer
     if opt:
-        status = str(opt.get("status", "—"))
+        status = str(opt.get("status", "—")).lower()
+        word = {"optimal": "proven optimal", "feasible": "not proven optimal"}.get(status, status)
         parts = []
-        if opt.get("objective") is not None:
-            parts.append(f"objective {_num(opt.get('objective'), 1)}")
         gap = opt.get("gap")
-        if isinstance(gap, (int, float)) and not isinstance(gap, bool):
+        if _is_number(gap) and status != "optimal":
             parts.append(f"gap {100 * gap:.1f}%")
-        if isinstance(opt.get("seconds"), (int, float)):
+        if _is_number(opt.get("seconds")):
             parts.append(f"{opt['seconds']:.1f} s")
-        out["cards"].append(("Optimizer", status, "", " · ".join(parts) or "CP-SAT"))
+        out["cards"].append(("Plan", word, "" if status == "optimal" else FAIR_TEXT, " · ".join(parts) or "CP-SAT"))
 
-    n = len(table)
-    if port is not None and n:
-        sims = sorted((r for r in table if r.get("p_on_time") is not None), key=lambda r: r["p_on_time"])
-        worst = ", ".join(f"{r['name_zh']} ({percent(r['p_on_time'])})" for r in sims[:3])
-        out["sentences"].append(
-            f"In {run.iterations:,} simulated futures, all {len(sims)} projects finish by their deadlines in "
-            f"{percent(out['p_all'])} of them. Least likely on time: {worst}.")
-    if run.has("projects.csv") and n:
-        late = [r for r in table if r["planned_late"]]
-        text = f"The plan finishes {n - len(late)} of {n} projects by their deadlines"
-        if late:
-            text += "; late in the plan: " + ", ".join(
-                f"{r['name_zh']} ({r['planned_finish']}, deadline {r['deadline']})" for r in late)
-        out["sentences"].append(text + ".")
+    out["sentences"] += [group_sentence(g) for g in groups[:1]]  # the planner's question; the table has the rest
+    if out["status"]:
+        out["sentences"].append(out["status"])
     risks = run.get("risks.csv")
     if risks is not None and len(risks) and risks["contribution_months"].notna().any():
         top = risks.sort_values("contribution_months", ascending=False, kind="stable").iloc[0]
@@ -175,6 +170,104 @@ def headline(run: Run, table: list[dict]) -> dict:
             f"Largest risk driver: {top['name']} ({top['risk_id']}): when it occurs, the projects are late by "
             f"{float(top['contribution_months']):+.1f} months more in total, on average.")
     return out
+
+
+OBJECTIVE_WORDS = {
+    "weighted_lateness": "priority-weighted months late",
+    "weighted_finish": "priority-weighted sum of finish months",
+    "makespan": "months until the last activity ends",
+    "weighted_on_time": "priority-weighted number of projects on time",
+}
+
+
+def deadline_groups(run: Run, table: list[dict]) -> list[dict]:
+    """Per deadline month (earliest first): the projects due then and what the simulation says about them.
+
+    ``expected_misses`` is the sum of the projects' P(late): the number of them that miss, on average over the
+    simulated futures. ``below_half`` are the projects more likely to miss than not, least likely first.
+    """
+    groups: dict[int, list[dict]] = {}
+    for row in table:
+        if row.get("deadline_m") is not None:
+            groups.setdefault(int(row["deadline_m"]), []).append(row)
+    out = []
+    for deadline in sorted(groups):
+        rows = groups[deadline]
+        simulated = [r for r in rows if r.get("p_on_time") is not None]
+        group = {"deadline": month_text(deadline), "deadline_m": deadline, "projects": rows,
+                 "planned_late": [r for r in rows if r.get("planned_late")],
+                 "planned": [r for r in rows if r.get("planned_finish", "—") != "—"]}
+        if simulated:
+            group["expected_misses"] = sum(1.0 - r["p_on_time"] for r in simulated)
+            group["below_half"] = sorted((r for r in simulated if r["p_on_time"] < 0.5),
+                                         key=lambda r: (r["p_on_time"], r["project_id"]))
+            group["simulated"] = simulated
+        out.append(group)
+    return out
+
+
+def group_sentence(group: dict) -> str:
+    """One deadline group in words: how many miss, which, how likely; and what the plan itself says."""
+    n = len(group["projects"])
+    parts = [f"Due {group['deadline']}: {n} project{'s' if n != 1 else ''}."]
+    if "expected_misses" in group:
+        below = group["below_half"]
+        parts.append(f"On average {group['expected_misses']:.1f} of {len(group['simulated'])} miss it; "
+                     f"{len(below)} {'is' if len(below) == 1 else 'are'} more likely to miss than not "
+                     "(below 50% on time, named in the table).")
+    if group["planned"]:
+        late = group["planned_late"]
+        parts.append(f"In the plan {len(group['planned']) - len(late)} of {len(group['planned'])} finish on time"
+                     + (" (late: " + ", ".join(f"{r['name_zh']} {r['planned_finish']}" for r in late) + ")"
+                        if late else "") + ".")
+    return " ".join(parts)
+
+
+DEADLINE_HEADER = ["Deadline", "Projects", "Expected misses", "Below 50% on time", "Late in the plan"]
+
+
+def deadline_row_cells(group: dict) -> list[str]:
+    """The cells of one deadline group in the headline table (text; the HTML adds pills)."""
+    below = group.get("below_half")
+    return [group["deadline"], str(len(group["projects"])),
+            f"{group['expected_misses']:.1f}" if "expected_misses" in group else "—",
+            "—" if below is None else
+            (", ".join(f"{r['name_zh']} {percent(r['p_on_time'])}" for r in below) or "none"),
+            ", ".join(r["name_zh"] for r in group["planned_late"]) or ("none" if group["planned"] else "—")]
+
+
+def plan_status_words(optimizer: dict) -> str:
+    """The optimizer's status as a planner reads it; tolerant of older manifests that lack fields."""
+    status = str(optimizer.get("status") or "").lower()
+    if not status:
+        return ""
+    stages = [s for s in optimizer.get("stages") or [] if isinstance(s, dict)]
+    first = stages[0] if stages else {}
+    name = str(first.get("name") or optimizer.get("objective_name") or "")
+    words = OBJECTIVE_WORDS.get(name, name.replace("_", " "))
+    value, bound = first.get("value", optimizer.get("objective")), first.get("bound", optimizer.get("best_bound"))
+    seconds = optimizer.get("seconds")
+    took = f" in {float(seconds):.0f} s" if isinstance(seconds, (int, float)) and not isinstance(seconds, bool) else ""
+    if status == "optimal":
+        text = f"The plan is proven optimal{took}: no plan under these caps and links does better"
+        text += f" on {words}." if words else "."
+    elif status == "feasible":
+        text = f"The plan is the best found{took} but not proven optimal"
+        if _is_number(value) and _is_number(bound) and words:
+            text += f": {_num(value, 0)} {words}, where no plan can go below {_num(bound, 0)}"
+        text += "; a longer time limit may find a better one."
+    else:
+        text = f"The optimizer's status is {status}."
+    reproducible = optimizer.get("reproducible")
+    if reproducible is True:
+        text += " A rerun gives the same plan."
+    elif reproducible is False:
+        text += " A rerun may give a different plan."
+    return text
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and not math.isnan(value)
 
 
 # ---------------------------------------------------------------- Markdown
@@ -186,7 +279,10 @@ def render_markdown(run: Run, charts: dict[str, str]) -> str:
     out = [f"# Portfolio report: {run.scenario}", ""]
     facts = [f"{label}: **{value}** ({sub})" for label, value, _c, sub in head["cards"]]
     out += [f"- {f}" for f in facts] + [""]
-    out += head["sentences"] and [" ".join(head["sentences"]), ""] or []
+    if any("expected_misses" in g for g in head["groups"]):
+        out += [markdown_table(DEADLINE_HEADER, [deadline_row_cells(g) for g in head["groups"]], right={1, 2}), ""]
+    for sentence in head["sentences"]:
+        out += [sentence, ""]
     for note in missing_notes(run):
         out += [f"> {note}", ""]
     out += ["## Projects", ""]
@@ -197,7 +293,7 @@ def render_markdown(run: Run, charts: dict[str, str]) -> str:
             for r in table]
     port = run.portfolio_row()
     if port is not None:
-        rows.append(["**PORTFOLIO**", str(port["name_zh"] or "全部项目"), "all projects", "", "",
+        rows.append(["**PORTFOLIO**", str(port["name_zh"] or "全部项目"), "all on time together", "", "",
                      month_text(port["deadline_m"]), f"**{percent(float(port['p_on_time']))}**",
                      month_text(port["finish_p80_m"]), _num(port["mean_delay_months"], 1)])
     out += [markdown_table(header, rows, right={6, 8}), ""]
@@ -214,12 +310,43 @@ def render_markdown(run: Run, charts: dict[str, str]) -> str:
     return "\n".join(out).rstrip() + "\n"
 
 
+def optimizer_text(optimizer: dict) -> str:
+    """The optimizer's settings and result in a line, without its per-stage records (see ``stage_lines``)."""
+    parts = []
+    for key, value in sorted(optimizer.items()):
+        if key == "stages":
+            continue
+        if isinstance(value, (list, tuple)):
+            value = "; ".join(str(v) for v in value) or "none"
+        elif isinstance(value, dict):
+            value = ", ".join(f"{k} {v}" for k, v in sorted(value.items()))
+        parts.append(f"{key.replace('_', ' ')} {value}")
+    return ", ".join(parts)
+
+
+def stage_lines(optimizer: dict) -> list[str]:
+    """One line per lexicographic objective stage: value, proven bound, optimal or not, time."""
+    lines = []
+    for stage in optimizer.get("stages") or []:
+        if not isinstance(stage, dict):
+            continue
+        name = str(stage.get("name", "?"))
+        text = f"{name}: {_num(stage.get('value'), 0)} (bound {_num(stage.get('bound'), 0)}"
+        text += ", proven optimal)" if stage.get("optimal") else ", not proven)"
+        if _is_number(stage.get("seconds")):
+            text += f" in {float(stage['seconds']):.1f} s"
+        lines.append(text)
+    return lines
+
+
 def run_details_markdown(run: Run) -> list[str]:
     m = run.manifest
     out = ["## Run details", ""]
-    out.append(f"- Scenario file: `{m.get('scenario_file') or '—'}`; written at {m.get('written_at') or '—'}")
+    out.append(f"- Scenario file: `{m.get('scenario_file') or '—'}`; status date {month_text(run.status_date)}; "
+               f"written at {m.get('written_at') or '—'}")
     if run.optimizer:
-        out.append("- Optimizer: " + ", ".join(f"{k} {v}" for k, v in sorted(run.optimizer.items())))
+        out.append("- Optimizer: " + optimizer_text(run.optimizer))
+        out += [f"  - stage {s}" for s in stage_lines(run.optimizer)]
     if run.simulation_settings:
         out.append("- Simulation: " + ", ".join(f"{k} {v}" for k, v in sorted(run.simulation_settings.items())))
     versions = m.get("versions") if isinstance(m.get("versions"), dict) else {}
@@ -252,7 +379,11 @@ h2 { margin:0 0 6px; font-size:19px; font-weight:600; }
 .card .label { color:var(--muted); font-size:12.5px; }
 .card .value { font-size:26px; font-weight:600; line-height:1.25; margin:2px 0; font-variant-numeric:tabular-nums; }
 .card .sub { color:var(--muted); font-size:12.5px; }
-.lede { margin:16px 0 0; font-size:15px; }
+.lede { margin:14px 0 0; padding-left:20px; font-size:14.5px; }
+.lede li { margin:3px 0; }
+table.headline { margin-top:14px; font-size:14px; }
+table.headline .who { display:inline-block; margin:1px 10px 1px 0; white-space:nowrap; }
+table.headline .pill { min-width:48px; font-size:12.5px; }
 .note { margin:10px 0 0; padding:8px 12px; background:#fff8e1; border-left:4px solid #f0a30a; font-size:14px; }
 section { background:#fff; border:1px solid var(--line); border-radius:10px; padding:20px 24px; margin-top:18px; }
 .how { margin:0 0 12px; color:var(--muted); font-size:13.5px; max-width:980px; }
@@ -282,7 +413,18 @@ code, .mono { font-family:"DejaVu Sans Mono", Consolas, monospace; font-size:12p
 dl.facts { display:grid; grid-template-columns:max-content 1fr; gap:4px 16px; margin:8px 0 12px; font-size:13.5px; }
 dl.facts dt { color:var(--muted); } dl.facts dd { margin:0; }
 footer { color:var(--muted); font-size:12px; margin-top:18px; text-align:center; }
-@media print { body { background:#fff; } section, header.top { border:none; page-break-inside:avoid; } }
+@page { size: A4; margin: 12mm 10mm; }
+@media print {
+  body { background:#fff; font-size:10.5pt; }
+  main { max-width:none; padding:0; }
+  section, header.top { border:none; border-radius:0; padding:0; margin-top:8mm; }
+  section { break-before:auto; }
+  figure, tr, .card, table.headline { break-inside:avoid; }
+  h2 { break-after:avoid; }
+  .pill { -webkit-print-color-adjust:exact; print-color-adjust:exact; }
+  details > *:not(summary) { display:none; }
+  a { color:inherit; text-decoration:none; }
+}
 """
 
 _PILL = {"#2e7d32": "good", "#ef9a1a": "fair", "#c62828": "poor"}
@@ -313,8 +455,10 @@ def render_html(run: Run, charts: dict[str, str]) -> str:
         body.append(f'<div class="card"><div class="label">{_e(label)}</div>'
                     f'<div class="value"{style}>{_e(value)}</div><div class="sub">{_e(sub)}</div></div>')
     body.append("</div>")
+    if any("expected_misses" in g for g in head["groups"]):
+        body.append(deadline_table_html(head["groups"]))
     if head["sentences"]:
-        body.append(f'<p class="lede">{_e(" ".join(head["sentences"]))}</p>')
+        body.append('<ul class="lede">' + "".join(f"<li>{_e(s)}</li>" for s in head["sentences"]) + "</ul>")
     for note in missing_notes(run):
         body.append(f'<p class="note">{_e(note.replace("`", ""))}</p>')
     body.append("</header>")
@@ -347,7 +491,8 @@ def render_html(run: Run, charts: dict[str, str]) -> str:
     if port is not None:
         body.append(
             f'<tr class="total"><td><div class="zh">{_e(port["name_zh"] or "全部项目")}</div>'
-            f'<div class="en">all projects together · <span class="mono">{PORTFOLIO}</span></div></td>'
+            f'<div class="en">all projects on time together, each by its own deadline · '
+            f'<span class="mono">{PORTFOLIO}</span></div></td>'
             + ("<td></td><td></td>" if plan else "")
             + f'<td class="month">{_e(month_text(port["deadline_m"]))}</td>'
             f'<td class="num">{_pill(float(port["p_on_time"]), total=True)}</td>'
@@ -375,6 +520,29 @@ def render_html(run: Run, charts: dict[str, str]) -> str:
             + "\n".join(body) + "\n</main>\n</body>\n</html>\n")
 
 
+def deadline_table_html(groups: list[dict]) -> str:
+    """The headline table: one row per deadline month, the numbers a planner asks for first."""
+    out = ['<table id="by-deadline" class="headline"><thead><tr>'
+           + "".join(f'<th{" class=num" if i in (1, 2) else ""}>{_e(h)}</th>' for i, h in enumerate(DEADLINE_HEADER))
+           + "</tr></thead><tbody>"]
+    for g in groups:
+        misses = f"{g['expected_misses']:.1f}" if "expected_misses" in g else "—"
+        below = g.get("below_half")
+        if below is None:
+            below_html = "—"
+        else:
+            below_html = " ".join(f'<span class="who"><span class="zh">{_e(r["name_zh"])}</span> '
+                                  f'{_pill(r["p_on_time"])}</span>' for r in below) or "none"
+        late = ", ".join(f'<span class="zh late">{_e(r["name_zh"])}</span>' for r in g["planned_late"])
+        late = late or ("none" if g["planned"] else "—")
+        out.append(f'<tr data-deadline="{_e(g["deadline"])}"><td class="month"><strong>{_e(g["deadline"])}</strong></td>'
+                   f'<td class="num" data-projects>{len(g["projects"])}</td>'
+                   f'<td class="num" data-expected-misses><strong>{misses}</strong></td>'
+                   f'<td data-below-half="{len(below or [])}">{below_html}</td><td>{late}</td></tr>')
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
 def _visible_text(markup: str) -> str:
     """The characters of the HTML outside the inline SVG (which draws its own glyphs)."""
     import re
@@ -384,9 +552,11 @@ def _visible_text(markup: str) -> str:
 
 def run_details_html(run: Run) -> str:
     m = run.manifest
-    facts = [("Scenario file", m.get("scenario_file") or "—"), ("Written at", m.get("written_at") or "—")]
+    facts = [("Scenario file", m.get("scenario_file") or "—"), ("Status date", month_text(run.status_date)),
+             ("Written at", m.get("written_at") or "—")]
     if run.optimizer:
-        facts.append(("Optimizer", ", ".join(f"{k} {v}" for k, v in sorted(run.optimizer.items()))))
+        facts.append(("Optimizer", optimizer_text(run.optimizer)))
+        facts += [(f"Stage {k}", line) for k, line in enumerate(stage_lines(run.optimizer), start=1)]
     if run.simulation_settings:
         facts.append(("Simulation", ", ".join(f"{k} {v}" for k, v in sorted(run.simulation_settings.items()))))
     versions = m.get("versions") if isinstance(m.get("versions"), dict) else {}
@@ -427,10 +597,31 @@ def _write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def write_report(folder) -> dict[str, Path]:
-    """(Re)write report.md, report.html and charts/*.svg in a run folder; returns what was written."""
+def parse_window(text: str) -> tuple[int, int]:
+    """``FROM:TO`` (two YYYY-MM months, FROM before TO) as absolute months; InputError naming the option."""
+    from portfolio.errors import InputError, Problem
+    from portfolio.months import parse_month
+
+    parts = str(text).split(":")
+    try:
+        if len(parts) != 2:
+            raise ValueError("two months separated by a colon")
+        first, last = (parse_month(part.strip()) for part in parts)
+    except ValueError as exc:
+        raise InputError(Problem("--gantt-window", 0, 0, f"expected FROM:TO as YYYY-MM:YYYY-MM, got {text!r} "
+                                                         f"({exc})")) from None
+    if last < first:
+        raise InputError(Problem("--gantt-window", 0, 0, f"{text!r}: TO is before FROM"))
+    return first, last
+
+
+def write_report(folder, gantt_window: tuple[int, int] | None = None) -> dict[str, Path]:
+    """(Re)write report.md, report.html and charts/*.svg in a run folder; returns what was written.
+
+    ``gantt_window``: the first and last month (absolute) of the Gantt's time axis; None = the default window.
+    """
     run = load_run(folder)
-    charts = render_charts(run)
+    charts = render_charts(run, gantt_window)
     folder = Path(folder)
     chart_dir = folder / "charts"
     chart_dir.mkdir(exist_ok=True)

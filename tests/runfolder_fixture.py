@@ -189,6 +189,7 @@ def make_run(folder, *, seed: int = 2021, iterations: int = 4000, engine: str = 
     manifest = {
         "scenario": scenario,
         "scenario_file": scenario + ".toml",
+        "status_date": "2021-01",
         "inputs": inputs,
         "versions": {"python": "3.11.2", "portfolio": "0.1.0", "numpy": np.__version__, "ortools": "9.12.4544"},
         "written_at": written_at or datetime.now(timezone.utc).isoformat(timespec="seconds"),

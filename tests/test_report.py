@@ -35,9 +35,50 @@ def test_report_command_writes_markdown_html_and_six_charts(full_run):
         assert f"](charts/{name}.svg)" in md
         assert f'<svg id="chart-{name}"' in page
     assert page.count("How to read this:") == 7  # the table and the six charts
-    # the headline: scenario, optimizer status, P(all projects on time)
-    assert "<h1>baseline</h1>" in page and "OPTIMAL" in page and "P(all projects on time)" in page
-    assert "P(all projects on time)" in md and "OPTIMAL" in md
+    # the headline: scenario, the plan's status in words, the deadline table
+    assert "<h1>baseline</h1>" in page and 'id="by-deadline"' in page
+    assert "| Deadline | Projects | Expected misses" in md.replace("  ", "")
+    assert "P(all projects on time)" not in page  # measured against the last deadline, it misled (charts too)
+
+
+def expected_by_deadline(folder) -> dict[str, tuple[int, float, int]]:
+    """deadline -> (projects, expected misses, projects below 50%) straight from simulation.csv."""
+    import csv
+
+    out: dict[str, list] = {}
+    with open(folder / "simulation.csv", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            if row["project_id"] != "PORTFOLIO":
+                out.setdefault(row["deadline"], []).append(float(row["p_on_time"]))
+    return {d: (len(ps), sum(1 - p for p in ps), sum(p < 0.5 for p in ps)) for d, ps in out.items()}
+
+
+def test_headline_answers_how_many_projects_per_deadline_miss(full_run):
+    md = (full_run / "report.md").read_text(encoding="utf-8")
+    page = (full_run / "report.html").read_text(encoding="utf-8")
+    expected = expected_by_deadline(full_run)
+    assert len(expected) == 2  # the fixture: most projects due 2025-12, one due 2026-12
+    rows = re.findall(r'<tr data-deadline="([^"]+)">.*?data-projects>(\d+)<.*?data-expected-misses><strong>'
+                      r'([\d.]+)<.*?data-below-half="(\d+)"', page)
+    assert [r[0] for r in rows] == sorted(expected)  # the earliest deadline first
+    for deadline, n, misses, below in rows:
+        assert (int(n), float(misses), int(below)) == (expected[deadline][0], round(expected[deadline][1], 1),
+                                                       expected[deadline][2])
+        assert re.search(rf"\| {deadline} +\| +{n} \| +{misses} \|", md)
+    first = min(expected)
+    assert f"Due {first}: expected misses: **{expected[first][1]:.1f} of {expected[first][0]}**" in md
+
+
+def test_plan_status_in_words_reads_older_manifests_defensively():
+    from report.write import plan_status_words
+
+    assert plan_status_words({}) == ""
+    assert plan_status_words({"status": "optimal"}).startswith("The plan is proven optimal")
+    text = plan_status_words({"status": "feasible", "seconds": 19.2, "reproducible": False,
+                              "stages": [{"name": "weighted_lateness", "value": 64.0, "bound": 28.0}]})
+    assert "not proven optimal" in text and "64 priority-weighted months late" in text and "below 28" in text
+    assert "A rerun may give a different plan." in text
+    assert "rerun" not in plan_status_words({"status": "feasible", "stages": "garbled"})
 
 
 def test_report_table_has_every_project_in_chinese_and_english(full_run):
@@ -58,6 +99,7 @@ def test_report_html_is_self_contained(full_run):
     assert not re.search(r"""(src|href)=["']https?:""", page)
     assert "url(http" not in page and "@import" not in page
     assert "@font-face" in page and "data:font/woff;base64," in page  # the CJK glyphs of the table text
+    assert "@page { size: A4" in page and "@media print" in page
 
 
 def test_chart_text_is_drawn_as_paths(full_run):
@@ -160,3 +202,104 @@ def test_percent_never_rounds_a_chance_to_zero_or_certainty():
     assert percent(0.0) == "0.0%" and percent(1.0) == "100.0%"
     assert percent(0.0004) == "<0.1%" and percent(0.9996) == ">99.9%"
     assert percent(0.5132) == "51.3%"
+
+
+# -- the charts as a reader needs them -------------------------------------------------------------------------
+
+def built_charts(folder, window=None):
+    """name -> matplotlib Figure of every chart the folder allows (inside the chart style, like the report)."""
+    from report.charts import BUILDERS, gantt_chart, make_look
+    from report.fonts import chart_style
+    from report.rundata import load_run
+
+    run = load_run(folder)
+    with chart_style():
+        look = make_look(run)
+        figs = {name: (gantt_chart(run, look, window) if name == "gantt" else BUILDERS[name](run, look))
+                for name in CHART_NAMES}
+    return run, {k: v for k, v in figs.items() if v is not None}
+
+
+def deadline_xs(ax) -> list[float]:
+    from report.charts import DEADLINE
+
+    return [x for line in ax.get_lines() if line.get_color() == DEADLINE for x in line.get_xdata()
+            if x is not None]
+
+
+@pytest.mark.parametrize("window", [None, (2022 * 12, 2024 * 12 + 5)])
+def test_gantt_axis_covers_the_status_date_and_every_deadline_shown(full_run, window):
+    run, figs = built_charts(full_run, window)
+    ax = figs["gantt"].axes[0]
+    lo, hi = ax.get_xlim()
+    assert lo <= run.status_date < hi  # even a window that starts after it is widened to show it
+    shown = deadline_xs(ax)
+    if window is None:
+        assert sorted(set(shown)) == [2025 * 12 + 12, 2026 * 12 + 12]  # both deadlines of the fixture
+        assert hi - lo <= 12 * 10
+    for x in shown:
+        assert lo <= x <= hi
+    texts = " ".join(t.get_text() for t in ax.texts)
+    assert "status date 2021-01" in texts
+    if window is not None:  # deadlines beyond the window are named at its edge, not dropped silently
+        assert "deadline 2025-12 ▶" in texts and not shown
+
+
+def test_gantt_wraps_long_names_and_titles_every_phase(full_run):
+    from report.charts import wrap
+
+    assert wrap("关中城市群阎良至咸阳机场铁路（西安都市圈市域郊铁路）", 26) == [
+        "关中城市群阎良至咸阳机场铁", "路（西安都市圈市域郊铁路）"]
+    assert wrap("引汉济渭工程一期（调水工程）", 26) == ["引汉济渭工程一期（调水工程）"]  # never a lone "）"
+    assert "".join(wrap("Xi'an Metro Line 8 (ring) and more words", 12)) .replace(" ", "") == \
+        "Xi'anMetroLine8(ring)andmorewords"
+    svg = (full_run / "charts" / "gantt.svg").read_text(encoding="utf-8")
+    schedule = (full_run / "schedule.csv").read_text(encoding="utf-8").splitlines()[1:]
+    titles = re.findall(r"<title>([^<]+)</title>", svg)
+    assert len(titles) == len(schedule)  # one hover title per phase: its name, id and dates
+    for line in schedule:
+        aid, _pid, name = line.split(",")[:3]
+        assert any(t.startswith(f"{name} ({aid}):") for t in titles), aid
+    assert "…" not in "".join(t.get_text() for t in built_charts(full_run)[1]["gantt"].axes[0].get_yticklabels())
+
+
+def test_gantt_driving_path_follows_touching_phases():
+    import pandas as pd
+
+    from report.charts import driving_path
+
+    rows = pd.DataFrame({"activity_id": ["A", "B", "C", "D"], "start_m": [0, 5, 5, 2], "finish_m": [4, 9, 7, 3]})
+    assert driving_path(rows) == {"A", "B"}  # B ends last and starts the month after A ends; C, D have slack
+
+
+def test_every_chart_has_a_title_axis_labels_and_a_legend_or_direct_labels(full_run):
+    _run, figs = built_charts(full_run)
+    assert set(figs) == set(CHART_NAMES)
+    for name, fig in figs.items():
+        axes = [ax for ax in fig.axes if ax.get_visible()]
+        title = fig._suptitle.get_text() if fig._suptitle is not None else ""
+        for ax in axes:
+            assert title or ax.get_title() or ax.get_title(loc="left"), f"{name}: an axes without a title"
+            assert ax.get_xlabel() or ax.get_ylabel() or name == "funding" and ax.get_xticklabels(), \
+                f"{name}: an axes without axis labels"
+            ticks = [t.get_text() for t in ax.get_yticklabels() + ax.get_xticklabels(minor=True)
+                     + ax.get_xticklabels()]
+            assert any(ticks), f"{name}: no labelled ticks"
+        assert fig.legends or any(ax.texts for ax in axes), f"{name}: neither a legend nor direct labels"
+
+
+def test_s_curves_tornado_and_criticality_say_something(full_run):
+    from report.charts import CONTESTED, DEADLINE
+
+    run, figs = built_charts(full_run)
+    panels = [ax for ax in figs["s-curve"].axes if ax.get_visible()]
+    assert len(panels) == len(run.project_rows())  # one small multiple per project, no 20-entry legend
+    for ax in panels:
+        assert any(line.get_color() == DEADLINE for line in ax.get_lines()) and "on time" in ax.texts[0].get_text()
+    risks = figs["risk-drivers"].axes[0]
+    assert risks.get_xlim()[0] <= 0 and all(bar.get_x() == 0 for bar in risks.patches if bar.get_width() > 0)
+    assert "project-months" in risks.get_xlabel()
+    on_time = " ".join(t.get_text() for t in figs["on-time"].axes[0].texts)
+    assert "Due 2025-12: 7 projects, expected misses" in on_time and "Due 2026-12: 1 project," in on_time
+    bars = [bar.get_width() for bar in figs["criticality"].axes[0].patches]
+    assert bars and all(CONTESTED[0] < w < CONTESTED[1] for w in bars)  # never a wall of 100% bars

@@ -124,3 +124,75 @@ def test_chinese_text_is_drawn_as_glyph_paths():
     defined = {gid.rsplit("-", 1)[-1] for gid in re.findall(r'<path id="([^"]+)"', svg)}
     used = [ref.rsplit("-", 1)[-1] for ref in re.findall(r'<use xlink:href="#([^"]+)"', svg)]
     assert defined == expected and set(used) == expected and len(used) == len(KNOWN), (defined, expected)
+
+
+def rendered_dom(chromium: str, html_path, profile) -> str:
+    """The page's DOM after Chromium has parsed and laid it out (what a reader's browser holds)."""
+    command = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               f"--user-data-dir={profile}", "--dump-dom", f"file://{html_path}"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert "<html" in done.stdout, f"chromium dumped no DOM (exit {done.returncode}): {done.stderr[-2000:]}"
+    return done.stdout
+
+
+def test_headline_numbers_in_the_browser_equal_those_from_simulation_csv(chromium, report_folder, tmp_path):
+    import csv
+    from html.parser import HTMLParser
+
+    by_deadline: dict[str, list[float]] = {}
+    with open(report_folder / "simulation.csv", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            if row["project_id"] != "PORTFOLIO":
+                by_deadline.setdefault(row["deadline"], []).append(float(row["p_on_time"]))
+
+    class Cells(HTMLParser):
+        """The text of each cell of the headline table, per row (keyed by the row's deadline)."""
+
+        def __init__(self):
+            super().__init__()
+            self.rows, self.row, self.cell, self.inside = {}, None, None, False
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "table" and attrs.get("id") == "by-deadline":
+                self.inside = True
+            elif self.inside and tag == "tr" and "data-deadline" in attrs:
+                self.row = self.rows.setdefault(attrs["data-deadline"], [])
+            elif self.row is not None and tag == "td":
+                self.cell = []
+                self.row.append(self.cell)
+
+        def handle_endtag(self, tag):
+            if tag == "table":
+                self.inside, self.row = False, None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell.append(data)
+
+    parser = Cells()
+    parser.feed(rendered_dom(chromium, report_folder / "report.html", tmp_path / "profile"))
+    rows = {d: ["".join(c).strip() for c in cells] for d, cells in parser.rows.items()}
+    assert list(rows) == sorted(by_deadline), rows  # every deadline, the earliest first
+    for deadline, ps in by_deadline.items():
+        n, misses, below = len(ps), sum(1 - p for p in ps), sum(p < 0.5 for p in ps)
+        deadline_cell, projects, expected, below_cell, _late = rows[deadline]
+        assert deadline_cell == deadline and int(projects) == n
+        assert float(expected) == round(misses, 1), (deadline, expected, misses)
+        assert below_cell.count("%") == below or below == 0 and below_cell == "none"
+
+
+def test_sweep_summary_page_is_drawn(chromium, mini_data, tmp_path):
+    from report.sweep import run_sweep
+
+    scenario = tmp_path / "grid.toml"
+    scenario.write_text('name = "mini"\ndata = "data"\n[simulate]\niterations = 200\nseed = 7\n'
+                        '[[sweep.funding]]\nsources = ["provincial"]\nfactors = [1.5, 1.0]\n', encoding="utf-8")
+    run_sweep([scenario], tmp_path / "sweep", report=False)
+    page = tmp_path / "sweep" / "summary.html"
+    image = screenshot(chromium, page, tmp_path / "sweep.png", tmp_path / "profile", 1400, 2400)
+    share, colours = ink(image)
+    assert share > 0.03 and colours > 100, (share, colours)
+    dom = rendered_dom(chromium, page, tmp_path / "profile")
+    assert 'id="chart-heatmap"' in dom and 'id="chart-dumbbell"' in dom and "What changed in the inputs" in dom

@@ -122,7 +122,7 @@ def test_sweep_writes_one_run_folder_per_variant_and_a_summary(data, tmp_path):
     assert "[1/5] mini-provincial1.5: plan optimal" in result.output
     folders = sorted(p.name for p in out.iterdir())
     assert folders == ["manifest.json", "mini-provincial0.9", "mini-provincial1", "mini-provincial1.5", "other",
-                       "summary.csv", "summary.md"]
+                       "summary.csv", "summary.html", "summary.md"]
     for name in ("mini-provincial1", "other"):
         for f in ("schedule.csv", "projects.csv", "funding.csv", "simulation.csv", "criticality.csv", "report.md",
                   "report.html"):
@@ -153,6 +153,11 @@ def test_sweep_writes_one_run_folder_per_variant_and_a_summary(data, tmp_path):
     assert "**mini-provincial0.5** (infeasible):" in md and "short by" in md
     assert "[mini-provincial1](mini-provincial1/report.md)" in md
     assert "different random numbers" in md  # 300 and 200 iterations
+    page = (out / "summary.html").read_text(encoding="utf-8")
+    assert '<svg id="chart-heatmap"' in page and '<svg id="chart-dumbbell"' in page and "<script" not in page
+    assert "What changed in the inputs" in page and "provincial ×0.9" in page and "Finish shifts" in page
+    assert '<a href="mini-provincial1/report.html">' in page and "no plan" in page  # 0.5 has none
+    assert "Reference: mini-provincial1.5" in md and "Reference: mini-provincial1.5" in page
     top = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert [v["folder"] for v in top["sweep"]] == ["mini-provincial1.5", "mini-provincial1", "mini-provincial0.9",
                                                    "", "other"]
@@ -166,6 +171,25 @@ def test_same_seed_variants_are_said_to_share_their_random_numbers(data, tmp_pat
     md = (tmp_path / "s" / "summary.md").read_text(encoding="utf-8")
     assert "All drew the same random numbers (seed 7, engine " in md
     assert not (tmp_path / "s" / "mini-provincial1" / "report.md").exists()
+    page = (tmp_path / "s" / "summary.html").read_bytes()
+    sweep_module.write_summary(result)
+    assert (tmp_path / "s" / "summary.html").read_bytes() == page  # the same sweep, the same bytes
+
+
+def test_sweep_charts_have_titles_axis_labels_and_labels_on_the_marks():
+    from report.fonts import chart_style
+    from report.sweep_html import dumbbell_chart, heatmap_chart
+
+    projects = {"A": {"name_zh": "甲", "deadline": "2025-12", "p": {"a": 0.9, "b": 0.2}, "p80": {"a": 1, "b": 3}}}
+    with chart_style():
+        heat = heatmap_chart(projects, ["a", "b"], {"b": "provincial ×0.7"})
+        bell = dumbbell_chart(projects, ["a", "b"], {})
+    for fig in (heat, bell):
+        ax = fig.axes[0]
+        assert ax.get_title(loc="left") and (ax.get_xlabel() or ax.get_ylabel())
+        assert [t.get_text() for t in ax.get_yticklabels()] == ["甲 (A)"]
+    assert sorted(t.get_text() for t in heat.axes[0].texts) == ["20%", "90%"]  # the value in every cell
+    assert [t.get_text() for t in bell.legends[0].get_texts()] == ["a (reference)", "b"]
 
 
 def test_two_variants_with_one_folder_name_exit_2(data, tmp_path):
@@ -217,3 +241,17 @@ def test_the_bundled_grid_has_four_variants():
     base, cut = caps(variants[0].portfolio), caps(variants[3].portfolio)
     assert all(cut[k] == pytest.approx(base[k] * (0.7 if k[1] == "provincial" and 2022 <= k[0] <= 2024 else 1))
                for k in base)
+
+
+def test_the_sweep_signal_is_the_largest_change_against_the_reference():
+    from report.sweep_html import largest_changes, shift_rows, signal_sentences
+
+    projects = {"G5-PL": {"name_zh": "G5京昆高速", "deadline": "2025-12", "p": {"a": 1.0, "b": 0.9, "c": 0.24},
+                          "p80": {"a": 100, "b": 100, "c": 104}},
+                "HJW-1": {"name_zh": "引汉济渭", "deadline": "2025-12", "p": {"a": 0.5, "b": 0.52, "c": 0.5},
+                          "p80": {"a": 90, "b": 90, "c": 90}}}
+    assert [(round(d, 2), p, v) for d, p, v in largest_changes(projects, ["a", "b", "c"])] == [
+        (-0.76, "G5-PL", "c"), (-0.1, "G5-PL", "b"), (0.02, "HJW-1", "b")]
+    text = signal_sentences(projects, ["a", "b", "c"], {"c": "provincial ×0.7"})
+    assert "At provincial ×0.7, G5京昆高速 (G5-PL, due 2025-12) falls from 100% to 24% on time." in text
+    assert shift_rows(projects, ["a", "b", "c"]) == [("G5-PL", [0, 4])]
