@@ -162,7 +162,7 @@ def _simulate_settings(r: _Reader, table: dict) -> SimulateSettings:
     d = SimulateSettings()
     return SimulateSettings(
         iterations=r.number(table, "iterations", d.iterations, low=1, integer=True),
-        seed=r.number(table, "seed", d.seed, low=0, integer=True),
+        seed=r.number(table, "seed", d.seed, low=0, high=2**64 - 1, integer=True),
         distribution=r.choice(table, "distribution", d.distribution, DISTRIBUTIONS),
         correlation=r.number(table, "correlation", d.correlation, low=0, high=1),
         carry_over=r.flag(table, "carry_over", d.carry_over),

@@ -24,6 +24,7 @@ from report.runfolder import write_csv, write_manifest
 
 from . import engine_fast, engine_simpy
 from .executors import local_executor
+from .keyed import SEED_LIMIT
 from .model import BLOCK, SimModel, build_model
 from .sampling import draws_for
 from .stats import Accumulator, accumulate, formatted, tables
@@ -125,8 +126,8 @@ def run(portfolio, settings, plan_starts: dict[str, int] | None = None, iteratio
     source = settings.scenario_file or "simulate"
     if iterations < 1:
         raise InputError(Problem(source, 0, 0, f"iterations must be at least 1, got {iterations}"))
-    if seed < 0:
-        raise InputError(Problem(source, 0, 0, f"seed must be a whole number >= 0, got {seed}"))
+    if not 0 <= seed < SEED_LIMIT:  # the seed is one 64-bit word of the draws' key (simulate.keyed)
+        raise InputError(Problem(source, 0, 0, f"seed must be a whole number from 0 to 2**64 - 1, got {seed}"))
     if engine not in ENGINES:
         raise InputError(Problem(source, 0, 0, f"engine {engine!r} is not available (available: "
                                                f"{', '.join(ENGINES)})"))
