@@ -291,3 +291,12 @@ def test_seed_is_one_64_bit_word():
     assert top.info["seed"] == 2**64 - 1
     with pytest.raises(InputError, match="seed must be a whole number from 0 to 2\\*\\*64 - 1"):
         simulate.run(pf, make_settings(), iterations=8, seed=2**64)
+
+
+def test_cli_refuses_a_seed_beyond_64_bits():
+    from click.testing import CliRunner
+
+    from cli import main
+
+    result = CliRunner().invoke(main, ["simulate", str(ROOT / "scenarios" / "baseline.toml"), "--seed", str(2**64)])
+    assert result.exit_code == 2 and "--seed" in result.output and "Traceback" not in result.output
