@@ -3,7 +3,7 @@
 Layers, kept apart so that a second engine can reproduce the first from the same draws:
 
 - ``simulate.model``: ``SimModel``, the portfolio prepared once per run;
-- ``simulate.sampling``: every random draw, keyed by (seed, iteration);
+- ``simulate.sampling``: every random draw, keyed by (seed, id, iteration) (``simulate.keyed``);
 - ``simulate.engine_simpy``: the reference engine executing the draws (docs/simulation.md);
 - ``simulate.stats``: integer accumulators and the output tables (docs/statistics.md);
 - ``simulate.runner``: chunks, worker processes, progress, output files.

@@ -15,6 +15,8 @@ from portfolio.model import Portfolio
 from portfolio.network import DONE, FUTURE, RUNNING, build_network
 from portfolio.progress import progress_at, stated_work
 
+from .keyed import keys
+
 BLOCK = 1024  # iterations per sampling block (docs/simulation.md, "Draws")
 HORIZON = 600  # months after the status date at which an iteration is cut off
 FS, SS, FF, SF = 0, 1, 2, 3
@@ -53,7 +55,7 @@ class SimModel:
     project_ids: tuple[str, ...]
     project_names: tuple[str, ...]
     deadline: np.ndarray  # per project: latest finish month on time, relative to status (month - status)
-    members: tuple[np.ndarray, ...]  # per project: its activities
+    members: tuple[np.ndarray, ...]  # per project: its activities, in the order of their ids
     categories: tuple[str, ...]  # sorted category names of the portfolio's projects
     # binding links, in activities.csv order (successor by successor, predecessors as listed)
     link_pred: np.ndarray
@@ -78,6 +80,10 @@ class SimModel:
     risk_p: np.ndarray
     affects: np.ndarray  # bool, risks x activities (done activities never affected)
     month_lo: int  # smallest relative finish month that can occur (histogram offset)
+    # keys of the random draws (simulate.keyed.stable_hash of each id): activities, categories, risks
+    activity_keys: np.ndarray
+    category_keys: np.ndarray
+    risk_keys: np.ndarray
 
     @property
     def n(self) -> int:
@@ -124,10 +130,11 @@ def build_model(portfolio: Portfolio, settings, plan_starts: dict[str, int] | No
             planned[j] = max(0, month - status)
     plan_bound = np.maximum(planned, net.earliest)
 
-    # Funding order: higher priority, then earlier planned start (started: actual start), then file order.
+    # Funding order: higher priority, then earlier planned start (started: actual start), then the activity id
+    # (not the file order: reordering rows of activities.csv changes nothing).
     priority = np.array([portfolio.project(a.project_id).priority for a in acts], dtype=float)
     start_key = np.where(net.state == FUTURE, planned, net.fixed_start)
-    order = sorted(range(n), key=lambda j: (-priority[j], int(start_key[j]), j))
+    order = sorted(range(n), key=lambda j: (-priority[j], int(start_key[j]), acts[j].activity_id))
     funding_order = np.array(order, dtype=np.int64)
     funding_rank = np.empty(n, dtype=np.int64)
     funding_rank[funding_order] = np.arange(n)
@@ -178,7 +185,9 @@ def build_model(portfolio: Portfolio, settings, plan_starts: dict[str, int] | No
     fixed_end = net.fixed_end.astype(float)
     done_ends = fixed_end[net.state == DONE]
     month_lo = int(min(-1, (done_ends.min() - 1) if len(done_ends) else -1))
-    members = tuple(np.flatnonzero(net.project_of == k) for k in range(len(portfolio.projects)))
+    # Each project's activities by id: the first of them among ties ends the project (its driving path's start).
+    members = tuple(np.array(sorted(np.flatnonzero(net.project_of == k), key=lambda j: acts[j].activity_id),
+                             dtype=np.int64) for k in range(len(portfolio.projects)))
 
     def f(values):
         return np.array(values, dtype=float)
@@ -234,6 +243,9 @@ def build_model(portfolio: Portfolio, settings, plan_starts: dict[str, int] | No
         risk_p=f([r.pessimistic for r in risks]),
         affects=affects,
         month_lo=month_lo,
+        activity_keys=keys("activity", net.activity_ids),
+        category_keys=keys("category", categories),
+        risk_keys=keys("risk", (r.risk_id for r in risks)),
     )
 
 

@@ -11,8 +11,6 @@ same for any chunk size and any number of workers.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import math
 import sys
 import time
@@ -29,6 +27,7 @@ from report.runfolder import write_csv, write_manifest
 
 from . import engine_fast, engine_simpy
 from .executors import local_executor
+from .keyed import SEED_LIMIT
 from .model import BLOCK, SimModel, build_model
 from .sampling import draws_for
 from .stats import Accumulator, accumulate, formatted, iterations_table, tables
@@ -38,7 +37,7 @@ FAST_CHUNK = 16 * BLOCK  # most iterations per chunk of the fast engine (bounds 
 FAST_CELLS = 1 << 23  # most iterations x activities per fast chunk beyond one block (~70 MB per array of draws)
 ENGINES = {"simpy": engine_simpy.run_block, "fast": engine_fast.run_block}
 OUTPUT_FILES = ("simulation.csv", "criticality.csv", "risks.csv", "distribution.csv", "iterations.csv")
-DRAWS = "position"  # the draw scheme (manifest simulation.draws): draws by column position in the block arrays
+DRAWS = "keyed"  # the draw scheme (manifest simulation.draws): draws keyed by (seed, ID, iteration), simulate/keyed.py
 assert BLOCK % CHUNK == 0
 
 
@@ -155,8 +154,8 @@ def run(portfolio, settings, plan_starts: dict[str, int] | None = None, iteratio
     source = settings.scenario_file or "simulate"
     if not 1 <= iterations <= MAX_ITERATIONS:
         raise InputError(Problem(source, 0, 0, f"iterations must be between 1 and {MAX_ITERATIONS}, got {iterations}"))
-    if seed < 0:
-        raise InputError(Problem(source, 0, 0, f"seed must be a whole number >= 0, got {seed}"))
+    if not 0 <= seed < SEED_LIMIT:  # the seed is one 64-bit word of the draws' key (simulate.keyed)
+        raise InputError(Problem(source, 0, 0, f"seed must be a whole number from 0 to 2**64 - 1, got {seed}"))
     if engine not in ENGINES:
         raise InputError(Problem(source, 0, 0, f"engine {engine!r} is not available (available: "
                                                f"{', '.join(ENGINES)})"))
@@ -187,7 +186,6 @@ def run(portfolio, settings, plan_starts: dict[str, int] | None = None, iteratio
         "carry_over": model.carry_over,
         "block_size": BLOCK,
         "draws": DRAWS,
-        "draw_layout": draw_layout(model),
         "horizon_months": model.horizon,
         "plan": "given" if plan_starts is not None else "asap",
         "stoppages": len(settings.stoppages),
@@ -195,13 +193,6 @@ def run(portfolio, settings, plan_starts: dict[str, int] | None = None, iteratio
     }
     return SimulationResult(frames["simulation.csv"], frames["criticality.csv"], frames["risks.csv"],
                             frames["distribution.csv"], acc, model, info, settings, portfolio)
-
-
-def draw_layout(model: SimModel) -> str:
-    """A fingerprint of what decides which column of the block arrays each activity, category and risk draws
-    from under the "position" scheme: two runs with the same seed and layout share their random numbers."""
-    text = json.dumps([model.activity_ids, model.categories, model.risk_ids], ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def write_outputs(result: SimulationResult, folder) -> list[Path]:

@@ -1,10 +1,12 @@
-"""Every random draw of a run, keyed by (seed, iteration): the sampling layer.
+"""Every random draw of a run, keyed by (seed, what it is drawn for, iteration): the sampling layer.
 
-Iteration i takes its draws from block b = i // BLOCK, row i % BLOCK, where block
-b is drawn by ``numpy.random.default_rng([seed, b])`` in the fixed order of
-docs/simulation.md ("Draws"). So iteration i gets the same draws whatever the
-chunking or the number of workers, and any engine that executes ``Draws`` gets
-the same inputs.
+The uniforms of activity a in iteration i are a function of the seed, a's id and i only (``simulate.keyed``:
+Philox4x64-10 keyed by a stable hash of the id and the seed, counter by the iteration), and so are those of each
+category's common factor and each risk, by name and id; see docs/simulation.md ("Draws"). So iteration i gets the
+same draws whatever the chunking or the number of workers, an activity gets the same draws whatever other rows the
+portfolio has or in what order, and any engine that executes ``Draws`` gets the same inputs. Iterations are drawn
+in blocks of BLOCK, the unit the runner hands out (``draws_for`` keeps the last one for the next chunk); the block
+changes none of the numbers.
 """
 from __future__ import annotations
 
@@ -12,10 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
-from scipy.special import ndtr
+from scipy.special import ndtr, ndtri
 
 from portfolio.distributions import cdf, ppf
 
+from .keyed import uniforms
 from .model import BLOCK, DONE, RUNNING, SimModel
 
 
@@ -46,14 +49,21 @@ class Draws:
 FIELDS = ("u", "duration", "extra", "work", "rate", "occurred", "delay")  # the (rows, ...) arrays of Draws
 
 
+def raw_rows(model: SimModel, seed: int, i0: int, i1: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The keyed uniforms of iterations i0 .. i1 - 1 (rows): per activity v, per category g, per risk occurs and
+    impact (docs/simulation.md, "Draws")."""
+    rows = i1 - i0
+    v, g = np.empty((rows, model.n)), np.empty((rows, len(model.categories)))
+    occurs, impact = np.empty((rows, model.n_risks)), np.empty((rows, model.n_risks))
+    for keys, stream, out in ((model.activity_keys, 0, v), (model.category_keys, 0, g),
+                              (model.risk_keys, 0, occurs), (model.risk_keys, 1, impact)):
+        uniforms(np.uint64(seed), keys, stream, int(i0), out)
+    return v, g, occurs, impact
+
+
 def raw_block(model: SimModel, seed: int, block: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The four raw arrays of a block, drawn in the documented order: e, f, occurs, impact."""
-    rng = np.random.default_rng([int(seed), int(block)])
-    e = rng.standard_normal((BLOCK, model.n))
-    f = rng.standard_normal((BLOCK, len(model.categories)))
-    occurs = rng.random((BLOCK, model.n_risks))
-    impact = rng.random((BLOCK, model.n_risks))
-    return e, f, occurs, impact
+    """``raw_rows`` of the iterations of block ``block``."""
+    return raw_rows(model, seed, block * BLOCK, (block + 1) * BLOCK)
 
 
 @njit(cache=True)
@@ -75,12 +85,13 @@ def _triangular_ppf(u, o, m, p, out):
 
 
 @njit(cache=True)
-def _risk_sums(delay, ptr, targets, extra):
+def _risk_sums(delay, order, ptr, targets, extra):
     """Into ``extra``, the delay added to each activity: 0.0 + the delays of the risks affecting it (risk r
-    affects ``targets[ptr[r]:ptr[r + 1]]``), in register order: the same sums in every engine."""
+    affects ``targets[ptr[r]:ptr[r + 1]]``), risk by risk in ``order`` (that of their ids, so that reordering
+    the register leaves the sums' rounding as it is): the same sums in every engine."""
     extra[:] = 0.0
     for q in range(delay.shape[0]):
-        for r in range(delay.shape[1]):
+        for r in order:
             for t in range(ptr[r], ptr[r + 1]):
                 extra[q, targets[t]] += delay[q, r]
 
@@ -124,16 +135,16 @@ def _empty(model: SimModel, rows: int) -> tuple:
     return (*(np.empty((rows, n)) for _ in range(5)), np.empty((rows, r), dtype=bool), np.empty((rows, r)))
 
 
-def derive(model: SimModel, i0: int, e, f, occurs, impact, out: tuple | None = None) -> Draws:
-    """The per-iteration values both engines execute, from the raw draws (rows = iterations); into ``out`` (arrays
-    as ``_empty`` makes them) if given."""
-    u, duration, extra, work, rate, occurred, delay = out if out is not None else _empty(model, len(e))
+def derive(model: SimModel, i0: int, v, g, occurs, impact, out: tuple | None = None) -> Draws:
+    """The per-iteration values both engines execute, from the raw uniforms (rows = iterations); into ``out``
+    (arrays as ``_empty`` makes them) if given."""
+    u, duration, extra, work, rate, occurred, delay = out if out is not None else _empty(model, len(v))
     rho = model.correlation
-    if rho == 0.0:  # 0 * f + 1 * e is e (or a zero of the other sign, and ndtr(-0) == ndtr(0)): the same u
-        z = e
-    else:  # (take, not f[:, index]: that would give the arrays below column-major order, slow to read by rows)
-        z = np.sqrt(rho) * f.take(model.category_of, axis=1) + np.sqrt(1.0 - rho) * e
-    ndtr(z, out=u)
+    if rho == 0.0:  # Phi(Phi^-1(v)) is v: the activity's own uniform, without the round trip's rounding
+        np.copyto(u, v)
+    else:  # (take, not g[:, index]: that would give the arrays below column-major order, slow to read by rows)
+        z = np.sqrt(rho) * ndtri(g).take(model.category_of, axis=1) + np.sqrt(1.0 - rho) * ndtri(v)
+        ndtr(z, out=u)
     dist, o, m, p = model.distribution, model.o, model.m, model.p
 
     if dist == "triangular":
@@ -150,10 +161,11 @@ def derive(model: SimModel, i0: int, e, f, occurs, impact, out: tuple | None = N
     delay[:] = np.where(occurred, _triangular_ppf(impact, model.risk_o, model.risk_m, model.risk_p,
                                                   np.empty_like(impact)), 0.0)
     risk, target = np.nonzero(model.affects)
-    _risk_sums(delay, np.searchsorted(risk, np.arange(model.n_risks + 1)), target, extra)
+    by_id = np.array(sorted(range(model.n_risks), key=model.risk_ids.__getitem__), dtype=np.int64)
+    _risk_sums(delay, by_id, np.searchsorted(risk, np.arange(model.n_risks + 1)), target, extra)
 
     _work_rate(duration, extra, model.elapsed, model.cost, done, work, rate)
-    return Draws(i0, i0 + len(e), u, duration, extra, work, rate, occurred, delay)
+    return Draws(i0, i0 + len(v), u, duration, extra, work, rate, occurred, delay)
 
 
 def draw_block(model: SimModel, seed: int, block: int) -> Draws:
@@ -162,8 +174,9 @@ def draw_block(model: SimModel, seed: int, block: int) -> Draws:
 
 
 def draws_for(model: SimModel, seed: int, i0: int, i1: int, cache: dict | None = None) -> Draws:
-    """Draws of iterations i0 .. i1 - 1 from their blocks (``cache`` keeps the last block drawn). Blocks wholly
-    inside the range are derived straight into the result's rows (no copy)."""
+    """Draws of iterations i0 .. i1 - 1 from their blocks (``cache`` keeps the last block drawn, which the next
+    chunks of the SimPy engine slice). Blocks wholly inside the range are derived straight into the result's rows
+    (no copy)."""
     if not 0 <= i0 < i1:
         raise ValueError(f"bad iteration range {i0}..{i1}")
     blocks = range(i0 // BLOCK, (i1 - 1) // BLOCK + 1)

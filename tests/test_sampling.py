@@ -1,5 +1,7 @@
-"""The sampling layer: draws keyed by (seed, iteration), in the documented order, independent of chunking."""
+"""The sampling layer: draws keyed by (seed, id, iteration) as documented, independent of chunking."""
 from __future__ import annotations
+
+import hashlib
 
 import numpy as np
 from scipy.special import ndtr, ndtri
@@ -20,22 +22,41 @@ def small(**simulate):
     return build_model(pf, make_settings(**simulate))
 
 
+def documented_uniform(seed: int, kind: str, ident: str, stream: int, i: int) -> float:
+    """The uniform of docs/simulation.md ("Draws"), written out with numpy's own Philox4x64-10 (which steps its
+    counter once before making a block)."""
+    key = int.from_bytes(hashlib.sha256(f"{kind}:{ident}".encode("utf-8")).digest()[:8], "little")
+    counter = ((i // 4) | (stream << 64)) - 1
+    words = np.random.Philox(counter=counter % 2**256, key=key | (seed << 64)).random_raw(4)
+    return ((int(words[i % 4]) >> 12) + 0.5) / 2**52
+
+
 def test_block_is_drawn_in_the_documented_order():
     model = small()
-    rng = np.random.default_rng([2021, 3])
-    e = rng.standard_normal((BLOCK, 4))
-    f = rng.standard_normal((BLOCK, 2))
-    occurs = rng.random((BLOCK, 2))
-    impact = rng.random((BLOCK, 2))
-    for got, want in zip(raw_block(model, 2021, 3), (e, f, occurs, impact)):
-        np.testing.assert_array_equal(got, want)
+    v, g, occurs, impact = raw_block(model, 2021, 3)
+    assert v.shape == (BLOCK, 4) and g.shape == (BLOCK, 2) and occurs.shape == impact.shape == (BLOCK, 2)
+    for q in (0, 1, 2, 3, 6, 1023):
+        i = 3 * BLOCK + q
+        assert list(v[q]) == [documented_uniform(2021, "activity", a, 0, i) for a in model.activity_ids]
+        assert list(g[q]) == [documented_uniform(2021, "category", c, 0, i) for c in ("aviation", "water")]
+        assert list(occurs[q]) == [documented_uniform(2021, "risk", r, 0, i) for r in ("R1", "R2")]
+        assert list(impact[q]) == [documented_uniform(2021, "risk", r, 1, i) for r in ("R1", "R2")]
     d = draw_block(model, 2021, 3)
     assert (d.i0, d.i1) == (3 * BLOCK, 4 * BLOCK)
-    np.testing.assert_array_equal(d.u, ndtr(e))  # rho = 0
-    np.testing.assert_array_equal(d.duration[:, 0], triangular_ppf(ndtr(e[:, 0]), 2, 4, 9))
+    np.testing.assert_array_equal(d.u, v)  # rho = 0: the uniforms themselves
+    np.testing.assert_array_equal(d.duration[:, 0], triangular_ppf(v[:, 0], 2, 4, 9))
     np.testing.assert_array_equal(d.occurred, occurs < [0.3, 0.8])
     np.testing.assert_array_equal(d.delay[:, 0], np.where(occurs[:, 0] < 0.3, triangular_ppf(impact[:, 0], 1, 2, 5), 0))
     assert model.categories == ("aviation", "water")
+
+
+def test_correlated_percentile_is_the_documented_gaussian_copula():
+    model = small(correlation=0.3)
+    v, g, _, _ = raw_block(model, 5, 0)
+    d = draw_block(model, 5, 0)
+    cat = [1, 1, 0, 0]  # P: water, Q: aviation
+    z = np.sqrt(0.3) * ndtri(g[:, cat]) + np.sqrt(0.7) * ndtri(v)
+    np.testing.assert_array_equal(d.u, ndtr(z))
 
 
 def test_ranges_are_slices_of_blocks_whatever_the_chunking():

@@ -67,16 +67,17 @@ def test_status_year_cap_is_prorated():
 
 
 @pytest.mark.parametrize("priority_h, end_h, end_l", [(5.0, 14.0, 15.0), (1.0, 15.0, 14.0)])
-def test_funding_order_priority_then_file_order(priority_h, end_h, end_l):
+def test_funding_order_priority_then_activity_id(priority_h, end_h, end_l):
     # Two 6-month activities at 1 a month on one source capped at 7 a year. Months 0-2 pay both (pool 1 left);
     # month 3 pays only the first in the funding order. 2022: the first needs 2 more months (ends 14), the
-    # other 3 (ends 15). L is listed first, so it goes first when priorities are equal.
+    # other 3 (ends 15). L's activity A has the smaller id, so it goes first when priorities are equal, although
+    # H's activity B is listed first.
     pf = make_portfolio([project("L", priority=1.0), project("H", priority=priority_h)],
-                        [activity("L.A", "L", 6, cost=6, source="central"),
-                         activity("H.A", "H", 6, cost=6, source="central")],
+                        [activity("B", "H", 6, cost=6, source="central"),
+                         activity("A", "L", 6, cost=6, source="central")],
                         funding=caps("central", 7.0))
     end = one(pf)[1]
-    assert (end["H.A"], end["L.A"]) == (end_h, end_l)
+    assert (end["B"], end["A"]) == (end_h, end_l)
 
 
 def test_year_without_cap_is_unlimited_and_no_cost_is_always_paid():
@@ -139,20 +140,29 @@ def test_fs_negative_lag_follows_the_work_not_the_clock():
     assert start["B"] == 13.0 and end["A"] == 25.0
 
 
+SS_FF_SF = [
+    activity("A", "P", 5),
+    activity("B", "P", 2, preds="A:SS+3"),  # starts 3
+    activity("C", "P", 2, preds="A:FF+1"),  # starts 0, work done 2, ends max(2, 5 + 1) = 6
+    activity("D", "P", 1, preds="A:SF+6"),  # starts 0, work done 1, ends max(1, 0 + 6) = 6
+    activity("E", "P", 2, preds="A:FF-3"),  # negative FF lag taken as 0: ends max(2, 5) = 5
+]
+
+
 def test_ss_ff_sf_links():
-    start, end, out = one(make_portfolio([project("P")], [
-        activity("A", "P", 5),
-        activity("B", "P", 2, preds="A:SS+3"),  # starts 3
-        activity("C", "P", 2, preds="A:FF+1"),  # starts 0, work done 2, ends max(2, 5 + 1) = 6
-        activity("D", "P", 1, preds="A:SF+6"),  # starts 0, work done 1, ends max(1, 0 + 6) = 6
-        activity("E", "P", 2, preds="A:FF-3"),  # negative FF lag taken as 0: ends max(2, 5) = 5
-    ]))
+    start, end, out = one(make_portfolio([project("P")], SS_FF_SF))
     assert start["B"] == 3.0 and end["B"] == 5.0
     assert start["C"] == 0.0 and end["C"] == 6.0
     assert start["D"] == 0.0 and end["D"] == 6.0
     assert end["E"] == 5.0
-    # C ends last (6, listed before D): its end driver is the FF link, so A and C are on the path.
+    # C ends last (6, tied with D, whose id comes after C's): its end driver is the FF link, so A and C are on
+    # the path.
     assert out.on_path[0].tolist() == [True, False, True, False, False]
+
+
+def test_last_ending_tie_goes_to_the_smallest_id_whatever_the_file_order():
+    _, _, out = one(make_portfolio([project("P")], SS_FF_SF[::-1]))  # E, D, C, B, A: D listed before C
+    assert out.on_path[0].tolist() == [False, False, True, False, True]  # C and A, as listed above
 
 
 def test_earliest_and_planned_starts():
