@@ -287,7 +287,9 @@ class ProjectChange:
 
     @property
     def points(self) -> float:
-        return round(100 * (self.p_b - self.p_a), 2)
+        """B − A in points; rounded to 6 places only to drop float noise (rounding to 2, then to 1 for display,
+        turned −12.646 into −12.7)."""
+        return round(100 * (self.p_b - self.p_a), 6)
 
     @property
     def months(self) -> int | None:

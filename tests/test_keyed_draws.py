@@ -99,6 +99,8 @@ def remove_project(data: Path, pid: str) -> None:
     edit(data / "projects.csv", lambda header, rows: [r for r in rows if r[0] != pid])
     edit(data / "activities.csv", lambda header, rows: [r for r in rows if r[header.index("project_id")] != pid])
     edit(data / "funding.csv", lambda header, rows: [r for r in rows if r[1] != f"{pid}-fund"])
+    if (data / "deadlines.csv").exists():
+        edit(data / "deadlines.csv", lambda header, rows: [r for r in rows if r[header.index("project_id")] != pid])
 
     def risks(header, rows):
         col, kept = header.index("affects"), []
