@@ -12,7 +12,9 @@ import traceback
 
 import click
 
+from portfolio import interrupts
 from portfolio.errors import InputError
+from portfolio.interrupts import Terminated
 
 
 class Finding(Exception):
@@ -42,8 +44,27 @@ def guarded(command):
             _fail(str(exc), 1)
         except KeyboardInterrupt:
             _fail("interrupted; nothing was written", 130)
+        except Terminated:
+            _fail("terminated; nothing was written", 143)
 
     return wrapper
+
+
+def claims_out(kind: str = "run"):
+    """Check ``--out`` and lock it for the whole command, before any work (docs/safety.md): a place the tool may
+    not write, or one another run is writing, exits 2 at once."""
+
+    def decorate(command):
+        @functools.wraps(command)
+        def wrapper(*args, **kwargs):
+            from report.runfolder import claimed
+
+            with claimed(kwargs["out"], kind=kind):
+                return command(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 DASK_HELP = ("Run the Monte Carlo on Dask: tcp://HOST:PORT (a running scheduler) or local:N (a local cluster of N "
@@ -71,6 +92,7 @@ def dask_executor(spec: str | None, workers: int | None):
 @click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
 def main(debug):
     """Schedule and simulate a portfolio of major infrastructure projects."""
+    click.get_current_context().call_on_close(interrupts.install())  # Ctrl-C, SIGTERM: exit 130, 143
 
 
 @main.command()
@@ -95,6 +117,7 @@ def validate(target):
 @click.option("--engine", help="Simulation engine: fast or simpy, the same results (default: the scenario's, else fast).")
 @click.option("--dask", metavar="ADDRESS|local:N", help=DASK_HELP)
 @guarded
+@claims_out()
 def simulate_command(scenario, out, iterations, seed, workers, plan_dir, engine, dask):
     """Monte Carlo of the plan against the deadlines: chance on time, P50/P80/P90 finish, what drives the risk."""
     import simulate as sim
@@ -135,14 +158,13 @@ def report_command(run_dir):
 @guarded
 def compare_command(dir_a, dir_b, out_file):
     """What changed from run DIR_A to run DIR_B, as Markdown: plan, P(on time), P80, spending, inputs."""
-    from pathlib import Path
-
     from report.compare import compare_runs
+    from report.runfolder import write_file_atomic
 
     text = compare_runs(dir_a, dir_b)
     click.echo(text, nl=False)
     if out_file:
-        Path(out_file).write_text(text, encoding="utf-8")
+        write_file_atomic(out_file, text)
 
 
 @main.command("check")
@@ -165,6 +187,7 @@ def check_command(run_dir, expected):
 @click.option("--time-limit", type=click.FloatRange(min=0.1), help="Seconds for CP-SAT (default: the scenario's time_limit_s).")
 @click.option("--workers", type=click.IntRange(min=1), help="CP-SAT worker threads (default: the scenario's; 1 is deterministic).")
 @guarded
+@claims_out()
 def schedule_command(scenario, out, time_limit, workers):
     """CP-SAT plan under funding caps, resources and deadlines: schedule.csv, projects.csv, funding.csv.
 
@@ -203,10 +226,10 @@ def psplib_command(files, time_limit, workers, out_file):
     """
     import csv
     import io
-    from pathlib import Path
 
     from optimize import bnb, ga, psplib
     from portfolio.errors import InputError, Problem
+    from report.runfolder import write_file_atomic
 
     try:
         instances = [psplib.read_sm(f) for f in files]
@@ -227,8 +250,7 @@ def psplib_command(files, time_limit, workers, out_file):
         if out_file:
             click.echo(",".join(psplib.result_row(result)))
     if out_file:
-        Path(out_file).parent.mkdir(parents=True, exist_ok=True)
-        Path(out_file).write_text(buffer.getvalue(), encoding="utf-8")
+        write_file_atomic(out_file, buffer.getvalue())
         click.echo(f"{proven} of {len(instances)} proven optimal; wrote {out_file}")
     else:
         click.echo(buffer.getvalue(), nl=False)
@@ -244,6 +266,7 @@ def psplib_command(files, time_limit, workers, out_file):
 @click.option("--as-of", "as_of", metavar="YYYY-MM", help="Date of the data's outcomes (default: the latest actual date in the data).")
 @click.option("--asap", is_flag=True, help="Simulate without the optimizer's plan: every activity as soon as links and funds allow.")
 @guarded
+@claims_out()
 def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of, asap):
     """Forecast the scenario as of its status date with what was known then, and score it against the data.
 
@@ -290,6 +313,7 @@ def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of
 @click.option("--time-limit", type=click.FloatRange(min=0.1), help="Seconds for CP-SAT (default: the scenario's).")
 @click.option("--dask", metavar="ADDRESS|local:N", help=DASK_HELP)
 @guarded
+@claims_out()
 def run_command(scenario, out, iterations, seed, workers, engine, time_limit, dask):
     """Schedule, simulate and report in one go: the whole run folder of DESIGN.md, written atomically."""
     import optimize
@@ -326,6 +350,7 @@ def run_command(scenario, out, iterations, seed, workers, engine, time_limit, da
 @click.option("--time-limit", type=click.FloatRange(min=0.1), help="Seconds for CP-SAT per variant (default: each scenario's).")
 @click.option("--dask", metavar="ADDRESS|local:N", help="Run the plans and the Monte Carlo on Dask: tcp://HOST:PORT or local:N (docs/cluster.md).")
 @guarded
+@claims_out(kind="sweep")
 def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit, dask):
     """Run many variants into DIR/<variant>/ and compare them in DIR/summary.md and DIR/summary.csv.
 
@@ -344,6 +369,8 @@ def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit,
         _fail(str(exc), 2)
     except KeyboardInterrupt:
         _fail(f"interrupted; the variants listed above are complete in {out}, no summary was written", 130)
+    except Terminated:
+        _fail(f"terminated; the variants listed above are complete in {out}, no summary was written", 143)
     click.echo(summary_text(result))
     if result.without_plan:
         raise Finding(f"{len(result.without_plan)} of {len(result.outcomes)} variants have no plan: "

@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
-import signal
 import threading
 import time
 import uuid
@@ -30,6 +29,8 @@ from collections import deque
 from concurrent.futures import CancelledError, ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterator, Protocol
+
+from portfolio import interrupts
 
 from .model import BLOCK, SimModel
 
@@ -104,7 +105,7 @@ _WORKER: dict = {}
 
 
 def _init_worker(task, model: SimModel, seed: int, engine: str) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
+    interrupts.in_worker()  # the parent handles Ctrl-C and SIGTERM and stops the pool
     _WORKER.update(task=task, model=model, seed=seed, engine=engine, cache={})
 
 
@@ -144,7 +145,7 @@ class ProcessPool:
                 submit_next()
                 yield part, acc
         except BaseException:  # including GeneratorExit when the consumer stops early
-            pool.shutdown(wait=False, cancel_futures=True)
+            _stop_now(pool)
             raise
         pool.shutdown(wait=True)
 
@@ -153,16 +154,27 @@ class ProcessPool:
         if len(calls) <= 1 or self.workers <= 1:
             yield from InProcess().map(fn, calls)
             return
-        pool = ProcessPoolExecutor(max_workers=min(self.workers, len(calls)), initializer=signal.signal,
-                                   initargs=(signal.SIGINT, signal.SIG_IGN))
+        pool = ProcessPoolExecutor(max_workers=min(self.workers, len(calls)), initializer=interrupts.in_worker)
         try:
             futures = [pool.submit(fn, *args) for args in calls]
             for future in futures:
                 yield future.result()
         except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
+            _stop_now(pool)
             raise
         pool.shutdown(wait=True)
+
+
+def _stop_now(pool: ProcessPoolExecutor) -> None:
+    """Cancel the parts not started and ask the workers to stop (SIGTERM, see ``portfolio.interrupts.in_worker``):
+    a CP-SAT search in a worker ends at once instead of at its time limit; then the workers exit, and this
+    process's exit waits for them, so that none outlives the command."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in workers:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            if process.is_alive():
+                process.terminate()
 
 
 def local_executor(workers: int = 1) -> Executor:
