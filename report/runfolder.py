@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
+import errno
 import hashlib
 import json
 import os
@@ -17,6 +17,11 @@ from pathlib import Path
 
 from portfolio import interrupts
 from portfolio.errors import InputError, Problem
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: no lock (docs/safety.md)
+    fcntl = None
 
 PACKAGES = ("portfolio", "ortools", "simpy", "numpy", "pandas", "scipy", "click")
 
@@ -205,9 +210,11 @@ def _writable_parent(out, target: Path) -> None:
         raise OutError(out, f"cannot write in {target.parent} (permission denied or read-only)")
 
 
-def _lock(out, target: Path) -> tuple[int, Path]:
+def _lock(out, target: Path) -> tuple[int, Path] | None:
     """Take ``.NAME.lock`` beside the target, or raise OutError naming the process that has it."""
     _writable_parent(out, target)
+    if fcntl is None:
+        return None
     path = target.parent / f".{target.name}.lock"
     while True:
         try:
@@ -216,7 +223,10 @@ def _lock(out, target: Path) -> tuple[int, Path]:
             raise OutError(out, f"cannot write in {target.parent} ({exc.strerror})") from None
         try:
             fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.EAGAIN):  # a file system without locks: go on without
+                os.close(fd)
+                return None
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
             os.close(fd)
             by = f" (process {holder})" if holder.isdigit() else ""
@@ -231,7 +241,9 @@ def _lock(out, target: Path) -> tuple[int, Path]:
     return fd, path
 
 
-def _unlock(lock: tuple[int, Path]) -> None:
+def _unlock(lock: tuple[int, Path] | None) -> None:
+    if lock is None:
+        return
     fd, path = lock
     with contextlib.suppress(FileNotFoundError):
         path.unlink()  # while still locked, so no other run can have locked this file
