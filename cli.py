@@ -1,6 +1,7 @@
 """The ``portfolio`` command: a thin shell over the library.
 
-Exit codes: 0 success, 1 a finding (drift, infeasible plan), 2 bad input or usage.
+Exit codes: 0 success, 1 a finding (drift, infeasible plan), 2 bad input or usage, 130 / 143 stopped by Ctrl-C /
+SIGTERM (docs/safety.md).
 Errors print as one line each, without a traceback unless ``--debug`` is given.
 """
 from __future__ import annotations
@@ -109,7 +110,7 @@ def validate(target):
 
 @main.command("simulate")
 @click.argument("scenario", type=click.Path())
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder to write (built aside, then renamed).")
+@click.option("--out", required=True, type=click.Path(), help="Run folder to write (built aside, then renamed).")
 @click.option("--iterations", type=click.IntRange(min=1), help="Monte Carlo iterations (default: the scenario's).")
 @click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: the scenario's).")
 @click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: the scenario's); any number gives the same files.")
@@ -154,7 +155,7 @@ def report_command(run_dir):
 @main.command("compare")
 @click.argument("dir_a", metavar="DIR_A", type=click.Path())
 @click.argument("dir_b", metavar="DIR_B", type=click.Path())
-@click.option("--out", "out_file", type=click.Path(dir_okay=False), help="Also write the Markdown to this file.")
+@click.option("--out", "out_file", type=click.Path(), help="Also write the Markdown to this file.")
 @guarded
 def compare_command(dir_a, dir_b, out_file):
     """What changed from run DIR_A to run DIR_B, as Markdown: plan, P(on time), P80, spending, inputs."""
@@ -183,7 +184,7 @@ def check_command(run_dir, expected):
 
 @main.command("schedule")
 @click.argument("scenario", type=click.Path())
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder to write (built aside, then renamed).")
+@click.option("--out", required=True, type=click.Path(), help="Run folder to write (built aside, then renamed).")
 @click.option("--time-limit", type=click.FloatRange(min=0.1), help="Seconds for CP-SAT (default: the scenario's time_limit_s).")
 @click.option("--workers", type=click.IntRange(min=1), help="CP-SAT worker threads (default: the scenario's; 1 is deterministic).")
 @guarded
@@ -258,7 +259,7 @@ def psplib_command(files, time_limit, workers, out_file):
 
 @main.command("backtest")
 @click.argument("scenario", type=click.Path())
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write (built aside, then renamed).")
+@click.option("--out", required=True, type=click.Path(), help="Folder to write (built aside, then renamed).")
 @click.option("--iterations", type=click.IntRange(min=1), help="Monte Carlo iterations (default: the scenario's).")
 @click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: the scenario's).")
 @click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: the scenario's); any number gives the same files.")
@@ -305,7 +306,7 @@ def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of
 
 @main.command("run")
 @click.argument("scenario", type=click.Path())
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder to write (built aside, then renamed).")
+@click.option("--out", required=True, type=click.Path(), help="Run folder to write (built aside, then renamed).")
 @click.option("--iterations", type=click.IntRange(min=1), help="Monte Carlo iterations (default: the scenario's).")
 @click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: the scenario's).")
 @click.option("--workers", type=click.IntRange(min=1), help="Worker processes for the simulation; any number gives the same files.")
@@ -342,7 +343,7 @@ def run_command(scenario, out, iterations, seed, workers, engine, time_limit, da
 
 @main.command("sweep")
 @click.argument("scenarios", metavar="SCENARIO...", nargs=-1, required=True, type=click.Path())
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the variants' run folders and the summary.")
+@click.option("--out", required=True, type=click.Path(), help="Folder for the variants' run folders and the summary.")
 @click.option("--iterations", type=click.IntRange(min=1), help="Monte Carlo iterations of every variant (default: each scenario's).")
 @click.option("--seed", type=click.IntRange(min=0), help="Random seed of every variant (default: each scenario's).")
 @click.option("--workers", type=click.IntRange(min=1), help="Local worker processes (default: each scenario's); any number gives the same files.")

@@ -130,6 +130,17 @@ def test_a_symbolic_link_is_refused(scenario, tmp_path):
     assert link.is_symlink() and snapshot(real) == before
 
 
+def test_an_existing_file_is_refused_in_one_line(scenario, tmp_path):
+    before = scenario.read_bytes()
+    result = simulate(scenario, scenario)
+    assert refused(result, str(scenario)) and "is a file, not a folder" in result.output
+    assert scenario.read_bytes() == before
+    a = make_run(tmp_path / "a")
+    result = invoke("compare", a, a, "--out", a)
+    assert result.exit_code == 2 and result.output.strip().splitlines()[-1] == f"--out {a}: is a folder; give a file name"
+    assert (a / "manifest.json").is_file()
+
+
 def test_a_place_that_cannot_be_written_exits_2(scenario, tmp_path):
     for out in ("/proc/portfolio-test/x", tmp_path / "mini.toml" / "x"):
         result = simulate(scenario, out)
