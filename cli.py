@@ -51,7 +51,7 @@ def guarded(command):
     return wrapper
 
 
-def claims_out(kind: str = "run"):
+def claims_out(kind: str = "run", param: str = "out"):
     """Check ``--out`` and lock it for the whole command, before any work (docs/safety.md): a place the tool may
     not write, or one another run is writing, exits 2 at once."""
 
@@ -60,7 +60,7 @@ def claims_out(kind: str = "run"):
         def wrapper(*args, **kwargs):
             from report.runfolder import claimed
 
-            with claimed(kwargs["out"], kind=kind):
+            with claimed(kwargs[param], kind=kind):
                 return command(*args, **kwargs)
 
         return wrapper
@@ -139,6 +139,7 @@ def simulate_command(scenario, out, iterations, seed, workers, plan_dir, engine,
 @main.command("report")
 @click.argument("run_dir", metavar="DIR", type=click.Path())
 @guarded
+@claims_out(kind="existing", param="run_dir")
 def report_command(run_dir):
     """(Re)write DIR/report.md and a self-contained DIR/report.html (charts in DIR/charts/) from a run folder."""
     from report.fonts import MissingFontError

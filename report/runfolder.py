@@ -74,8 +74,8 @@ class OptionProblem(Problem):
 class OutError(InputError):
     """``--out`` names a place this tool may not write (exit 2); nothing there is touched."""
 
-    def __init__(self, out, message: str):
-        super().__init__(OptionProblem(f"--out {out}", 0, 0, message))
+    def __init__(self, out, message: str, option: str = "--out"):
+        super().__init__(OptionProblem(f"{option} {out}".strip(), 0, 0, message))
 
 
 def read_manifest(folder: Path) -> dict | None:
@@ -167,9 +167,16 @@ def claimed(out: str | os.PathLike, kind: str = "run"):
     """Check ``out``, lock it against other runs of the tool and remove what killed runs left; yield its path.
 
     The lock is ``.NAME.lock`` beside the target (removed again at the end). Nested claims of one target in
-    one process share the lock.
+    one process share the lock. Kind "existing" (``report DIR``, which rewrites files inside a run folder) only
+    locks: DIR is not checked here, and is not locked when it is no folder (the command says what is wrong).
     """
-    check_out(out, kind)
+    if kind == "existing":
+        if not Path(out).is_dir():
+            yield Path(out)
+            return
+        out = os.path.realpath(out)
+    else:
+        check_out(out, kind)
     target = _target(out)
     with _CLAIMS_GUARD:
         nested = target in _CLAIMS
@@ -178,7 +185,12 @@ def claimed(out: str | os.PathLike, kind: str = "run"):
         if nested:
             yield target
             return
-        lock = _lock(out, target)
+        try:
+            lock = _lock(out, target)
+        except OutError as exc:
+            if kind != "existing":
+                raise
+            raise OutError(out, exc.problems[0].message, option="") from None  # DIR of `report DIR`: no --out
         try:
             _remove_stale(target)
             yield target

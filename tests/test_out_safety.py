@@ -203,14 +203,20 @@ def test_temporary_folders_of_killed_runs_are_removed_by_the_next_run(scenario, 
     assert not (tmp_path / ".x.lock").exists()
 
 
-def test_a_second_writer_to_the_same_target_exits_2(scenario, tmp_path):
-    out = tmp_path / "x"
+def hold_lock(folder: Path) -> subprocess.Popen:
+    """Another process holding ``folder``'s lock, as a run writing it would."""
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, time\nfrom report.runfolder import claimed\n"
                                "with claimed(sys.argv[1]):\n    print('held', flush=True)\n    time.sleep(60)\n",
-         str(out)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+         str(folder)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_a_second_writer_to_the_same_target_exits_2(scenario, tmp_path):
+    out = tmp_path / "x"
+    holder = hold_lock(out)
     try:
-        assert holder.stdout.readline().strip() == "held"
         result = simulate(scenario, out)
         assert refused(result, str(out)), result.output
         assert f"in use by another portfolio run (process {holder.pid})" in result.output
@@ -220,6 +226,20 @@ def test_a_second_writer_to_the_same_target_exits_2(scenario, tmp_path):
         holder.wait()
     assert simulate(scenario, out).exit_code == 0  # free again once the other run is gone
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "mini.toml", "x"]
+
+
+def test_report_refuses_a_run_folder_being_written(tmp_path):
+    run = make_run(tmp_path / "r")
+    holder = hold_lock(run)
+    try:
+        result = invoke("report", run)
+        assert result.exit_code == 2 and result.output.startswith(f"{run}: is in use by another portfolio run")
+        assert not (run / "report.html").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert invoke("report", run).exit_code == 0 and (run / "report.html").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r"]
 
 
 def test_a_sweep_into_a_user_folder_is_refused_before_any_work(scenario, tmp_path):
