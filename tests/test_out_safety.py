@@ -215,16 +215,22 @@ def hold_lock(folder: Path) -> subprocess.Popen:
 
 def test_a_second_writer_to_the_same_target_exits_2(scenario, tmp_path):
     out = tmp_path / "x"
-    holder = hold_lock(out)
+    first = subprocess.Popen([sys.executable, "-c", "import cli; cli.main()", "simulate", str(scenario), "--out",
+                              str(out), "--iterations", "100000000"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
     try:
+        t0 = time.monotonic()
+        while not list(tmp_path.glob(".x.tmp-*")):  # the first run is writing
+            assert first.poll() is None and time.monotonic() - t0 < 60
+            time.sleep(0.02)
         result = simulate(scenario, out)
         assert refused(result, str(out)), result.output
-        assert f"in use by another portfolio run (process {holder.pid})" in result.output
+        assert f"in use by another portfolio run (process {first.pid})" in result.output
         assert not out.exists()
     finally:
-        holder.kill()
-        holder.wait()
-    assert simulate(scenario, out).exit_code == 0  # free again once the other run is gone
+        first.kill()  # as kill -9: it leaves its temporary folder and lock file
+        first.wait()
+    assert simulate(scenario, out).exit_code == 0  # free again once the other run is gone; its leftovers removed
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "mini.toml", "x"]
 
 
