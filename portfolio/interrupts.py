@@ -111,6 +111,23 @@ def in_worker(*_args) -> None:
     signal.set_wakeup_fd(_WAKE[0].fileno(), warn_on_full_buffer=False)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, _note)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, set(EXIT_STATUS))  # blocked since the fork (``starting_workers``)
+
+
+@contextlib.contextmanager
+def starting_workers():
+    """Start worker processes inside this: they are forked with SIGINT/SIGTERM blocked, so that a Ctrl-C that
+    reaches a worker before ``in_worker`` ran is not handled by the parent's handler copied into it (a traceback
+    from the worker); ``in_worker`` unblocks them."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, set(EXIT_STATUS))
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 @contextlib.contextmanager

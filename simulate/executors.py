@@ -137,8 +137,9 @@ class ProcessPool:
                 if part is not None:
                     inflight.append((part, pool.submit(_work, *part)))
 
-            for _ in range(2 * self.workers + 1):
-                submit_next()
+            with interrupts.starting_workers():  # the first submit forks the workers
+                for _ in range(2 * self.workers + 1):
+                    submit_next()
             while inflight:
                 part, future = inflight.popleft()
                 acc = future.result()
@@ -156,7 +157,8 @@ class ProcessPool:
             return
         pool = ProcessPoolExecutor(max_workers=min(self.workers, len(calls)), initializer=interrupts.in_worker)
         try:
-            futures = [pool.submit(fn, *args) for args in calls]
+            with interrupts.starting_workers():
+                futures = [pool.submit(fn, *args) for args in calls]
             for future in futures:
                 yield future.result()
         except BaseException:

@@ -95,8 +95,9 @@ def folder_bytes(folder: Path) -> dict[str, bytes]:
 def assert_stopped_cleanly(err: str, code: int, returncode: int, parent: Path, earlier: dict, out: str = "O"):
     assert returncode == code, err[-2000:]
     assert "Traceback" not in err and err.strip().splitlines()[-1].startswith(("interrupted", "terminated")), err
-    assert folder_bytes(parent / out) == earlier
-    assert sorted(p.name for p in parent.iterdir()) == [out], "temporary folder or lock left"
+    assert folder_bytes(parent / out) == earlier, err
+    left = sorted(p.name for p in parent.iterdir())
+    assert left == [out], f"temporary folder or lock left: {left}"
 
 
 @pytest.mark.parametrize("sig", ["INT", "TERM"])
@@ -158,3 +159,30 @@ def test_ctrl_c_in_a_sweep_after_its_first_plan(tmp_path):
     assert err.strip().splitlines()[-1].startswith("interrupted; the variants listed above are complete"), err
     assert not out.exists() or list(out.iterdir()) == []
     assert [p.name for p in tmp_path.iterdir()] in ([], ["S"])
+
+
+WORKERS_STARTING = """
+import os, signal, sys, threading, time
+from portfolio import interrupts
+from simulate.executors import ProcessPool
+
+ready = interrupts.in_worker
+def slow_start(*args):  # a loaded machine: the worker gets Ctrl-C before its initializer has run
+    time.sleep(1.5)
+    ready(*args)
+interrupts.in_worker = slow_start
+interrupts.install()
+threading.Timer(0.5, lambda: os.killpg(0, signal.SIGINT)).start()
+try:
+    list(ProcessPool(2).map(time.sleep, [(0.1,)] * 4))
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+def test_ctrl_c_while_the_workers_start(tmp_path):
+    # The workers are forked with the parent's handler: until their initializer ran, Ctrl-C raised in them too.
+    proc = subprocess.Popen([sys.executable, "-c", WORKERS_STARTING], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True)
+    err = finish(proc)
+    assert proc.returncode == 130 and "Traceback" not in err, err
