@@ -1,6 +1,7 @@
 """The ``portfolio`` command: a thin shell over the library.
 
-Exit codes: 0 success, 1 a finding (drift, infeasible plan), 2 bad input or usage.
+Exit codes: 0 success, 1 a finding (drift, infeasible plan), 2 bad input or usage, 130 / 143 stopped by Ctrl-C /
+SIGTERM (docs/safety.md).
 Errors print as one line each, without a traceback unless ``--debug`` is given.
 """
 from __future__ import annotations
@@ -13,8 +14,10 @@ import traceback
 
 import click
 
+from portfolio import interrupts
 from portfolio.errors import InputError
 from portfolio.limits import MAX_ITERATIONS, MAX_SEED, MAX_TIME_LIMIT_S, MAX_WORKERS
+from portfolio.interrupts import Terminated
 
 
 class Finding(Exception):
@@ -44,6 +47,8 @@ def guarded(command):
             _fail(str(exc), 1)
         except KeyboardInterrupt:
             _fail("interrupted; nothing was written", 130)
+        except Terminated:
+            _fail("terminated; nothing was written", 143)
 
     return wrapper
 
@@ -64,6 +69,23 @@ ITERATIONS = click.IntRange(1, MAX_ITERATIONS)
 SEED = click.IntRange(0, MAX_SEED)
 WORKERS = click.IntRange(1, MAX_WORKERS)
 TIME_LIMIT = FiniteFloat(0.1, MAX_TIME_LIMIT_S)
+
+def claims_out(kind: str = "run", param: str = "out"):
+    """Check ``--out`` and lock it for the whole command, before any work (docs/safety.md): a place the tool may
+    not write, or one another run is writing, exits 2 at once."""
+
+    def decorate(command):
+        @functools.wraps(command)
+        def wrapper(*args, **kwargs):
+            from report.runfolder import claimed
+
+            with claimed(kwargs[param], kind=kind):
+                return command(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
 
 DASK_HELP = ("Run the Monte Carlo on Dask: tls://HOST:PORT (a running scheduler, with --tls-*), tcp://HOST:PORT (trusted "
              "networks only: no authentication) or local:N (a local cluster of N <= 64 workers on loopback); same files as a "
@@ -114,6 +136,7 @@ def dask_executor(dask: tuple[str | None, dict], workers: int | None):
 @click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
 def main(debug):
     """Schedule and simulate a portfolio of major infrastructure projects."""
+    click.get_current_context().call_on_close(interrupts.install())  # Ctrl-C, SIGTERM: exit 130, 143
 
 
 @main.command()
@@ -130,7 +153,7 @@ def validate(target):
 
 @main.command("simulate")
 @click.argument("scenario", type=click.Path())
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder to write (built aside, then renamed).")
+@click.option("--out", required=True, type=click.Path(), help="Run folder to write (built aside, then renamed).")
 @click.option("--iterations", type=ITERATIONS, help="Monte Carlo iterations (default: the scenario's).")
 @click.option("--seed", type=SEED, help="Random seed (default: the scenario's).")
 @click.option("--workers", type=WORKERS, help="Worker processes (default: the scenario's); any number gives the same files.")
@@ -138,6 +161,7 @@ def validate(target):
 @click.option("--engine", help="Simulation engine: fast or simpy, the same results (default: the scenario's, else fast).")
 @dask_options()
 @guarded
+@claims_out()
 def simulate_command(scenario, out, iterations, seed, workers, plan_dir, engine, dask):
     """Monte Carlo of the plan against the deadlines: chance on time, P50/P80/P90 finish, what drives the risk."""
     import simulate as sim
@@ -160,6 +184,7 @@ def simulate_command(scenario, out, iterations, seed, workers, plan_dir, engine,
 @click.option("--gantt-window", metavar="FROM:TO", help="Months of the Gantt's time axis, e.g. 2021-01:2027-12 "
               "(default: from the status date's year to the last deadline, at most 10 years).")
 @guarded
+@claims_out(kind="existing", param="run_dir")
 def report_command(run_dir, gantt_window):
     """(Re)write DIR/report.md and a self-contained DIR/report.html (charts in DIR/charts/) from a run folder."""
     from report.fonts import MissingFontError
@@ -186,13 +211,14 @@ def compare_command(dir_a, dir_b, out_file, fmt):
     from pathlib import Path
 
     from report.compare import compare_runs
+    from report.runfolder import write_file_atomic
 
     if fmt is None:
         fmt = "html" if out_file and Path(out_file).suffix.lower() in (".html", ".htm") else "md"
     text = compare_runs(dir_a, dir_b, fmt)
     click.echo(text, nl=False)
     if out_file:
-        Path(out_file).write_text(text, encoding="utf-8")
+        write_file_atomic(out_file, text)
 
 
 @main.command("check")
@@ -211,11 +237,12 @@ def check_command(run_dir, expected):
 
 @main.command("schedule")
 @click.argument("scenario", type=click.Path())
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder to write (built aside, then renamed).")
+@click.option("--out", required=True, type=click.Path(), help="Run folder to write (built aside, then renamed).")
 @click.option("--time-limit", type=TIME_LIMIT, help="Seconds for CP-SAT (default: the scenario's time_limit_s).")
 @click.option("--workers", type=WORKERS, help="CP-SAT worker threads (default: the scenario's; 1 is deterministic).")
 @click.option("--quiet", is_flag=True, help="No progress on the terminal (the solver's and the simulation's).")
 @guarded
+@claims_out()
 def schedule_command(scenario, out, time_limit, workers, quiet):
     """CP-SAT plan under funding caps, resources and deadlines: schedule.csv, projects.csv, funding.csv.
 
@@ -257,10 +284,10 @@ def psplib_command(files, time_limit, workers, out_file):
     """
     import csv
     import io
-    from pathlib import Path
 
     from optimize import bnb, ga, psplib
     from portfolio.errors import InputError, Problem
+    from report.runfolder import write_file_atomic
 
     try:
         instances = [psplib.read_sm(f) for f in files]
@@ -281,8 +308,7 @@ def psplib_command(files, time_limit, workers, out_file):
         if out_file:
             click.echo(",".join(psplib.result_row(result)))
     if out_file:
-        Path(out_file).parent.mkdir(parents=True, exist_ok=True)
-        Path(out_file).write_text(buffer.getvalue(), encoding="utf-8")
+        write_file_atomic(out_file, buffer.getvalue())
         click.echo(f"{proven} of {len(instances)} proven optimal; wrote {out_file}")
     else:
         click.echo(buffer.getvalue(), nl=False)
@@ -290,7 +316,7 @@ def psplib_command(files, time_limit, workers, out_file):
 
 @main.command("backtest")
 @click.argument("scenario", type=click.Path())
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write (built aside, then renamed).")
+@click.option("--out", required=True, type=click.Path(), help="Folder to write (built aside, then renamed).")
 @click.option("--iterations", type=ITERATIONS, help="Monte Carlo iterations (default: the scenario's).")
 @click.option("--seed", type=SEED, help="Random seed (default: the scenario's).")
 @click.option("--workers", type=WORKERS, help="Worker processes (default: the scenario's); any number gives the same files.")
@@ -300,6 +326,7 @@ def psplib_command(files, time_limit, workers, out_file):
 @click.option("--origins", metavar="FROM:TO:EVERY|YYYY-MM,...", help="Backtest at several status dates, e.g. 2019-01:2023-01:12 (default: the scenario's [backtest] origins; without them, its status date).")
 @click.option("--quiet", is_flag=True, help="No progress on the terminal (the solver's and the simulation's).")
 @guarded
+@claims_out()
 def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of, asap, origins, quiet):
     """Forecast the scenario as of its status date with what was known then, and score it against the data.
 
@@ -384,7 +411,7 @@ def _multi_origin_backtest(portfolio, settings, origins, out, as_of, quiet=False
 
 @main.command("run")
 @click.argument("scenario", type=click.Path())
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder to write (built aside, then renamed).")
+@click.option("--out", required=True, type=click.Path(), help="Run folder to write (built aside, then renamed).")
 @click.option("--iterations", type=ITERATIONS, help="Monte Carlo iterations (default: the scenario's).")
 @click.option("--seed", type=SEED, help="Random seed (default: the scenario's).")
 @click.option("--workers", type=WORKERS, help="Worker processes for the simulation; any number gives the same files.")
@@ -393,6 +420,7 @@ def _multi_origin_backtest(portfolio, settings, origins, out, as_of, quiet=False
 @dask_options()
 @click.option("--quiet", is_flag=True, help="No progress on the terminal (the solver's and the simulation's).")
 @guarded
+@claims_out()
 def run_command(scenario, out, iterations, seed, workers, engine, time_limit, dask, quiet):
     """Schedule, simulate and report in one go: the whole run folder of DESIGN.md, written atomically."""
     import optimize
@@ -423,7 +451,7 @@ def run_command(scenario, out, iterations, seed, workers, engine, time_limit, da
 
 @main.command("sweep")
 @click.argument("scenarios", metavar="SCENARIO...", nargs=-1, required=True, type=click.Path())
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the variants' run folders and the summary.")
+@click.option("--out", required=True, type=click.Path(), help="Folder for the variants' run folders and the summary.")
 @click.option("--iterations", type=ITERATIONS, help="Monte Carlo iterations of every variant (default: each scenario's).")
 @click.option("--seed", type=SEED, help="Random seed of every variant (default: each scenario's).")
 @click.option("--workers", type=WORKERS, help="Local worker processes (default: each scenario's); any number gives the same files.")
@@ -432,6 +460,7 @@ def run_command(scenario, out, iterations, seed, workers, engine, time_limit, da
 @dask_options("Run the plans and the Monte Carlo on Dask: tls://HOST:PORT (with --tls-*), tcp://HOST:PORT (trusted networks only) or local:N (docs/cluster.md).")
 @click.option("--quiet", is_flag=True, help="No solver progress on the terminal (one line per variant still).")
 @guarded
+@claims_out(kind="sweep")
 def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit, dask, quiet):
     """Run many variants into DIR/<variant>/ and compare them in DIR/summary.md and DIR/summary.csv.
 
@@ -452,6 +481,8 @@ def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit,
         _fail(str(exc), 2)
     except KeyboardInterrupt:
         _fail(f"interrupted; the variants listed above are complete in {out}, no summary was written", 130)
+    except Terminated:
+        _fail(f"terminated; the variants listed above are complete in {out}, no summary was written", 143)
     click.echo(summary_text(result))
     if result.without_plan:
         raise Finding(f"{len(result.without_plan)} of {len(result.outcomes)} variants have no plan: "

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.sat.python import cp_model
 
+from portfolio import interrupts
 from portfolio.graph import topological_order
 
 FS, SS, FF, SF = 0, 1, 2, 3
@@ -618,6 +619,7 @@ def make_solver(time_limit: float, workers: int, seed: int = 0, params: dict | N
         if hasattr(type(current), "__members__") and not isinstance(value, type(current)):
             value = getattr(type(current), value) if isinstance(value, str) else type(current)(value)
         setattr(sp, key, value)
+    sp.catch_sigint_signal = False  # its handler swallows Ctrl-C and resets SIGINT after: see portfolio.interrupts
     return solver
 
 
@@ -660,7 +662,8 @@ def solve_stages(
         else:
             m.maximize(expr)
         solver = make_solver(budget, workers, seed, params)
-        status = solver.solve(m, _progress_callbacks(solver, name, t0))
+        with interrupts.stoppable(solver):  # a signal stops the search and is raised here, never a partial plan
+            status = solver.solve(m, _progress_callbacks(solver, name, t0))
         elapsed = solver.wall_time
         if status == cp_model.INFEASIBLE:
             result.status = "infeasible" if k == 0 else result.status

@@ -2,43 +2,348 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
 import platform
 import re
+import secrets
 import shutil
-import tempfile
+import threading
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
+from portfolio import interrupts
+from portfolio.errors import InputError, Problem
 from portfolio.months import format_month
 from scenarios.rules import scenario_rules
 
 from .inputrows import row_hashes
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: no lock (docs/safety.md)
+    fcntl = None
 
 PACKAGES = ("portfolio", "ortools", "simpy", "numpy", "pandas", "scipy", "click")
 
 
 @contextlib.contextmanager
 def atomic_folder(out: str | os.PathLike):
-    """Yield a temporary folder beside ``out``; on success it replaces ``out``, on any error it is removed."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    """Yield a temporary folder beside ``out``; on success it replaces ``out``, on any error it is removed.
+
+    ``out`` is checked and locked first (``claimed``): only a run folder this tool wrote, or an empty folder, is
+    ever replaced. The temporary folder follows the umask like any folder the user makes.
+    """
+    with claimed(out) as target:
+        tmp = _new_aside(target, "tmp", make=True)
+        try:
+            yield tmp
+        except BaseException:
+            with interrupts.deferred():
+                shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        with interrupts.deferred():
+            try:
+                problem = _replace_problem(target)
+                if problem:
+                    raise OutError(target, problem)
+                _replace(target, tmp)
+            except OSError as exc:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise OutError(target, f"cannot replace it ({exc.strerror})") from None
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+
+
+# -- what --out may be -----------------------------------------------------------------------------------------
+
+MARKER = {"written_by": "portfolio"}  # in every manifest.json this tool writes: the folder is the tool's to replace
+LEGACY_RUN_KEYS = {"scenario", "inputs", "versions"}  # the manifest of a run folder written before the marker
+LEGACY_SWEEP_KEYS = {"sweep", "versions"}  # the manifest of a sweep folder written before the marker
+# Names of this tool's temporary and lock files: .NAME.tmp-PID-HEX / .NAME.old-PID-HEX, older versions' .NAME.tmp-XXXX
+_OURS = re.compile(r"^\..+\.(tmp|old)-(\d+)-[0-9a-f]+$|^\..+\.(tmp|old)-[0-9a-z_]+$|^\..+\.lock$")
+
+
+class OptionProblem(Problem):
+    """A problem with an option's value: ``--out PATH: message`` (no line or column)."""
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.message}"
+
+
+class OutError(InputError):
+    """``--out`` names a place this tool may not write (exit 2); nothing there is touched."""
+
+    def __init__(self, out, message: str, option: str = "--out"):
+        super().__init__(OptionProblem(f"{option} {out}".strip(), 0, 0, message))
+
+
+def read_manifest(folder: Path) -> dict | None:
+    """The folder's manifest.json as a dict, or None when there is none or it is not a JSON object."""
     try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        manifest = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
+def is_sweep_folder(folder: Path) -> bool:
+    manifest = read_manifest(folder) or {}
+    return isinstance(manifest.get("sweep"), list) and (
+        manifest.get("written_by") == MARKER["written_by"] or LEGACY_SWEEP_KEYS <= manifest.keys())
+
+
+def is_run_folder(folder: Path) -> bool:
+    """A folder this tool wrote: its manifest.json carries the marker (or, from older versions, the run keys)."""
+    manifest = read_manifest(folder) or {}
+    run = manifest.get("written_by") == MARKER["written_by"] or LEGACY_RUN_KEYS <= manifest.keys()
+    return run or is_sweep_folder(folder)
+
+
+def _is_empty(folder: Path) -> bool:
+    return next(iter(folder.iterdir()), None) is None
+
+
+def _holds_only_runs(folder: Path) -> bool:
+    """An interrupted sweep: nothing but run folders (and this tool's temporary and lock files)."""
+    return all(_OURS.match(p.name) or (p.is_dir() and not p.is_symlink() and is_run_folder(p))
+               for p in folder.iterdir())
+
+
+def _place_problem(out: Path) -> str:
+    """Why ``out`` can never be a run folder, whatever is in it ("" when it can be)."""
+    if out.is_symlink():
+        return "is a symbolic link; give the folder itself (or a new folder)"
+    path = Path(os.path.realpath(out))
+    cwd = Path(os.path.realpath(os.getcwd()))
+    if path == Path(path.anchor):
+        return "is the root folder; give a folder for the run, e.g. --out runs/NAME"
+    if path == cwd:
+        return "is the current folder; give a folder for the run, e.g. --out runs/NAME"
+    if path in cwd.parents:
+        return "contains the current folder; give a folder for the run, e.g. --out runs/NAME"
+    with contextlib.suppress(RuntimeError, KeyError):
+        if path == Path(os.path.realpath(Path.home())):
+            return "is the home folder; give a folder for the run, e.g. --out runs/NAME"
+    if out.exists() and not out.is_dir():
+        return "is a file, not a folder"
+    return ""
+
+
+def _replace_problem(out: Path, kind: str = "run") -> str:
+    """Why the tool may not write ``out`` (kind "run": replace it; "sweep": write variants into it), or ""."""
+    problem = _place_problem(out)
+    if problem or not out.exists():
+        return problem
+    try:
+        if _is_empty(out):
+            return ""
+        ours = (is_sweep_folder(out) or _holds_only_runs(out)) if kind == "sweep" else is_run_folder(out)
+    except OSError as exc:
+        return f"cannot read it ({exc.strerror})"
+    if ours:
+        return ""
+    what = "a sweep folder" if kind == "sweep" else "a run folder"
+    return (f"exists and is not {what} written by portfolio (no manifest.json of its own), so it is left as it "
+            "is; give a new or empty folder")
+
+
+def check_out(out: str | os.PathLike, kind: str = "run") -> None:
+    """Raise OutError when this tool may not write ``out`` (see ``_replace_problem``); touches nothing."""
+    out = Path(out)
+    problem = _replace_problem(out, kind)
+    if problem:
+        raise OutError(out, problem)
+
+
+# -- claiming a target: the lock and stale temporary folders ------------------------------------------------------
+
+_CLAIMS: dict[Path, int] = {}  # targets this process holds the lock of -> nesting depth
+_CLAIMS_GUARD = threading.Lock()
+
+
+@contextlib.contextmanager
+def claimed(out: str | os.PathLike, kind: str = "run"):
+    """Check ``out``, lock it against other runs of the tool and remove what killed runs left; yield its path.
+
+    The lock is ``.NAME.lock`` beside the target (removed again at the end). Nested claims of one target in
+    one process share the lock. Kind "existing" (``report DIR``, which rewrites files inside a run folder) only
+    locks: DIR is not checked here, and is not locked when it is no folder (the command says what is wrong).
+    """
+    if kind == "existing":
+        if not Path(out).is_dir():
+            yield Path(out)
+            return
+        out = os.path.realpath(out)
+    else:
+        check_out(out, kind)
+    target = _target(out)
+    with _CLAIMS_GUARD:
+        nested = target in _CLAIMS
+        _CLAIMS[target] = _CLAIMS.get(target, 0) + 1
+    try:
+        if nested:
+            yield target
+            return
+        try:
+            lock = _lock(out, target)
+        except OutError as exc:
+            if kind != "existing":
+                raise
+            raise OutError(out, exc.problems[0].message, option="") from None  # DIR of `report DIR`: no --out
+        try:
+            _remove_stale(target)
+            yield target
+        finally:
+            with interrupts.deferred():
+                _unlock(lock)
+    finally:
+        with _CLAIMS_GUARD:
+            _CLAIMS[target] -= 1
+            if not _CLAIMS[target]:
+                del _CLAIMS[target]
+
+
+def _target(out) -> Path:
+    """The absolute target: its folder with links resolved, its own name as given (not a link: checked)."""
+    out = Path(os.path.abspath(out))
+    return Path(os.path.realpath(out.parent)) / out.name
+
+
+def _writable_parent(out, target: Path) -> None:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocker = next(p for p in [target.parent, *target.parent.parents] if p.exists())
+        raise OutError(out, f"{blocker} is a file, not a folder") from None
+    except OSError as exc:
+        raise OutError(out, f"cannot make the folder {target.parent} ({exc.strerror})") from None
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        raise OutError(out, f"cannot write in {target.parent} (permission denied or read-only)")
+
+
+def _lock(out, target: Path) -> tuple[int, Path] | None:
+    """Take ``.NAME.lock`` beside the target, or raise OutError naming the process that has it."""
+    _writable_parent(out, target)
+    if fcntl is None:
+        return None
+    path = target.parent / f".{target.name}.lock"
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        except OSError as exc:
+            raise OutError(out, f"cannot write in {target.parent} ({exc.strerror})") from None
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EACCES, errno.EAGAIN):  # a file system without locks: go on without
+                os.close(fd)
+                return None
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            os.close(fd)
+            by = f" (process {holder})" if holder.isdigit() else ""
+            raise OutError(out, f"is in use by another portfolio run{by}; wait for it to end or give "
+                                "another folder") from None
+        with contextlib.suppress(FileNotFoundError):
+            if os.stat(path).st_ino == os.fstat(fd).st_ino:
+                break  # else the run that held it removed the file meanwhile: lock the new one
+        os.close(fd)
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+    return fd, path
+
+
+def _unlock(lock: tuple[int, Path] | None) -> None:
+    if lock is None:
+        return
+    fd, path = lock
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()  # while still locked, so no other run can have locked this file
+    os.close(fd)
+
+
+def _new_aside(target: Path, what: str, make: bool = False) -> Path:
+    """``.NAME.tmp-PID-XXXX`` (or ``.old-``) beside the target; made with the umask's mode when ``make``."""
+    while True:
+        path = target.parent / f".{target.name}.{what}-{os.getpid()}-{secrets.token_hex(4)}"
+        if not make:
+            return path
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise OutError(target, f"cannot write in {target.parent} ({exc.strerror})") from None
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale(target: Path) -> None:
+    """Remove ``.NAME.tmp-*`` and ``.NAME.old-*`` that runs killed before their cleanup left.
+
+    Called under the lock, so no run of this tool is writing them; one whose process still lives is kept anyway.
+    """
+    prefix = f".{target.name}."
+    for path in target.parent.iterdir():
+        name = path.name
+        if not (name.startswith(prefix + "tmp-") or name.startswith(prefix + "old-")):
+            continue
+        match = _OURS.match(name)
+        if not match or path.is_symlink() or not path.is_dir():
+            continue
+        pid = match.group(2)
+        if pid and (int(pid) == os.getpid() or _process_alive(int(pid))):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _replace(target: Path, tmp: Path) -> None:
+    """Put the finished ``tmp`` at ``target``; the earlier run folder there (checked) goes aside, then away."""
     old = None
-    if out.exists():
-        old = out.parent / f".{out.name}.old-{os.getpid()}"
-        out.rename(old)
-    tmp.rename(out)
+    if target.exists():
+        old = _new_aside(target, "old")
+        target.rename(old)
+    try:
+        tmp.rename(target)
+    except BaseException:
+        if old is not None:
+            old.rename(target)
+        raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def write_file_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` to the file ``path`` (an --out FILE) whole or not at all; its folder is made if missing."""
+    path = Path(path)
+    if path.is_symlink() or path.is_dir():
+        raise OutError(path, "is a symbolic link; give the file itself" if path.is_symlink()
+                       else "is a folder; give a file name")
+    target = _target(path)
+    _writable_parent(path, target)
+    tmp = _new_aside(target, "tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        with interrupts.deferred():
+            os.replace(tmp, target)
+    except OSError as exc:
+        raise OutError(path, f"cannot write it ({exc.strerror})") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
 
 
 def write_csv(df, path: Path) -> None:
@@ -83,6 +388,7 @@ def write_manifest(folder: Path, settings, portfolio, **sections) -> dict:
     manifest = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     manifest.update(
         {
+            **MARKER,
             "scenario": settings.name,
             "scenario_file": Path(settings.scenario_file).name if settings.scenario_file else "",
             "inputs": dict(portfolio.inputs),

@@ -45,7 +45,7 @@ from .charts import percent
 from .markdown import markdown_table
 from .pipeline import planned_starts
 from .sweep_html import expected_misses_by_first_deadline, signal_sentences, summary_html, sweep_table
-from .runfolder import atomic_folder, package_versions, sha256_of, write_csv, write_manifest
+from .runfolder import MARKER, atomic_folder, check_out, package_versions, sha256_of, write_csv, write_manifest
 from .write import write_report
 
 SUMMARY_COLUMNS = ["variant", "scenario", "factors", "plan_status", "project_id", "name_zh", "deadline",
@@ -125,6 +125,9 @@ def run_sweep(targets, out, *, iterations=None, seed=None, workers=None, engine=
     """
     variants = load_variants(targets)
     out = Path(out)
+    check_out(out, kind="sweep")  # and every variant's folder, before hours of work, not when it is written
+    for _scenario, v in variants:
+        check_out(out / folder_name(v.name))
     echo = echo or (lambda _line: None)
     dask = isinstance(executor, DaskExecutor)
     # Plans first, all of them, spread over the workers (one CP-SAT solve each); then the Monte Carlo.
@@ -326,6 +329,7 @@ def write_summary(result: SweepResult, targets=()) -> dict[str, Path]:
     _write_atomic(paths["summary.md"], summary_markdown(result, frame).encode("utf-8"))
     _write_atomic(paths["summary.html"], summary_html(result.outcomes, frame).encode("utf-8"))
     manifest = {
+        **MARKER,
         "sweep": [{"variant": o.variant.name, "scenario": o.scenario, "folder": o.folder,
                    "plan_status": o.plan_status, **_sweep_section(o.scenario, o.variant)}
                   for o in result.outcomes],

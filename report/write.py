@@ -593,8 +593,11 @@ def run_details_html(run: Run) -> str:
 def _write_text(path: Path, text: str) -> None:
     """Write beside, then rename: a reader never sees half a file."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8", newline="\n")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(text, encoding="utf-8", newline="\n")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)  # after Ctrl-C or a full disk: no half file left beside
 
 
 def parse_window(text: str) -> tuple[int, int]:

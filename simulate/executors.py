@@ -24,7 +24,6 @@ import contextlib
 import hashlib
 import ipaddress
 import re
-import signal
 import socket
 import ssl
 import threading
@@ -37,6 +36,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Protocol
 
 from portfolio.limits import MAX_DASK_LOCAL_WORKERS
+from portfolio import interrupts
 
 from .model import BLOCK, SimModel
 
@@ -111,7 +111,7 @@ _WORKER: dict = {}
 
 
 def _init_worker(task, model: SimModel, seed: int, engine: str) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
+    interrupts.in_worker()  # the parent handles Ctrl-C and SIGTERM and stops the pool
     _WORKER.update(task=task, model=model, seed=seed, engine=engine, cache={})
 
 
@@ -143,15 +143,16 @@ class ProcessPool:
                 if part is not None:
                     inflight.append((part, pool.submit(_work, *part)))
 
-            for _ in range(2 * self.workers + 1):
-                submit_next()
+            with interrupts.starting_workers():  # the first submit forks the workers
+                for _ in range(2 * self.workers + 1):
+                    submit_next()
             while inflight:
                 part, future = inflight.popleft()
                 acc = future.result()
                 submit_next()
                 yield part, acc
         except BaseException:  # including GeneratorExit when the consumer stops early
-            pool.shutdown(wait=False, cancel_futures=True)
+            _stop_now(pool)
             raise
         pool.shutdown(wait=True)
 
@@ -160,16 +161,28 @@ class ProcessPool:
         if len(calls) <= 1 or self.workers <= 1:
             yield from InProcess().map(fn, calls)
             return
-        pool = ProcessPoolExecutor(max_workers=min(self.workers, len(calls)), initializer=signal.signal,
-                                   initargs=(signal.SIGINT, signal.SIG_IGN))
+        pool = ProcessPoolExecutor(max_workers=min(self.workers, len(calls)), initializer=interrupts.in_worker)
         try:
-            futures = [pool.submit(fn, *args) for args in calls]
+            with interrupts.starting_workers():
+                futures = [pool.submit(fn, *args) for args in calls]
             for future in futures:
                 yield future.result()
         except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
+            _stop_now(pool)
             raise
         pool.shutdown(wait=True)
+
+
+def _stop_now(pool: ProcessPoolExecutor) -> None:
+    """Cancel the parts not started and ask the workers to stop (SIGTERM, see ``portfolio.interrupts.in_worker``):
+    a CP-SAT search in a worker ends at once instead of at its time limit; then the workers exit, and this
+    process's exit waits for them, so that none outlives the command."""
+    workers = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in workers:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            if process.is_alive():
+                process.terminate()
 
 
 def local_executor(workers: int = 1) -> Executor:
