@@ -201,7 +201,7 @@ def report_command(run_dir, gantt_window):
 @main.command("compare")
 @click.argument("dir_a", metavar="DIR_A", type=click.Path())
 @click.argument("dir_b", metavar="DIR_B", type=click.Path())
-@click.option("--out", "out_file", type=click.Path(dir_okay=False),
+@click.option("--out", "out_file", type=click.Path(),
               help="Also write the comparison to this file (.html: as HTML unless --format says otherwise).")
 @click.option("--format", "fmt", type=click.Choice(["md", "html"]), default=None,
               help="Markdown (default) or a self-contained HTML page; default: by the --out extension.")
@@ -274,7 +274,7 @@ def schedule_command(scenario, out, time_limit, workers, quiet):
 @click.argument("files", metavar="FILE...", nargs=-1, required=True, type=click.Path())
 @click.option("--time-limit", type=TIME_LIMIT, default=10.0, show_default=True, help="Seconds per instance.")
 @click.option("--workers", type=WORKERS, default=1, show_default=True, help="CP-SAT worker threads.")
-@click.option("--out", "out_file", type=click.Path(dir_okay=False), help="CSV to write (default: standard output).")
+@click.option("--out", "out_file", type=click.Path(), help="CSV to write (default: standard output).")
 @guarded
 def psplib_command(files, time_limit, workers, out_file):
     """Solve PSPLIB single-mode RCPSP instances (.sm) with the scheduler's model core (benchmark).
