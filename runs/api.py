@@ -22,6 +22,8 @@ import pandas as pd
 import optimize
 import simulate as _simulate
 from optimize.output import summary_lines
+from portfolio.errors import InputError, Problem
+from portfolio.limits import MAX_TIME_LIMIT_S, MAX_WORKERS
 from portfolio.model import Portfolio
 from portfolio.months import format_month
 from report.runfolder import write_csv
@@ -38,6 +40,13 @@ def as_file(df: pd.DataFrame) -> pd.DataFrame:
     write_csv(df, buffer)
     buffer.seek(0)
     return pd.read_csv(buffer)
+
+
+def _check_range(name: str, value, low, high, kinds: tuple[type, ...] = (int, float)) -> None:
+    """The bounds the command's options hold (portfolio/limits.py), for a keyword argument of the API."""
+    if value is not None and not (isinstance(value, kinds) and low <= value <= high):
+        what = "a whole number" if kinds == (int,) else "a number"
+        raise InputError(Problem(name, 0, 0, f"must be {what} from {low:g} to {high:g}, got {value!r}"))
 
 
 # -- load -------------------------------------------------------------------------------------------
@@ -135,6 +144,8 @@ def plan(scenario: Scenario, *, time_limit: float | None = None, workers: int | 
 
 def _planned(scenario: Scenario, time_limit: float | None = None, workers: int | None = None) -> Plan:
     """``plan()`` under a name that ``simulate``'s argument ``plan`` does not hide."""
+    _check_range("time_limit", time_limit, 0.1, MAX_TIME_LIMIT_S)
+    _check_range("workers", workers, 1, MAX_WORKERS, (int,))
     return _plan_of(scenario, optimize.solve(scenario.portfolio, scenario.settings, time_limit=time_limit,
                                              workers=workers))
 
@@ -178,6 +189,7 @@ def simulate(scenario: Scenario, plan: Plan | Literal["asap"] | None = None, *, 
     """
     if not (plan is None or isinstance(plan, Plan) or (isinstance(plan, str) and plan == ASAP)):
         raise TypeError(f"plan must be a runs.Plan, runs.ASAP or None, not {plan!r:.40}")
+    _check_range("workers", workers, 1, MAX_WORKERS, (int,))
     used = _planned(scenario) if plan is None else (None if isinstance(plan, str) else plan)
     settings = scenario.settings
     result = _simulate.run(scenario.portfolio, settings, plan_starts=None if used is None else used.starts(),
@@ -202,6 +214,8 @@ def run(scenario: Scenario, out: str | os.PathLike | None = None, *, iterations:
         time_limit: float | None = None, executor=None) -> Run:
     """Plan, simulate the plan and, with ``out``, write the whole run folder with its report as ``portfolio run``
     does (written aside and renamed: all or nothing). ``workers`` are the simulation's processes."""
+    _check_range("time_limit", time_limit, 0.1, MAX_TIME_LIMIT_S)
+    _check_range("workers", workers, 1, MAX_WORKERS, (int,))
     if out is None:
         planned = plan(scenario, time_limit=time_limit)
         return Run(planned, simulate(scenario, planned, iterations=iterations, seed=seed, workers=workers,

@@ -185,3 +185,17 @@ def test_load_reports_bad_input_with_its_place(write_data):
     with pytest.raises(runs.InputError) as caught:
         runs.load(broken)
     assert re.match(r".*projects\.csv:2:\d+: ", str(caught.value.problems[0]))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda sc: runs.plan(sc, time_limit=0), "time_limit:0:0: must be a number from 0.1 to 86400, got 0"),
+    (lambda sc: runs.plan(sc, time_limit=float("nan")), "time_limit:0:0: must be a number"),
+    (lambda sc: runs.plan(sc, workers=0), "workers:0:0: must be a whole number from 1 to 256, got 0"),
+    (lambda sc: runs.simulate(sc, runs.ASAP, workers=2.5), "workers:0:0: must be a whole number"),
+    (lambda sc: runs.run(sc, time_limit=-1), "time_limit:0:0: must be a number"),
+    (lambda sc: runs.simulate(sc, runs.ASAP, iterations=0), "iterations must be between 1 and"),
+])
+def test_bad_arguments_are_input_errors_naming_the_argument(mini, call, message):
+    with pytest.raises(runs.InputError) as caught:
+        call(runs.load(mini[0]))
+    assert str(caught.value).startswith(message) or message in str(caught.value)
