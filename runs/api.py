@@ -26,8 +26,13 @@ from portfolio.errors import InputError, Problem
 from portfolio.limits import MAX_TIME_LIMIT_S, MAX_WORKERS
 from portfolio.model import Portfolio
 from portfolio.months import format_month
+from report.compare import compare_runs
+from report.pipeline import planned_starts, run_scenario
 from report.runfolder import write_csv
+from report.write import parse_window, write_report
+from scenarios.load import load_target
 from scenarios.settings import Settings
+from simulate.executors import Executor
 from simulate.stats import formatted
 
 ASAP: Literal["asap"] = "asap"
@@ -98,8 +103,6 @@ class Scenario:
 def load(source: str | os.PathLike) -> Scenario:
     """A scenario file (.toml), or a data folder with the default settings, checked as ``portfolio validate``
     checks it; raises ``InputError`` listing every problem."""
-    from scenarios.load import load_target
-
     portfolio, settings = load_target(source)
     return Scenario(portfolio, settings)
 
@@ -122,8 +125,6 @@ class Plan:
 
     def starts(self) -> dict[str, int]:
         """activity_id -> absolute planned start month: what the simulator executes."""
-        from report.pipeline import planned_starts
-
         return planned_starts(self.result)
 
 
@@ -177,7 +178,7 @@ def _simulation_of(result: _simulate.SimulationResult, used: Plan | None) -> Sim
 
 def simulate(scenario: Scenario, plan: Plan | Literal["asap"] | None = None, *, iterations: int | None = None,
              seed: int | None = None, workers: int | None = None, engine: str | None = None,
-             executor=None) -> Simulation:
+             executor: Executor | None = None) -> Simulation:
     """Monte Carlo of ``plan`` against the deadlines.
 
     ``plan``: a ``Plan`` from ``plan()``; None (the default) plans the scenario first with its own settings, as
@@ -211,7 +212,7 @@ class Run:
 
 def run(scenario: Scenario, out: str | os.PathLike | None = None, *, iterations: int | None = None,
         seed: int | None = None, workers: int | None = None, engine: str | None = None,
-        time_limit: float | None = None, executor=None) -> Run:
+        time_limit: float | None = None, executor: Executor | None = None) -> Run:
     """Plan, simulate the plan and, with ``out``, write the whole run folder with its report as ``portfolio run``
     does (written aside and renamed: all or nothing). ``workers`` are the simulation's processes."""
     _check_range("time_limit", time_limit, 0.1, MAX_TIME_LIMIT_S)
@@ -220,8 +221,6 @@ def run(scenario: Scenario, out: str | os.PathLike | None = None, *, iterations:
         planned = plan(scenario, time_limit=time_limit)
         return Run(planned, simulate(scenario, planned, iterations=iterations, seed=seed, workers=workers,
                                      engine=engine, executor=executor), None)
-    from report.pipeline import run_scenario
-
     done = run_scenario(scenario.portfolio, scenario.settings, out, iterations=iterations, seed=seed,
                         workers=workers, engine=engine, time_limit=time_limit, executor=executor)
     planned = _plan_of(scenario, done.plan)
@@ -231,13 +230,9 @@ def run(scenario: Scenario, out: str | os.PathLike | None = None, *, iterations:
 def report(run_folder: str | os.PathLike, *, gantt_window: str | None = None) -> dict[str, Path]:
     """(Re)write report.md, report.html and charts/ of a run folder, as ``portfolio report``; returns name ->
     path of what was written. ``gantt_window``: "YYYY-MM:YYYY-MM", the months of the Gantt's axis."""
-    from report.write import parse_window, write_report
-
     return write_report(run_folder, parse_window(gantt_window) if gantt_window else None)
 
 
 def compare(run_a: str | os.PathLike, run_b: str | os.PathLike, *, fmt: Literal["md", "html"] = "md") -> str:
     """What changed from run folder A to run folder B, the text ``portfolio compare`` prints."""
-    from report.compare import compare_runs
-
     return compare_runs(run_a, run_b, fmt)
