@@ -379,5 +379,46 @@ def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit,
                       + ", ".join(o.variant.name for o in result.without_plan))
 
 
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Data folder to write (built aside, then renamed).")
+@click.option("--format", "fmt", type=click.Choice(["xer", "mspdi"]), help="The file's format (default: detected from its content).")
+@click.option("--projects-from", type=click.Choice(["project", "wbs"]), default="project", show_default=True,
+              help="XER: a project per P6 project, or per top WBS node.")
+@click.option("--three-point", metavar="OPTIMISTIC,PESSIMISTIC",
+              help="Names of two activity user fields (XER UDF labels, MSPDI field names or aliases) with the optimistic "
+                   "and pessimistic durations in working days; otherwise the reference class gives them.")
+@click.option("--reference-class", default="logistics", show_default=True, metavar="CLASS[/KIND]",
+              help="Reference class of activities without a three-point duration (docs/reference_classes.md).")
+@click.option("--encoding", help="XER text encoding (default: UTF-8 if valid, else cp1251 or cp1252 by a guess).")
+@click.option("--resource-limits", is_flag=True, help="Keep the file's maximum units as resource capacities "
+              "(default: resources are recorded but never bind).")
+@guarded
+def import_command(file, out, fmt, projects_from, three_point, reference_class, encoding, resource_limits):
+    """Import a P6 XER or MS Project XML (MSPDI) schedule as a data folder with a scenario.toml (docs/interop.md)."""
+    import interop
+    from interop.datafolder import write_data_folder
+    from interop.schedule import check_reference_class
+
+    fields = None
+    if three_point:
+        fields = tuple(x.strip() for x in three_point.split(","))
+        if len(fields) != 2 or not all(fields):
+            _fail(f"--three-point: expected two field names separated by a comma, got {three_point!r}", 2)
+    try:
+        check_reference_class(reference_class)
+    except interop.ImportProblem as exc:
+        _fail(f"--reference-class: {exc}", 2)
+    try:
+        schedule = interop.read_schedule(file, fmt, projects_from, fields, encoding, resource_limits)
+    except interop.ImportProblem as exc:
+        _fail(str(exc) if str(exc).startswith(click.format_filename(file).split("/")[-1]) else f"{file}: {exc}", 2)
+    portfolio = write_data_folder(schedule, out, reference_class)
+    links = sum(len(a.predecessors) for a in portfolio.activities)
+    click.echo(f"{schedule.format}: {len(portfolio.projects)} projects, {len(portfolio.activities)} activities, "
+               f"{links} links, {len(portfolio.resources)} resources; data date {schedule.status_date}")
+    click.echo(f"wrote {out} (plan it with: portfolio schedule {out}/scenario.toml --out RUN)")
+
+
 if __name__ == "__main__":
     main()
