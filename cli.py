@@ -420,5 +420,51 @@ def import_command(file, out, fmt, projects_from, three_point, reference_class, 
     click.echo(f"wrote {out} (plan it with: portfolio schedule {out}/scenario.toml --out RUN)")
 
 
+@main.command("quality")
+@click.argument("target", type=click.Path(exists=True))
+@click.option("--threshold", "thresholds", multiple=True, metavar="NAME=VALUE",
+              help="Change a threshold, e.g. high_float=10 or high_duration_months=36 (repeatable; docs/interop.md).")
+@click.option("--thresholds-file", type=click.Path(exists=True, dir_okay=False),
+              help="A TOML file of NAME = VALUE thresholds (top level or under [quality]); --threshold wins.")
+@guarded
+def quality_command(target, thresholds, thresholds_file):
+    """DCMA 14-point schedule-quality checks of a scenario, data folder, or P6 XER / MSPDI file; exit 1 when one fails."""
+    import tempfile
+    import tomllib
+    from pathlib import Path
+
+    from portfolio.quality import assess, parse_thresholds, table
+    from scenarios.load import load_target
+
+    limits: dict[str, float] = {}
+    try:
+        if thresholds_file:
+            with open(thresholds_file, "rb") as handle:
+                loaded = tomllib.load(handle)
+            loaded = loaded.get("quality", loaded)
+            limits.update(parse_thresholds([f"{k}={v}" for k, v in loaded.items()]))
+        limits.update(parse_thresholds(thresholds))
+    except (ValueError, tomllib.TOMLDecodeError) as exc:
+        _fail(f"{'--thresholds-file ' + thresholds_file if thresholds_file and not thresholds else '--threshold'}: {exc}", 2)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(target)
+        if path.is_file() and path.suffix.lower() != ".toml":
+            import interop
+            from interop.datafolder import write_data_folder
+
+            try:
+                schedule = interop.read_schedule(path)
+            except interop.ImportProblem as exc:
+                _fail(f"{target}: {exc}" if not str(exc).startswith(path.name) else str(exc), 2)
+            write_data_folder(schedule, Path(tmp) / "data", "logistics")
+            path = Path(tmp) / "data" / "scenario.toml"
+        portfolio, settings = load_target(path)
+        checks = assess(portfolio, settings.status_date, settings.deadline, settings.optimize.hard_deadlines, limits)
+    click.echo(table(checks))
+    failed = [c.name for c in checks if c.passed is False]
+    if failed:
+        raise Finding(f"quality gate failed: {', '.join(failed)}")
+
+
 if __name__ == "__main__":
     main()
