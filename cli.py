@@ -466,5 +466,35 @@ def quality_command(target, thresholds, thresholds_file):
         raise Finding(f"quality gate failed: {', '.join(failed)}")
 
 
+@main.command("export")
+@click.argument("run_dir", metavar="RUN_FOLDER", type=click.Path(exists=True, file_okay=False))
+@click.option("--data", "data_target", required=True, type=click.Path(exists=True),
+              help="The run's scenario file or data folder (for the links; a run folder records only its inputs' hashes).")
+@click.option("--format", "fmt", required=True, type=click.Choice(["xer", "mspdi"]), help="P6 XER or MS Project XML.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="File to write (written aside, then renamed).")
+@click.option("--encoding", default="utf-8", show_default=True,
+              help="XER text encoding, e.g. gb18030 for P6 on Chinese Windows (MSPDI is always UTF-8).")
+@guarded
+def export_command(run_dir, data_target, fmt, out, encoding):
+    """Write a run's funded plan (schedule.csv with the data's links) as P6 XER or MSPDI (docs/interop.md)."""
+    import codecs
+
+    from interop.export import load_plan, write_export
+    from scenarios.load import load_target
+
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        _fail(f"--encoding: unknown encoding {encoding!r}", 2)
+    portfolio, settings = load_target(data_target)
+    plan = load_plan(run_dir, portfolio, settings.status_date)
+    try:
+        write_export(plan, fmt, out, encoding)
+    except UnicodeEncodeError as exc:
+        _fail(f"--encoding: {encoding} cannot write {exc.object[exc.start:exc.end]!r} (try utf-8 or gb18030); "
+              "nothing was written", 2)
+    click.echo(f"wrote {out} ({fmt}: {len(plan.activities)} activities, {len(portfolio.projects)} projects)")
+
+
 if __name__ == "__main__":
     main()

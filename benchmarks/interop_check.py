@@ -23,13 +23,15 @@ sys.path.insert(0, str(ROOT))
 
 import interop  # noqa: E402
 from interop.datafolder import write_data_folder  # noqa: E402
+from portfolio.quality import assess  # noqa: E402
+from scenarios.load import load_target  # noqa: E402
 
 TYPES = ("FS", "SS", "FF", "SF")
 
 
 def _expected(entry: dict) -> tuple[int, dict[str, int]]:
     if entry["format"] == "XER":
-        return entry["activities"], entry.get("rel_types", {})
+        return entry["activities"], {k.removeprefix("PR_"): v for k, v in entry.get("rel_types", {}).items()}
     return entry["tasks"], entry.get("link_types", {})
 
 
@@ -60,10 +62,14 @@ def check_file(path: Path, entry: dict, work: Path, iterations: int) -> tuple[li
                        str(work / f"{path.stem}.plan"), "--iterations", str(iterations), "--workers", "1"]) \
         if schedule_status == "ok" else "skipped"
     imported_links = sum(len(a.links) for a in schedule.activities)
+    portfolio, settings = load_target(scenario)
+    checks = assess(portfolio, settings.status_date, settings.deadline)
+    failed = [c.name.split(" (")[0] for c in checks if c.passed is False]
     row = [f"{path.parent.name}/{path.name}", schedule.format,
            f"{len(schedule.activities)}+{schedule.summary_tasks}" if schedule.summary_tasks else str(len(schedule.activities)),
            _links(schedule.links_in_file), str(imported_links), f"{want_activities} {_links(want_links)}",
-           "yes" if counts_ok else "NO", validate, schedule_status, simulate, f"{time.perf_counter() - start:.1f}"]
+           "yes" if counts_ok else "NO", validate, schedule_status, simulate,
+           f"{len(failed)}: {', '.join(failed)}" if failed else "0", f"{time.perf_counter() - start:.1f}"]
     return row, counts_ok and validate == schedule_status == simulate == "ok"
 
 
@@ -80,7 +86,8 @@ def main() -> int:
     inventory = json.loads((base / "inventory.json").read_text(encoding="utf-8"))
     files = [base / name for name in sorted(inventory) if name.endswith((".xer", ".xml"))]
     header = ["file", "format", "activities", "links FS/SS/FF/SF", "links imported", "expected acts links",
-              "counts equal", "validate", "schedule", "simulate", "s"]
+              "counts equal", "validate", "schedule", "simulate",
+              "quality checks failed", "s"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     ok = True

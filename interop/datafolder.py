@@ -14,7 +14,7 @@ from pathlib import Path
 from portfolio import reference
 from report.runfolder import atomic_folder
 
-from .schedule import FUNDING_SOURCE, MONEY_UNIT, ImportedActivity, ImportedSchedule, category_of_class
+from .schedule import MONEY_UNIT, ImportedActivity, ImportedSchedule, category_of_class
 
 PROJECT_COLUMNS = ("project_id", "name_zh", "name_en", "category", "lead_agency", "priority", "deadline", "budget", "source")
 ACTIVITY_COLUMNS = ("activity_id", "project_id", "name", "optimistic", "most_likely", "pessimistic", "predecessors",
@@ -58,7 +58,7 @@ def _activity_row(a: ImportedActivity, reference_class: str) -> list[str]:
             str(a.most_likely),
             "" if a.optimistic is None or a.pessimistic is None else _number(a.pessimistic),
             ";".join(_link_text(link) for link in a.links),
-            _money(a.cost), FUNDING_SOURCE, a.earliest_start, a.actual_start, a.actual_finish,
+            _money(a.cost), a.funding_source, a.earliest_start, a.actual_start, a.actual_finish,
             ";".join(f"{rid}:{_number(units)}" for rid, units in a.resources), source]
 
 

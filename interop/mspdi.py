@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
 
-from .schedule import (DEFAULT_WEEK_HOURS, FULL_WEEK_HOURS, ImportedActivity, ImportedLink, ImportedProject,
+from .schedule import (DEFAULT_WEEK_HOURS, FUNDING_FIELD, FULL_WEEK_HOURS, ImportedActivity, ImportedLink, ImportedProject,
                        ImportedResource, ImportedSchedule, ImportProblem, lag_months, month_of, months, safe_id,
                        unique_ids)
 
@@ -126,6 +126,14 @@ def _structure(tasks: list[ET.Element]) -> tuple[set[str], dict[str, str], dict[
     return summaries, top_of, leaves
 
 
+def _field_id(root: ET.Element, name: str) -> str:
+    """FieldID of the task field with this alias or field name, "" when there is none."""
+    for attr in root.findall(f"{NS}ExtendedAttributes/{NS}ExtendedAttribute"):
+        if name in (_text(attr, "Alias"), _text(attr, "FieldName")):
+            return _text(attr, "FieldID")
+    return ""
+
+
 def _extended_values(root: ET.Element, fields: tuple[str, str] | None) -> tuple[str, str] | None:
     """FieldIDs of the two named task fields (by alias or field name)."""
     if not fields:
@@ -173,6 +181,7 @@ def read_mspdi(path, three_point: tuple[str, str] | None = None, resource_limits
                                     else week.get(calendar if calendar != "-1" else project_calendar,
                                                   week.get(project_calendar, minutes_per_week / 60)))
     field_ids = _extended_values(root, three_point)
+    funding_field = _field_id(root, FUNDING_FIELD)
     uses, resources = _resources(root, ids, resource_limits)
     start = month_of(_text(root, "StartDate"))
     status = month_of(_text(root, "StatusDate")) or _latest_actual(work) or start
@@ -182,6 +191,10 @@ def read_mspdi(path, three_point: tuple[str, str] | None = None, resource_limits
     activities = [_activity(t, ids[_text(t, "UID")], project_of[_text(t, "UID")], week_of[_text(t, "UID")],
                             links.get(_text(t, "UID"), []), field_ids, uses.get(_text(t, "UID"), []), start, status, file)
                   for t in work]
+    if funding_field:
+        for t, activity in zip(work, activities):
+            values = {_text(e, "FieldID"): _text(e, "Value") for e in t.findall(f"{NS}ExtendedAttribute")}
+            activity.funding_source = safe_id(values.get(funding_field, ""), activity.funding_source)
     finish = max([month_of(_text(root, "FinishDate"))] + [month_of(_text(t, "Finish")) for t in work]) or status
     return ImportedSchedule(file, "MSPDI", projects, activities, resources, status, max(finish, status),
                             len(summaries), kinds)

@@ -7,7 +7,9 @@ the CSV folder that ``portfolio.load`` reads. The duration rule (docs/interop.md
 
 rounded up to whole months, at least 1 for an activity (the model plans in whole months
 and needs a duration > 0); a lag is converted by the same rule with its sign kept
-(a lead stays negative) and 0 stays 0.
+(a lead stays negative) and 0 stays 0. Before rounding up, the ratio is rounded to a
+thousandth of a month (about 10 minutes of a 40-hour week), so that hours written with
+two decimals (173.33 h for a month) come back as the whole months they stand for.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ FULL_WEEK_HOURS = 24 * 7  # an elapsed (24 x 7) calendar
 DEFAULT_WEEK_HOURS = 40.0
 DEFAULT_REFERENCE_CLASS = "logistics"
 FUNDING_SOURCE = "imported"
+FUNDING_FIELD = "funding_source"  # a text field of that name gives the funding source (written by export)
 MONEY_UNIT = 1e8  # the schema's money is 亿 (10^8 of the currency)
 _UNSAFE_ID = re.compile(r"[\s;:,]+")
 
@@ -54,6 +57,7 @@ class ImportedActivity:
     actual_finish: str = ""
     resources: list[tuple[str, float]] = field(default_factory=list)
     source: str = ""
+    funding_source: str = FUNDING_SOURCE
 
 
 @dataclass
@@ -86,14 +90,14 @@ class ImportedSchedule:
 
 def months(hours: float, week_hours: float) -> int:
     """Whole months of work, at least 1 (see the module's rule)."""
-    return max(1, math.ceil(round(hours / (week_hours * WEEKS_PER_MONTH), 9)))
+    return max(1, math.ceil(round(hours / (week_hours * WEEKS_PER_MONTH), 3)))
 
 
 def lag_months(hours: float, week_hours: float) -> int:
     """A lag in whole months by the same rule, sign kept; 0 stays 0."""
     if hours == 0:
         return 0
-    magnitude = math.ceil(round(abs(hours) / (week_hours * WEEKS_PER_MONTH), 9))
+    magnitude = math.ceil(round(abs(hours) / (week_hours * WEEKS_PER_MONTH), 3))
     return magnitude if hours > 0 else -magnitude
 
 

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from .schedule import (DEFAULT_WEEK_HOURS, FULL_WEEK_HOURS, ImportedActivity, ImportedLink, ImportedProject,
+from .schedule import (DEFAULT_WEEK_HOURS, FUNDING_FIELD, FULL_WEEK_HOURS, ImportedActivity, ImportedLink, ImportedProject,
                        ImportedResource, ImportedSchedule, ImportProblem, lag_months, month_of, months, safe_id,
                        unique_ids)
 
@@ -161,6 +161,14 @@ def _udf_three_point(tables, fields: tuple[str, str] | None) -> dict[str, tuple[
     return out
 
 
+def _udf_texts(tables, label: str) -> dict[str, str]:
+    """task_id -> the text of the activity user field ``label`` (empty when the file has no such field)."""
+    ids = {row.get("udf_type_id") for row in _rows(tables, "UDFTYPE")
+           if row.get("table_name") == "TASK" and row.get("udf_type_label", "").strip() == label}
+    return {row.get("fk_id", ""): row.get("udf_text", "").strip() for row in _rows(tables, "UDFVALUE")
+            if row.get("udf_type_id") in ids and row.get("udf_text", "").strip()}
+
+
 def read_xer(path, projects_from: str = "project", three_point: tuple[str, str] | None = None,
              encoding: str | None = None, resource_limits: bool = False) -> ImportedSchedule:
     """The schedule in the XER file at ``path``.
@@ -180,6 +188,7 @@ def read_xer(path, projects_from: str = "project", three_point: tuple[str, str] 
     ids = dict(zip((t.get("task_id", "") for t in tasks), unique_ids(wanted)))
     hours_of = {t.get("task_id", ""): week.get(t.get("clndr_id", ""), default_week) for t in tasks}
     three = _udf_three_point(tables, three_point)
+    funding = _udf_texts(tables, FUNDING_FIELD)
     cost = _costs(tables)
     uses, resources = _resources(tables, ids, resource_limits)
     starts = {r.get("proj_id", ""): month_of(r.get("plan_start_date")) for r in _rows(tables, "PROJECT")}
@@ -199,6 +208,8 @@ def read_xer(path, projects_from: str = "project", three_point: tuple[str, str] 
     for row in _rows(tables, "TASKPRED"):
         kinds[LINK_KINDS.get(row.get("pred_type", ""), row.get("pred_type", ""))] += 1
     finish = max((month_of(t.get("early_end_date") or t.get("target_end_date")) for t in tasks), default="") or status
+    for t, activity in zip(tasks, activities):
+        activity.funding_source = safe_id(funding.get(t.get("task_id", ""), ""), activity.funding_source)
     return ImportedSchedule(file, "XER", [p for p in projects if any(a.project_id == p.project_id for a in activities)],
                             activities, resources, status, max(finish, status), 0, dict(kinds))
 
