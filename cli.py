@@ -382,7 +382,7 @@ def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit,
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Data folder to write (built aside, then renamed).")
-@click.option("--format", "fmt", type=click.Choice(["xer", "mspdi"]), help="The file's format (default: detected from its content).")
+@click.option("--format", "fmt", type=click.Choice(["xer", "mspdi", "xlsx"]), help="The file's format (default: detected from its content).")
 @click.option("--projects-from", type=click.Choice(["project", "wbs"]), default="project", show_default=True,
               help="XER: a project per P6 project, or per top WBS node.")
 @click.option("--three-point", metavar="OPTIMISTIC,PESSIMISTIC",
@@ -395,10 +395,22 @@ def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit,
               "(default: resources are recorded but never bind).")
 @guarded
 def import_command(file, out, fmt, projects_from, three_point, reference_class, encoding, resource_limits):
-    """Import a P6 XER or MS Project XML (MSPDI) schedule as a data folder with a scenario.toml (docs/interop.md)."""
+    """Import a P6 XER or MS Project XML (MSPDI) schedule as a data folder with a scenario.toml, or an .xlsx
+    workbook (one sheet per table) as a data folder (docs/interop.md)."""
     import interop
     from interop.datafolder import write_data_folder
     from interop.schedule import check_reference_class
+
+    if (fmt or interop.detect_format(file, allow_xlsx=True)) == "xlsx":
+        from interop.xlsx import write_data_folder_from_workbook
+
+        try:
+            portfolio = write_data_folder_from_workbook(file, out)
+        except interop.ImportProblem as exc:
+            _fail(str(exc), 2)
+        click.echo(f"workbook: {len(portfolio.projects)} projects, {len(portfolio.activities)} activities")
+        click.echo(f"wrote {out}")
+        return
 
     fields = None
     if three_point:
@@ -468,19 +480,35 @@ def quality_command(target, thresholds, thresholds_file):
 
 @main.command("export")
 @click.argument("run_dir", metavar="RUN_FOLDER", type=click.Path(exists=True, file_okay=False))
-@click.option("--data", "data_target", required=True, type=click.Path(exists=True),
-              help="The run's scenario file or data folder (for the links; a run folder records only its inputs' hashes).")
-@click.option("--format", "fmt", required=True, type=click.Choice(["xer", "mspdi"]), help="P6 XER or MS Project XML.")
+@click.option("--data", "data_target", type=click.Path(exists=True),
+              help="xer and mspdi: the run's scenario file or data folder (for the links; a run folder records only its "
+                   "inputs' hashes).")
+@click.option("--format", "fmt", required=True, type=click.Choice(["xer", "mspdi", "xlsx"]),
+              help="P6 XER, MS Project XML, or an .xlsx workbook of the run's tables.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="File to write (written aside, then renamed).")
 @click.option("--encoding", default="utf-8", show_default=True,
               help="XER text encoding, e.g. gb18030 for P6 on Chinese Windows (MSPDI is always UTF-8).")
 @guarded
 def export_command(run_dir, data_target, fmt, out, encoding):
-    """Write a run's funded plan (schedule.csv with the data's links) as P6 XER or MSPDI (docs/interop.md)."""
+    """Write a run's funded plan (schedule.csv with the data's links) as P6 XER or MSPDI, or its tables as .xlsx
+    (docs/interop.md)."""
     import codecs
 
     from interop.export import load_plan, write_export
     from scenarios.load import load_target
+
+    if fmt == "xlsx":
+        from interop import ImportProblem
+        from interop.xlsx import run_workbook, save_fixed
+
+        try:
+            save_fixed(run_workbook(run_dir), out)
+        except ImportProblem as exc:
+            _fail(str(exc), 2)
+        click.echo(f"wrote {out}")
+        return
+    if not data_target:
+        _fail("--data: give the run's scenario file or data folder (a run folder does not record where its data is)", 2)
 
     try:
         codecs.lookup(encoding)
@@ -494,6 +522,17 @@ def export_command(run_dir, data_target, fmt, out, encoding):
         _fail(f"--encoding: {encoding} cannot write {exc.object[exc.start:exc.end]!r} (try utf-8 or gb18030); "
               "nothing was written", 2)
     click.echo(f"wrote {out} ({fmt}: {len(plan.activities)} activities, {len(portfolio.projects)} projects)")
+
+
+@main.command("template")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The .xlsx workbook to write.")
+@guarded
+def template_command(out):
+    """Write an empty .xlsx workbook with the data folder's tables, each column explained in its header's comment."""
+    from interop.xlsx import save_fixed, template_workbook
+
+    save_fixed(template_workbook(), out)
+    click.echo(f"wrote {out} (fill it in, then: portfolio import {out} --out DATA_DIR)")
 
 
 if __name__ == "__main__":

@@ -8,10 +8,12 @@ from .schedule import ImportedSchedule, ImportProblem
 FORMATS = ("xer", "mspdi")
 
 
-def detect_format(path) -> str:
-    """``xer`` or ``mspdi`` from the file's first bytes (the extension can lie)."""
+def detect_format(path, allow_xlsx: bool = False) -> str:
+    """``xer`` or ``mspdi`` (or ``xlsx`` when allowed) from the file's first bytes (the extension can lie)."""
     with open(path, "rb") as handle:
         head = handle.read(512).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if allow_xlsx and head.startswith(b"PK\x03\x04"):
+        return "xlsx"
     if head.startswith(b"ERMHDR"):
         return "xer"
     if head.startswith(b"<") and b"schemas.microsoft.com/project" in Path(path).read_bytes()[:4096]:
