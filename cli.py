@@ -401,17 +401,6 @@ def import_command(file, out, fmt, projects_from, three_point, reference_class, 
     from interop.datafolder import write_data_folder
     from interop.schedule import check_reference_class
 
-    if (fmt or interop.detect_format(file, allow_xlsx=True)) == "xlsx":
-        from interop.xlsx import write_data_folder_from_workbook
-
-        try:
-            portfolio = write_data_folder_from_workbook(file, out)
-        except interop.ImportProblem as exc:
-            _fail(str(exc), 2)
-        click.echo(f"workbook: {len(portfolio.projects)} projects, {len(portfolio.activities)} activities")
-        click.echo(f"wrote {out}")
-        return
-
     fields = None
     if three_point:
         fields = tuple(x.strip() for x in three_point.split(","))
@@ -421,6 +410,20 @@ def import_command(file, out, fmt, projects_from, three_point, reference_class, 
         check_reference_class(reference_class)
     except interop.ImportProblem as exc:
         _fail(f"--reference-class: {exc}", 2)
+    try:
+        fmt = fmt or interop.detect_format(file, allow_xlsx=True)
+    except interop.ImportProblem as exc:
+        _fail(str(exc), 2)
+    if fmt == "xlsx":
+        from interop.xlsx import write_data_folder_from_workbook
+
+        try:
+            portfolio = write_data_folder_from_workbook(file, out)
+        except interop.ImportProblem as exc:
+            _fail(str(exc), 2)
+        click.echo(f"workbook: {len(portfolio.projects)} projects, {len(portfolio.activities)} activities")
+        click.echo(f"wrote {out}")
+        return
     try:
         schedule = interop.read_schedule(file, fmt, projects_from, fields, encoding, resource_limits)
     except interop.ImportProblem as exc:

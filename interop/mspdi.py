@@ -188,9 +188,14 @@ def read_mspdi(path, three_point: tuple[str, str] | None = None, resource_limits
     if not status:
         raise ImportProblem(f"{file}: no StatusDate and no StartDate (expected the project's dates)")
     links, kinds = _links(tasks, by_uid, summaries, leaves, ids, week_of)
-    activities = [_activity(t, ids[_text(t, "UID")], project_of[_text(t, "UID")], week_of[_text(t, "UID")],
-                            links.get(_text(t, "UID"), []), field_ids, uses.get(_text(t, "UID"), []), start, status, file)
-                  for t in work]
+    activities = []
+    for t in work:
+        uid = _text(t, "UID")
+        try:
+            activities.append(_activity(t, ids[uid], project_of[uid], week_of[uid], links.get(uid, []), field_ids,
+                                        uses.get(uid, []), start, status, file))
+        except ImportProblem as exc:
+            raise ImportProblem(f"{file}: task UID {uid}: {exc}") from None
     if funding_field:
         for t, activity in zip(work, activities):
             values = {_text(e, "FieldID"): _text(e, "Value") for e in t.findall(f"{NS}ExtendedAttribute")}

@@ -177,11 +177,19 @@ def read_xer(path, projects_from: str = "project", three_point: tuple[str, str] 
     """
     file = Path(path).name
     tables = read_tables(decode(Path(path).read_bytes(), encoding), file)
+    try:
+        return _schedule(tables, file, projects_from, three_point, resource_limits)
+    except ImportProblem as exc:
+        raise ImportProblem(f"{file}: {exc}") from None
+
+
+def _schedule(tables, file: str, projects_from: str, three_point, resource_limits: bool) -> ImportedSchedule:
+    """The schedule of the XER tables (ImportProblem with the table and row where a value cannot be read)."""
     week, default_week = _week_hours(tables)
     projects, by_proj, by_wbs = _project_ids(tables, projects_from, file)
     tasks = _rows(tables, "TASK")
     if not tasks:
-        raise ImportProblem(f"{file}: the TASK table has no rows (expected activities)")
+        raise ImportProblem("the TASK table has no rows (expected activities)")
     codes = [safe_id(t.get("task_code", ""), f"T{t.get('task_id', '')}") for t in tasks]
     clash = len(set(codes)) < len(codes) and len(by_proj) > 1  # codes are unique per project only
     wanted = [f"{by_proj.get(t.get('proj_id', ''), 'P')}.{code}" if clash else code for t, code in zip(tasks, codes)]
@@ -195,15 +203,19 @@ def read_xer(path, projects_from: str = "project", three_point: tuple[str, str] 
     status = _status_date(tables)
     links = _links(tables, ids, hours_of)
     if projects_from == "wbs" and not projects:
-        raise ImportProblem(f"{file}: no WBS below the project node (use --projects-from project)")
+        raise ImportProblem("no WBS below the project node (use --projects-from project)")
     activities = []
     for t in tasks:
         key = t.get("task_id", "")
         project = by_wbs.get(t.get("wbs_id", "")) if projects_from == "wbs" else by_proj.get(t.get("proj_id", ""))
         if project is None:
             project = _orphan_project(projects, file)
-        activities.append(_activity(t, ids[key], project, hours_of[key], links.get(key, []), three.get(key),
-                                    cost.get(key, 0.0), uses.get(key, []), starts.get(t.get("proj_id", ""), ""), status, file))
+        try:
+            activities.append(_activity(t, ids[key], project, hours_of[key], links.get(key, []), three.get(key),
+                                        cost.get(key, 0.0), uses.get(key, []), starts.get(t.get("proj_id", ""), ""),
+                                        status, file))
+        except ImportProblem as exc:
+            raise ImportProblem(f"TASK {t.get('task_code', key)}: {exc}") from None
     kinds = defaultdict(int)
     for row in _rows(tables, "TASKPRED"):
         kinds[LINK_KINDS.get(row.get("pred_type", ""), row.get("pred_type", ""))] += 1

@@ -237,3 +237,18 @@ def test_cli_import_of_a_bad_file_writes_nothing(tmp_path):
     assert not (tmp_path / "out").exists()
     done = _cli("import", str(bad), "--out", str(tmp_path / "out"), "--reference-class", "tram")
     assert done.returncode == 2 and done.stderr.startswith("--reference-class: unknown reference class 'tram'")
+
+
+def test_cli_import_names_problems_in_the_file(xer_file, tmp_path):
+    cyclic = tmp_path / "cyclic.xer"
+    cyclic.write_text(SAMPLE_XER.replace("%R\t4\t200\t101\tPR_SF\t0", "%R\t4\t200\t101\tPR_SF\t0\r\n"
+                                                            "%R\t5\t100\t103\tPR_FS\t0"), encoding="utf-8")
+    done = _cli("import", str(cyclic), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2 and not (tmp_path / "out").exists()
+    assert done.stderr.strip().endswith("dependency cycle: BRIDGE-1.A1 -> BRIDGE-1.A2 -> BRIDGE-1.A3 -> BRIDGE-1.A4 -> "
+                                        "BRIDGE-1.A1 (in the data imported from cyclic.xer; nothing was written)")
+    assert (tmp_path / "out" / "activities.csv").as_posix() in done.stderr
+    bad_date = tmp_path / "date.xer"
+    bad_date.write_text(SAMPLE_XER.replace("2024-04-29 08:00", "29/04/2024"), encoding="utf-8")
+    done = _cli("import", str(bad_date), "--out", str(tmp_path / "out"))
+    assert done.stderr.strip() == "date.xer: TASK A2: expected a date such as 2021-03-04 08:00, got '29/04/2024'"
