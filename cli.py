@@ -452,33 +452,47 @@ def quality_command(target, thresholds, thresholds_file):
     from scenarios.load import load_target
 
     limits: dict[str, float] = {}
-    try:
-        if thresholds_file:
+    if thresholds_file:
+        try:
             with open(thresholds_file, "rb") as handle:
                 loaded = tomllib.load(handle)
             loaded = loaded.get("quality", loaded)
             limits.update(parse_thresholds([f"{k}={v}" for k, v in loaded.items()]))
+        except (ValueError, tomllib.TOMLDecodeError) as exc:
+            _fail(f"{thresholds_file}: {exc}", 2)
+    try:
         limits.update(parse_thresholds(thresholds))
-    except (ValueError, tomllib.TOMLDecodeError) as exc:
-        _fail(f"{'--thresholds-file ' + thresholds_file if thresholds_file and not thresholds else '--threshold'}: {exc}", 2)
+    except ValueError as exc:
+        _fail(f"--threshold: {exc}", 2)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(target)
         if path.is_file() and path.suffix.lower() != ".toml":
-            import interop
-            from interop.datafolder import write_data_folder
-
-            try:
-                schedule = interop.read_schedule(path)
-            except interop.ImportProblem as exc:
-                _fail(f"{target}: {exc}" if not str(exc).startswith(path.name) else str(exc), 2)
-            write_data_folder(schedule, Path(tmp) / "data", "logistics")
-            path = Path(tmp) / "data" / "scenario.toml"
+            path = _imported_for_quality(path, Path(tmp) / "data")
         portfolio, settings = load_target(path)
         checks = assess(portfolio, settings.status_date, settings.deadline, settings.optimize.hard_deadlines, limits)
     click.echo(table(checks))
     failed = [c.name for c in checks if c.passed is False]
     if failed:
         raise Finding(f"quality gate failed: {', '.join(failed)}")
+
+
+def _imported_for_quality(path, folder):
+    """The scenario (XER, MSPDI) or data folder (.xlsx) that ``portfolio quality`` checks for a planner's file."""
+    import interop
+    from interop.datafolder import write_data_folder
+
+    try:
+        fmt = interop.detect_format(path, allow_xlsx=True)
+        if fmt == "xlsx":
+            from interop.xlsx import write_data_folder_from_workbook
+
+            write_data_folder_from_workbook(path, folder)
+            return folder
+        schedule = interop.read_schedule(path, fmt)
+    except interop.ImportProblem as exc:
+        _fail(str(exc) if str(exc).startswith(path.name) else f"{path}: {exc}", 2)
+    write_data_folder(schedule, folder, "logistics")
+    return folder / "scenario.toml"
 
 
 @main.command("export")

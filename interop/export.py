@@ -34,6 +34,7 @@ MONTH_HOURS = WEEK_HOURS * WEEKS_PER_MONTH  # 173.33
 MSPDI_NS = "http://schemas.microsoft.com/project"
 XER_TYPES = {"FS": "PR_FS", "SS": "PR_SS", "FF": "PR_FF", "SF": "PR_SF"}
 MSPDI_TYPES = {"FF": "0", "FS": "1", "SF": "2", "SS": "3"}
+SCHEDULE_COLUMNS = ("activity_id", "project_id", "name", "start", "finish", "duration", "cost", "funding_source")
 TEXT1 = "188743731"  # MSPDI FieldID of Text1
 CALENDAR_NAME = "Standard 5x8 (portfolio export)"
 WEEK_40_XER = ("(0||CalendarData()((0||DaysOfWeek()((0||1()())(0||2()((0||0(s|08:00|f|16:00)())))"
@@ -79,12 +80,19 @@ def load_plan(run_dir, portfolio: Portfolio, status: int) -> Plan:
     progress = {a.activity_id: p.state for a, p in zip(portfolio.activities, progress_at(portfolio, status))}
     rows = []
     with open(path, encoding="utf-8", newline="") as handle:
-        for line, row in enumerate(csv.DictReader(handle), start=2):
+        reader = csv.DictReader(handle)
+        missing = [c for c in SCHEDULE_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise InputError(Problem(str(path), 1, 0, f"missing column {missing[0]!r} (expected a plan's schedule.csv)"))
+        for line, row in enumerate(reader, start=2):
             if row["activity_id"] not in progress:
                 raise InputError(Problem(str(path), line, 1, f"activity_id: {row['activity_id']!r} is not in the data"))
-            rows.append(PlannedActivity(row["activity_id"], row["project_id"], row["name"], parse_month(row["start"]),
-                                        parse_month(row["finish"]), float(row["duration"]), float(row["cost"]),
-                                        row["funding_source"], progress[row["activity_id"]]))
+            try:
+                rows.append(PlannedActivity(row["activity_id"], row["project_id"], row["name"], parse_month(row["start"]),
+                                            parse_month(row["finish"]), float(row["duration"]), float(row["cost"]),
+                                            row["funding_source"], progress[row["activity_id"]]))
+            except (ValueError, TypeError) as exc:
+                raise InputError(Problem(str(path), line, 0, f"cannot read the row: {exc}")) from None
     return Plan(portfolio, status, tuple(rows))
 
 

@@ -139,3 +139,20 @@ def test_cli_gate_exit_codes(tmp_path):
     assert done.stderr.startswith("quality gate failed: missing logic")
     bad = _cli("quality", "data", "--threshold", "high_float")
     assert bad.returncode == 2 and bad.stderr.startswith("--threshold: expected NAME=VALUE")
+
+
+def test_cli_thresholds_file_and_a_schedule_file(tmp_path):
+    limits = tmp_path / "gate.toml"
+    limits.write_text("[quality]\nleads = 2\nlags = 30\n", encoding="utf-8")
+    done = _cli("quality", "data", "--thresholds-file", str(limits))
+    assert "| leads | 2 | 145 | 1.4% | <= 2% | pass |" in done.stdout and "| lags | 29 | 145 | 20.0% | <= 30% | pass |" in done.stdout
+    xer = tmp_path / "two.xer"
+    xer.write_text("ERMHDR\t20.12\n%T\tPROJECT\n%F\tproj_id\tproj_short_name\tlast_recalc_date\n%R\t1\tP\t2024-01-01 08:00\n"
+                   "%T\tTASK\n%F\ttask_id\tproj_id\ttask_code\ttask_name\ttarget_drtn_hr_cnt\tearly_end_date\n"
+                   "%R\t1\t1\tA\ta\t173.33\t2024-01-31 16:00\n%R\t2\t1\tB\tb\t173.33\t2024-02-29 16:00\n"
+                   "%T\tTASKPRED\n%F\ttask_pred_id\ttask_id\tpred_task_id\tpred_type\tlag_hr_cnt\n%R\t1\t2\t1\tPR_FS\t0\n"
+                   "%T\tPROJCOST\n%F\tcost_item_id\ttask_id\ttarget_cost\n%R\t1\t1\t100\n%R\t2\t2\t100\n%E\n",
+                   encoding="utf-8")
+    done = _cli("quality", str(xer))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "| relationship types (FS) | 1 | 1 | 100.0% | >= 90% | pass |" in done.stdout
