@@ -1,6 +1,6 @@
 """Import, validate, schedule and simulate every P6 XER and MSPDI sample of a folder; compare counts with its inventory.
 
-    python benchmarks/interop_check.py [DIR] [--iterations N]
+    python benchmarks/interop_check.py [DIR] [--iterations N] [--tables FILE.md]
 
 DIR (default: ../shared/interop-samples when present) holds xer/, mspdi/, derived/ and an
 inventory.json with the counts per file (activities, links per type). Prints one table row per
@@ -23,10 +23,11 @@ sys.path.insert(0, str(ROOT))
 
 import interop  # noqa: E402
 from interop.datafolder import write_data_folder  # noqa: E402
-from portfolio.quality import assess  # noqa: E402
+from portfolio.quality import assess, table  # noqa: E402
 from scenarios.load import load_target  # noqa: E402
 
 TYPES = ("FS", "SS", "FF", "SF")
+quality_tables: dict[str, str] = {}  # file -> its quality gate table (for --tables)
 
 
 def _expected(entry: dict) -> tuple[int, dict[str, int]]:
@@ -64,6 +65,7 @@ def check_file(path: Path, entry: dict, work: Path, iterations: int) -> tuple[li
     imported_links = sum(len(a.links) for a in schedule.activities)
     portfolio, settings = load_target(scenario)
     checks = assess(portfolio, settings.status_date, settings.deadline)
+    quality_tables[f"{path.parent.name}/{path.name}"] = table(checks)
     failed = [c.name.split(" (")[0] for c in checks if c.passed is False]
     row = [f"{path.parent.name}/{path.name}", schedule.format,
            f"{len(schedule.activities)}+{schedule.summary_tasks}" if schedule.summary_tasks else str(len(schedule.activities)),
@@ -79,6 +81,7 @@ def main() -> int:
     default = next((d for d in defaults if d.is_dir()), None)
     parser.add_argument("dir", nargs="?", default=str(default) if default else None)
     parser.add_argument("--iterations", type=int, default=100)
+    parser.add_argument("--tables", metavar="FILE.md", help="Also write each file's quality gate table to FILE.md.")
     options = parser.parse_args()
     if not options.dir:
         parser.error("give the samples folder (no ../shared/interop-samples here)")
@@ -96,6 +99,13 @@ def main() -> int:
             row, good = check_file(path, inventory[str(path.relative_to(base))], Path(tmp), options.iterations)
             ok &= good
             print("| " + " | ".join(row) + " |", flush=True)
+    if options.tables:
+        text = ["# Quality gate of each interop sample", "",
+                "Written by `python benchmarks/interop_check.py DIR --tables FILE.md` (docs/interop.md, "
+                "\"Quality checks\"; default thresholds; the status date and deadline of each import's scenario.toml).", ""]
+        for name, body in quality_tables.items():
+            text += [f"## {name}", "", body, ""]
+        Path(options.tables).write_text("\n".join(text), encoding="utf-8")
     return 0 if ok else 1
 
 

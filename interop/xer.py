@@ -190,10 +190,7 @@ def _schedule(tables, file: str, projects_from: str, three_point, resource_limit
     tasks = _rows(tables, "TASK")
     if not tasks:
         raise ImportProblem("the TASK table has no rows (expected activities)")
-    codes = [safe_id(t.get("task_code", ""), f"T{t.get('task_id', '')}") for t in tasks]
-    clash = len(set(codes)) < len(codes) and len(by_proj) > 1  # codes are unique per project only
-    wanted = [f"{by_proj.get(t.get('proj_id', ''), 'P')}.{code}" if clash else code for t, code in zip(tasks, codes)]
-    ids = dict(zip((t.get("task_id", "") for t in tasks), unique_ids(wanted)))
+    ids = _activity_ids(tasks, by_proj)
     hours_of = {t.get("task_id", ""): week.get(t.get("clndr_id", ""), default_week) for t in tasks}
     three = _udf_three_point(tables, three_point)
     funding = _udf_texts(tables, FUNDING_FIELD)
@@ -224,6 +221,14 @@ def _schedule(tables, file: str, projects_from: str, three_point, resource_limit
         activity.funding_source = safe_id(funding.get(t.get("task_id", ""), ""), activity.funding_source)
     return ImportedSchedule(file, "XER", [p for p in projects if any(a.project_id == p.project_id for a in activities)],
                             activities, resources, status, max(finish, status), 0, dict(kinds))
+
+
+def _activity_ids(tasks: list[dict[str, str]], by_proj: dict[str, str]) -> dict[str, str]:
+    """task_id -> activity id: the task code, prefixed with the project when codes repeat across projects."""
+    codes = [safe_id(t.get("task_code", ""), f"T{t.get('task_id', '')}") for t in tasks]
+    clash = len(set(codes)) < len(codes) and len(by_proj) > 1  # codes are unique per project only
+    wanted = [f"{by_proj.get(t.get('proj_id', ''), 'P')}.{code}" if clash else code for t, code in zip(tasks, codes)]
+    return dict(zip((t.get("task_id", "") for t in tasks), unique_ids(wanted)))
 
 
 def _orphan_project(projects: list[ImportedProject], file: str) -> str:
