@@ -95,3 +95,17 @@ def test_export_refuses_other_data(bundled_run, tmp_path):
     done = _cli("export", str(tmp / "run"), "--data", str(other), "--format", "xer", "--out", str(tmp_path / "x.xer"))
     assert done.returncode == 2 and "the run was made from other data: funding.csv" in done.stderr
     assert not (tmp_path / "x.xer").exists()
+
+
+def test_exported_hours_come_back_as_the_same_months():
+    """Durations and lags written with two decimals of hours (and MSPDI tenths of minutes) read back unchanged."""
+    from interop.export import _hours
+    from interop.mspdi import hours
+    from interop.schedule import lag_months, months
+
+    for m in range(1, 1201):
+        assert months(float(_hours(m)), 40) == m
+        assert months(hours(_duration(m)), 40) == m
+    for lag in range(-240, 241):
+        assert lag_months(float(_hours(lag)), 40) == lag
+        assert lag_months(round(lag * MONTH_HOURS * 600) / 600, 40) == lag
