@@ -14,6 +14,9 @@ def detect_format(path, allow_xlsx: bool = False) -> str:
         head = handle.read(512).lstrip(b"\xef\xbb\xbf \t\r\n")
     if allow_xlsx and head.startswith(b"PK\x03\x04"):
         return "xlsx"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportProblem(f"{Path(path).name}:1:1: a binary MS Project (.mpp) file: save it from MS Project as XML "
+                            "(File > Save As > XML) and import that (docs/interop.md)")
     if head.startswith(b"ERMHDR"):
         return "xer"
     if head.startswith(b"<") and b"schemas.microsoft.com/project" in Path(path).read_bytes()[:4096]:

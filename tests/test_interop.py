@@ -252,3 +252,10 @@ def test_cli_import_names_problems_in_the_file(xer_file, tmp_path):
     bad_date.write_text(SAMPLE_XER.replace("2024-04-29 08:00", "29/04/2024"), encoding="utf-8")
     done = _cli("import", str(bad_date), "--out", str(tmp_path / "out"))
     assert done.stderr.strip() == "date.xer: TASK A2: expected a date such as 2021-03-04 08:00, got '29/04/2024'"
+
+
+def test_mpp_gets_a_way_out(tmp_path):
+    mpp = tmp_path / "plan.mpp"
+    mpp.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
+    with pytest.raises(ImportProblem, match=r"plan.mpp:1:1: a binary MS Project \(.mpp\) file: save it from MS Project"):
+        detect_format(mpp)
