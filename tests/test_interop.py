@@ -259,3 +259,20 @@ def test_mpp_gets_a_way_out(tmp_path):
     mpp.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
     with pytest.raises(ImportProblem, match=r"plan.mpp:1:1: a binary MS Project \(.mpp\) file: save it from MS Project"):
         detect_format(mpp)
+
+
+def test_mspdi_three_point_from_named_fields(tmp_path):
+    text = MSPDI.replace("<Calendars>", "<ExtendedAttributes><ExtendedAttribute><FieldID>188743783</FieldID>"
+                                       "<FieldName>Duration1</FieldName><Alias>Optimistic</Alias></ExtendedAttribute>"
+                                       "<ExtendedAttribute><FieldID>188743784</FieldID><FieldName>Duration2</FieldName>"
+                                       "</ExtendedAttribute></ExtendedAttributes><Calendars>")
+    text = text.replace("<Cost>12345600</Cost>", "<Cost>12345600</Cost><ExtendedAttribute><FieldID>188743783</FieldID>"
+                                                 "<Value>PT400H0M0S</Value></ExtendedAttribute><ExtendedAttribute>"
+                                                 "<FieldID>188743784</FieldID><Value>120</Value></ExtendedAttribute>")
+    path = tmp_path / "three.xml"
+    path.write_text(text, encoding="utf-8")
+    piling, slab = read_schedule(path, three_point=("Optimistic", "Duration2")).activities[:2]
+    assert (piling.optimistic, piling.most_likely, piling.pessimistic) == (3, 3, 6)  # 400 h -> 3; 120 days of 8 h -> 6
+    assert slab.optimistic is None  # no values: the reference class
+    with pytest.raises(ImportProblem, match="no task field named 'Pessimistic'"):
+        read_schedule(path, three_point=("Optimistic", "Pessimistic"))
