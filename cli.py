@@ -441,8 +441,10 @@ def import_command(file, out, fmt, projects_from, three_point, reference_class, 
               help="Change a threshold, e.g. high_float=10 or high_duration_months=36 (repeatable; docs/interop.md).")
 @click.option("--thresholds-file", type=click.Path(exists=True, dir_okay=False),
               help="A TOML file of NAME = VALUE thresholds (top level or under [quality]); --threshold wins.")
+@click.option("--baseline", "baseline_run", type=click.Path(exists=True, file_okay=False),
+              help="An earlier run folder whose schedule.csv finish months are the baseline of missed tasks and BEI.")
 @guarded
-def quality_command(target, thresholds, thresholds_file):
+def quality_command(target, thresholds, thresholds_file, baseline_run):
     """DCMA 14-point schedule-quality checks of a scenario, data folder, or P6 XER / MSPDI file; exit 1 when one fails."""
     import tempfile
     import tomllib
@@ -469,11 +471,34 @@ def quality_command(target, thresholds, thresholds_file):
         if path.is_file() and path.suffix.lower() != ".toml":
             path = _imported_for_quality(path, Path(tmp) / "data")
         portfolio, settings = load_target(path)
-        checks = assess(portfolio, settings.status_date, settings.deadline, settings.optimize.hard_deadlines, limits)
+        baseline = _baseline_finishes(baseline_run) if baseline_run else None
+        checks = assess(portfolio, settings.status_date, settings.deadline, settings.optimize.hard_deadlines, limits,
+                        baseline)
     click.echo(table(checks))
     failed = [c.name for c in checks if c.passed is False]
     if failed:
         raise Finding(f"quality gate failed: {', '.join(failed)}")
+
+
+def _baseline_finishes(run_dir) -> dict[str, int]:
+    """Activity id -> planned finish month in a run folder's schedule.csv (the baseline of the quality gate)."""
+    import csv
+    from pathlib import Path
+
+    from portfolio.errors import InputError, Problem
+    from portfolio.months import parse_month
+
+    path = Path(run_dir) / "schedule.csv"
+    if not path.is_file():
+        raise InputError(Problem(str(path), 0, 0, "no schedule.csv (expected a run folder of portfolio schedule or run)"))
+    finishes = {}
+    with open(path, encoding="utf-8", newline="") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            try:
+                finishes[row["activity_id"]] = parse_month(row["finish"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise InputError(Problem(str(path), line, 0, f"expected activity_id and finish (YYYY-MM): {exc}")) from None
+    return finishes
 
 
 def _imported_for_quality(path, folder):

@@ -4,8 +4,9 @@ Each check counts offending items out of a total and compares the share (or a co
 index) with a threshold; thresholds are the DCMA ones, with day thresholds turned into months
 (44 working days = 2 months), and can be changed by name (docs/interop.md, "Quality checks").
 Float, the critical path and CPLI come from the project's CPM (``portfolio.cpm``) on the
-most-likely durations, seen from the scenario's status date. The schema has no baseline, so
-"missed tasks" and BEI are not applicable (n.a.) and never fail the gate.
+most-likely durations, seen from the scenario's status date. The schema has no baseline: "missed
+tasks" and BEI take the finish months of an earlier plan (a run folder's schedule.csv) when given,
+and are otherwise not applicable (n.a.), which never fails the gate.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import numpy as np
 from .cpm import cpm, project_critical_path
 from .model import Portfolio
 from .network import DONE, FUTURE, build_network
+from .progress import progress_at
 
 # name -> (default, what it bounds); "max %" checks pass when the share is at most the threshold.
 THRESHOLDS: dict[str, float] = {
@@ -34,6 +36,8 @@ THRESHOLDS: dict[str, float] = {
     "critical_path_test": 0.0,  # max % of projects whose end does not move with a delay on their critical path
     "critical_path_test_months": 12.0,  # the delay added
     "cpli": 0.95,  # min critical path length index of every project
+    "missed_tasks": 5.0,  # max % of activities due by the baseline that finished late or not at all
+    "bei": 0.95,  # min baseline execution index: activities finished / activities due by the baseline
 }
 PARAMETERS = ("high_float_months", "high_duration_months", "critical_path_test_months")
 
@@ -61,8 +65,8 @@ def _share(name: str, count: int, total: int, limit: float, at_least: bool = Fal
 
 
 def assess(portfolio: Portfolio, status: int, default_deadline: int, hard_deadlines: bool = False,
-           thresholds: dict[str, float] | None = None) -> list[Check]:
-    """The 14 checks in DCMA order."""
+           thresholds: dict[str, float] | None = None, baseline: dict[str, int] | None = None) -> list[Check]:
+    """The 14 checks in DCMA order; ``baseline``: activity id -> planned finish month of an earlier plan."""
     t = {**THRESHOLDS, **(thresholds or {})}
     net = build_network(portfolio, status, default_deadline)
     d = np.array([a.most_likely for a in portfolio.activities], dtype=float)
@@ -87,10 +91,10 @@ def assess(portfolio: Portfolio, status: int, default_deadline: int, hard_deadli
         _share("invalid dates", _invalid_dates(portfolio, status), len(portfolio.activities), t["invalid_dates"]),
         _share("resources", sum(1 for a, o in zip(portfolio.activities, open_) if o and a.cost <= 0 and not a.resources),
                int(open_.sum()), t["resources"]),
-        Check("missed tasks", None, 0, "<= 5%", None, "no baseline"),
+        _missed_tasks(portfolio, status, baseline, t["missed_tasks"]),
         _critical_path_test(net, d, result, t),
         _cpli(net, result, t["cpli"]),
-        Check("BEI", None, 0, ">= 0.95", None, "no baseline"),
+        _bei(portfolio, status, baseline, t["bei"]),
     ]
     return checks
 
@@ -160,6 +164,39 @@ def _cpli(net, result, limit: float) -> Check:
         return Check("CPLI", 0, 0, f">= {limit:g}", None, "-")
     low = sum(1 for x in index if x < limit - 1e-9)
     return Check("CPLI (projects below)", low, len(index), f">= {limit:g}", low == 0, f"min {min(index):.2f}")
+
+
+def _finished(portfolio: Portfolio, status: int) -> dict[str, int]:
+    """Activity id -> finish month of the activities finished at the status date (the one progress rule)."""
+    return {a.activity_id: p.finish for a, p in zip(portfolio.activities, progress_at(portfolio, status))
+            if p.state == DONE}
+
+
+def _due(portfolio: Portfolio, status: int, baseline: dict[str, int]) -> list[str]:
+    """Activities the baseline planned to finish before the status month."""
+    return [a.activity_id for a in portfolio.activities if a.activity_id in baseline and baseline[a.activity_id] < status]
+
+
+def _missed_tasks(portfolio: Portfolio, status: int, baseline: dict[str, int] | None, limit: float) -> Check:
+    """Of the activities due by the baseline, those not finished, or finished after their baseline finish."""
+    if baseline is None:
+        return Check("missed tasks", None, 0, f"<= {limit:g}%", None, "no baseline")
+    finished = _finished(portfolio, status)
+    due = _due(portfolio, status, baseline)
+    missed = sum(1 for aid in due if aid not in finished or finished[aid] > baseline[aid])
+    return _share("missed tasks", missed, len(due), limit)
+
+
+def _bei(portfolio: Portfolio, status: int, baseline: dict[str, int] | None, limit: float) -> Check:
+    """Baseline execution index: activities finished by the status date / activities due by then."""
+    if baseline is None:
+        return Check("BEI", None, 0, f">= {limit:g}", None, "no baseline")
+    due = len(_due(portfolio, status, baseline))
+    done = len(_finished(portfolio, status))
+    if due == 0:
+        return Check("BEI", done, 0, f">= {limit:g}", None, "nothing due")
+    index = done / due
+    return Check("BEI", done, due, f">= {limit:g}", index >= limit - 1e-9, f"{index:.2f}")
 
 
 def table(checks: list[Check]) -> str:

@@ -26,9 +26,10 @@ def _clean() -> list[Activity]:
     return [_activity("A"), _activity("B", preds=(Link("A"),)), _activity("C", preds=(Link("B"),))]
 
 
-def _checks(activities: list[Activity], deadline_end: int = 18, hard: bool = False, **limits) -> dict[str, str]:
+def _checks(activities: list[Activity], deadline_end: int = 18, hard: bool = False, baseline=None,
+            **limits) -> dict[str, str]:
     portfolio = Portfolio((Project("P", "项目", "P", "other", "", 1, None, 10, ""),), tuple(activities))
-    checks = assess(portfolio, STATUS, STATUS + deadline_end - 1, hard, limits)
+    checks = assess(portfolio, STATUS, STATUS + deadline_end - 1, hard, limits, baseline)
     return {c.name.split(" (")[0]: c.result for c in checks}
 
 
@@ -111,6 +112,24 @@ def test_cpli():
     _fails_only_there(_checks(_clean(), deadline_end=15), "CPLI")
 
 
+def _started_early() -> list[Activity]:
+    """The clean chain, A having run from six months before the status date to the month before it."""
+    acts = _clean()
+    acts[0] = replace(acts[0], actual_start=STATUS - 6, actual_finish=STATUS - 1)
+    return acts
+
+
+def test_missed_tasks_and_bei_with_a_baseline():
+    on_time = _checks(_started_early(), deadline_end=12, baseline={"A": STATUS - 1, "B": STATUS + 5})
+    assert (on_time["missed tasks"], on_time["BEI"]) == ("pass", "pass")
+    late = _started_early()
+    late[0] = replace(late[0], actual_finish=None)  # still running at the status date
+    results = _checks(late, deadline_end=13, baseline={"A": STATUS - 1, "B": STATUS + 5})
+    assert (results["missed tasks"], results["BEI"]) == ("FAIL", "FAIL")
+    finished_late = _checks(_started_early(), deadline_end=12, baseline={"A": STATUS - 2})
+    assert (finished_late["missed tasks"], finished_late["BEI"]) == ("FAIL", "pass")  # done, a month after the baseline
+
+
 def test_thresholds_change_the_verdict():
     acts = _clean()
     acts[2] = replace(acts[2], predecessors=(Link("B", "FS", 1),))  # 1 lag in 2 links: 50%
@@ -156,3 +175,15 @@ def test_cli_thresholds_file_and_a_schedule_file(tmp_path):
     done = _cli("quality", str(xer))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "| relationship types (FS) | 1 | 1 | 100.0% | >= 90% | pass |" in done.stdout
+
+
+def test_cli_baseline_run(tmp_path):
+    run = tmp_path / "plan"
+    run.mkdir()
+    (run / "schedule.csv").write_text("activity_id,finish\nXIY-P3.T1,2020-05\nXIY-P3.T4,2020-12\n", encoding="utf-8")
+    done = _cli("quality", "data", "--baseline", str(run))
+    assert "| missed tasks | 1 | 2 | 50.0% | <= 5% | FAIL |" in done.stdout  # T4 was due 2020-12, still running
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    done = _cli("quality", "data", "--baseline", str(empty))
+    assert done.returncode == 2 and "no schedule.csv" in done.stderr
