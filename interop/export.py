@@ -121,49 +121,20 @@ def _table(name: str, fields: list[str], rows: list[list[str]]) -> list[str]:
 
 def xer_text(plan: Plan) -> str:
     """The plan as XER text: one P6 project per portfolio project, one calendar, expenses for costs."""
-    portfolio = plan.portfolio
-    proj_num = {p.project_id: 1000 + k for k, p in enumerate(portfolio.projects)}
+    proj_num = {p.project_id: 1000 + k for k, p in enumerate(plan.portfolio.projects)}
     task_num = {a.activity_id: 100000 + k for k, a in enumerate(plan.activities)}
-    by_project: dict[str, list[PlannedActivity]] = {}
-    for a in plan.activities:
-        by_project.setdefault(a.project_id, []).append(a)
-    status = _first_day(plan.status, "00:00")
     lines = [f"ERMHDR\t20.12\t{format_month(plan.status)}-01\tProject\tportfolio\tportfolio\tdbxDatabaseNoName\t"
              "Project Management\tCNY"]
     lines += _table("CALENDAR", ["clndr_id", "default_flag", "clndr_name", "proj_id", "base_clndr_id", "clndr_type",
                                  "day_hr_cnt", "week_hr_cnt", "month_hr_cnt", "year_hr_cnt", "rsrc_private", "clndr_data"],
                     [["1", "Y", CALENDAR_NAME, "", "", "CA_Base", "8", "40", "173", "2080", "N", WEEK_40_XER]])
-    projects = []
-    for p in portfolio.projects:
-        acts = by_project.get(p.project_id, [])
-        start = min((a.start for a in acts), default=plan.status)
-        finish = max((a.finish for a in acts), default=plan.status)
-        projects.append([str(proj_num[p.project_id]), p.project_id, "Y", "1", status, _first_day(start),
-                         _last_day(p.deadline, "16:00") if p.deadline is not None else "", _last_day(finish, "16:00"),
-                         "DT_FixedDUR2", "TT_Task", "CP_Drtn"])
-    lines += _table("PROJECT", ["proj_id", "proj_short_name", "project_flag", "clndr_id", "last_recalc_date",
-                                "plan_start_date", "plan_end_date", "scd_end_date", "def_duration_type", "def_task_type",
-                                "def_complete_pct_type"], projects)
-    lines += _table("SCHEDOPTIONS", ["schedoptions_id", "proj_id", "sched_calendar_on_relationship_lag"],
-                    [[str(k + 1), str(proj_num[p.project_id]), "rcal_Predecessor"] for k, p in enumerate(portfolio.projects)])
-    lines += _table("PROJWBS", ["wbs_id", "proj_id", "proj_node_flag", "seq_num", "wbs_short_name", "wbs_name",
-                                "parent_wbs_id", "status_code"],
-                    [[str(proj_num[p.project_id]), str(proj_num[p.project_id]), "Y", str(k), p.project_id, p.name_zh, "",
-                      "WS_Open"] for k, p in enumerate(portfolio.projects)])
+    lines += _xer_projects(plan, proj_num)
     lines += _table("TASK", ["task_id", "proj_id", "wbs_id", "clndr_id", "phys_complete_pct", "complete_pct_type",
                              "task_type", "duration_type", "status_code", "task_code", "task_name", "remain_drtn_hr_cnt",
                              "target_drtn_hr_cnt", "cstr_date", "act_start_date", "act_end_date", "early_start_date",
                              "early_end_date", "target_start_date", "target_end_date", "cstr_type"],
                     [_xer_task(a, task_num, proj_num) for a in plan.activities])
-    preds = []
-    for a in plan.activities:
-        for link in portfolio.activity(a.activity_id).predecessors:
-            pred = portfolio.activity(link.predecessor)
-            preds.append([str(len(preds) + 1), str(task_num[a.activity_id]), str(task_num[link.predecessor]),
-                          str(proj_num[a.project_id]), str(proj_num[pred.project_id]), XER_TYPES[link.kind],
-                          _hours(link.lag)])
-    lines += _table("TASKPRED", ["task_pred_id", "task_id", "pred_task_id", "proj_id", "pred_proj_id", "pred_type",
-                                 "lag_hr_cnt"], preds)
+    lines += _xer_links(plan, task_num, proj_num)
     lines += _table("PROJCOST", ["cost_item_id", "proj_id", "task_id", "cost_name", "target_cost", "remain_cost"],
                     [[str(k + 1), str(proj_num[a.project_id]), str(task_num[a.activity_id]), "planned cost",
                       f"{_currency(a.cost):.2f}", f"{0 if a.state == DONE else _currency(a.cost):.2f}"]
@@ -175,6 +146,44 @@ def xer_text(plan: Plan) -> str:
                      for a in plan.activities])
     lines.append("%E")
     return "\r\n".join(lines) + "\r\n"
+
+
+def _xer_projects(plan: Plan, proj_num: dict[str, int]) -> list[str]:
+    """PROJECT (data date, planned start and finish, deadline), SCHEDOPTIONS and the project WBS nodes."""
+    projects = plan.portfolio.projects
+    status = _first_day(plan.status, "00:00")
+    rows = []
+    for p in projects:
+        acts = [a for a in plan.activities if a.project_id == p.project_id]
+        start = min((a.start for a in acts), default=plan.status)
+        finish = max((a.finish for a in acts), default=plan.status)
+        rows.append([str(proj_num[p.project_id]), p.project_id, "Y", "1", status, _first_day(start),
+                     _last_day(p.deadline, "16:00") if p.deadline is not None else "", _last_day(finish, "16:00"),
+                     "DT_FixedDUR2", "TT_Task", "CP_Drtn"])
+    lines = _table("PROJECT", ["proj_id", "proj_short_name", "project_flag", "clndr_id", "last_recalc_date",
+                               "plan_start_date", "plan_end_date", "scd_end_date", "def_duration_type", "def_task_type",
+                               "def_complete_pct_type"], rows)
+    lines += _table("SCHEDOPTIONS", ["schedoptions_id", "proj_id", "sched_calendar_on_relationship_lag"],
+                    [[str(k + 1), str(proj_num[p.project_id]), "rcal_Predecessor"] for k, p in enumerate(projects)])
+    lines += _table("PROJWBS", ["wbs_id", "proj_id", "proj_node_flag", "seq_num", "wbs_short_name", "wbs_name",
+                                "parent_wbs_id", "status_code"],
+                    [[str(proj_num[p.project_id]), str(proj_num[p.project_id]), "Y", str(k), p.project_id, p.name_zh, "",
+                      "WS_Open"] for k, p in enumerate(projects)])
+    return lines
+
+
+def _xer_links(plan: Plan, task_num: dict[str, int], proj_num: dict[str, int]) -> list[str]:
+    """TASKPRED: the data's links, lags in hours of the export calendar."""
+    portfolio = plan.portfolio
+    rows = []
+    for a in plan.activities:
+        for link in portfolio.activity(a.activity_id).predecessors:
+            pred = portfolio.activity(link.predecessor)
+            rows.append([str(len(rows) + 1), str(task_num[a.activity_id]), str(task_num[link.predecessor]),
+                         str(proj_num[a.project_id]), str(proj_num[pred.project_id]), XER_TYPES[link.kind],
+                         _hours(link.lag)])
+    return _table("TASKPRED", ["task_pred_id", "task_id", "pred_task_id", "proj_id", "pred_proj_id", "pred_type",
+                               "lag_hr_cnt"], rows)
 
 
 def _xer_task(a: PlannedActivity, task_num, proj_num) -> list[str]:
