@@ -276,3 +276,11 @@ def test_mspdi_three_point_from_named_fields(tmp_path):
     assert slab.optimistic is None  # no values: the reference class
     with pytest.raises(ImportProblem, match="no task field named 'Pessimistic'"):
         read_schedule(path, three_point=("Optimistic", "Pessimistic"))
+
+
+def test_import_gives_the_same_bytes(xer_file, tmp_path):
+    for out in ("one", "two"):
+        assert _cli("import", str(xer_file), "--out", str(tmp_path / out)).returncode == 0
+    names = sorted(p.name for p in (tmp_path / "one").iterdir())
+    assert names == ["activities.csv", "funding.csv", "projects.csv", "resources.csv", "risks.csv", "scenario.toml"]
+    assert all((tmp_path / "one" / n).read_bytes() == (tmp_path / "two" / n).read_bytes() for n in names)
