@@ -185,6 +185,17 @@ def write_data_folder_from_workbook(path, out):
             raise InputError([_in_book(book, folder, lines, p) for p in exc.problems]) from None
 
 
+def load_workbook_portfolio(path):
+    """The Portfolio of a workbook (a scenario's ``data`` may name one); problems name sheet and cell."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            return write_data_folder_from_workbook(path, Path(tmp) / "data")
+        except ImportProblem as exc:
+            raise InputError(Problem(str(path), 0, 0, str(exc).removeprefix(f"{Path(path).name}: "))) from None
+
+
 def _in_book(book: str, folder, lines, problem: Problem) -> Problem:
     table = Path(problem.file).name
     return workbook_problem(book, table, lines.get(table, {}), problem)

@@ -33,17 +33,30 @@ TOP_KEYS = {
 def load_target(target: str | os.PathLike) -> tuple[Portfolio, Settings]:
     """A scenario file, or a data folder read with the default settings."""
     path = Path(target)
-    if path.is_dir():
+    if path.is_dir() or _is_workbook(path):
         settings = Settings(
             name=path.name or "data",
             status_date=parse_month(DEFAULT_STATUS),
             deadline=parse_month(DEFAULT_DEADLINE),
             data_dir=str(path),
         )
-        return load_portfolio(str(path)), settings
+        return _load_data(path), settings
     if not path.is_file():
         raise InputError(Problem(str(target), 0, 0, "no such scenario file or data folder"))
     return load_scenario(path)
+
+
+def _is_workbook(path: Path) -> bool:
+    return path.suffix.lower() == ".xlsx" and path.is_file()
+
+
+def _load_data(path: Path) -> Portfolio:
+    """A data folder, or an .xlsx workbook with one sheet per table (docs/interop.md)."""
+    if _is_workbook(path):
+        from interop.xlsx import load_workbook_portfolio
+
+        return load_workbook_portfolio(path)
+    return load_portfolio(str(path))
 
 
 class _Reader:
@@ -135,11 +148,11 @@ def load_scenario(path: str | os.PathLike) -> tuple[Portfolio, Settings]:
     )
     if r.problems:
         raise InputError(r.problems)
-    if not data_dir.is_dir():
+    if not data_dir.is_dir() and not _is_workbook(data_dir):
         line, column = r.where("data")
         raise InputError(Problem(str(path), line, column, f"data folder {doc.get('data', '../data')!r} not found"))
 
-    portfolio = load_portfolio(str(data_dir))
+    portfolio = _load_data(data_dir)
     portfolio, forced = apply_overrides(r, portfolio, doc)
     _check_sweep_sources(r, portfolio, settings.sweep)
     if r.problems:

@@ -100,3 +100,30 @@ def test_run_folder_as_a_workbook(tmp_path):
     sheet = load_workbook(out)["schedule"]
     assert [[c.value for c in row] for row in sheet.iter_rows()] == [["activity_id", "start", "duration"],
                                                                      ["A", "2021-01", 6], ["B", "2021-07", 2.5]]
+
+
+def test_a_scenario_may_name_a_workbook(tmp_path):
+    book = bundled_workbook(tmp_path / "data.xlsx")
+    runs = {}
+    for data, run in ((ROOT / "data", "folder"), (book, "book")):
+        scenario = tmp_path / f"{run}.toml"
+        scenario.write_text(f'name = "x"\ndata = "{data.as_posix()}"\nstatus_date = "2021-01"\ndeadline = "2025-12"\n'
+                            "[optimize]\ntime_limit_s = 2\n", encoding="utf-8")
+        done = _cli("schedule", str(scenario), "--out", str(tmp_path / run), "--workers", "1")
+        assert done.returncode == 0, done.stderr
+        runs[run] = tmp_path / run
+    for name in ("schedule.csv", "projects.csv", "funding.csv"):
+        assert (runs["folder"] / name).read_bytes() == (runs["book"] / name).read_bytes()
+    checked = _cli("validate", str(book))
+    assert checked.returncode == 0 and checked.stdout.startswith("OK: 20 projects, 125 activities")
+
+
+def test_a_scenario_names_the_cell_of_a_workbook_problem(tmp_path):
+    def spoil(book):
+        book["activities"]["E3"] = "soon"
+    book = bundled_workbook(tmp_path / "bad.xlsx", spoil)
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('name = "x"\ndata = "bad.xlsx"\n', encoding="utf-8")
+    done = _cli("validate", str(scenario))
+    assert done.returncode == 2
+    assert done.stderr.strip() == 'bad.xlsx:activities!E3: most_likely: expected a number > 0, got "soon"'
