@@ -133,7 +133,7 @@ def xer_text(plan: Plan) -> str:
                              "task_type", "duration_type", "status_code", "task_code", "task_name", "remain_drtn_hr_cnt",
                              "target_drtn_hr_cnt", "cstr_date", "act_start_date", "act_end_date", "early_start_date",
                              "early_end_date", "target_start_date", "target_end_date", "cstr_type"],
-                    [_xer_task(a, task_num, proj_num) for a in plan.activities])
+                    [_xer_task(a, task_num, proj_num, plan.status) for a in plan.activities])
     lines += _xer_links(plan, task_num, proj_num)
     lines += _table("PROJCOST", ["cost_item_id", "proj_id", "task_id", "cost_name", "target_cost", "remain_cost"],
                     [[str(k + 1), str(proj_num[a.project_id]), str(task_num[a.activity_id]), "planned cost",
@@ -186,14 +186,23 @@ def _xer_links(plan: Plan, task_num: dict[str, int], proj_num: dict[str, int]) -
                                "lag_hr_cnt"], rows)
 
 
-def _xer_task(a: PlannedActivity, task_num, proj_num) -> list[str]:
+def remaining_months(a: PlannedActivity, status: int) -> float:
+    """Work left at the status date: none when finished, the planned months to its finish when running, else all."""
+    if a.state == DONE:
+        return 0.0
+    if a.state == RUNNING:
+        return float(max(a.finish + 1 - status, 0))
+    return a.duration
+
+
+def _xer_task(a: PlannedActivity, task_num, proj_num, status: int) -> list[str]:
     done, running = a.state == DONE, a.state == RUNNING
     start, finish = _first_day(a.start), _last_day(a.finish, "16:00")
     constraint = not done and not running
     return [str(task_num[a.activity_id]), str(proj_num[a.project_id]), str(proj_num[a.project_id]), "1",
             "100" if done else "0", "CP_Drtn", "TT_Task", "DT_FixedDUR2",
             "TK_Complete" if done else ("TK_Active" if running else "TK_NotStart"), a.activity_id, a.name,
-            "0" if done else _hours(a.duration), _hours(a.duration), start if constraint else "",
+            _hours(remaining_months(a, status)), _hours(a.duration), start if constraint else "",
             start if done or running else "", finish if done else "", start, finish, start, finish,
             "CS_MSOA" if constraint else ""]
 
@@ -249,7 +258,8 @@ def mspdi_bytes(plan: Plan) -> bytes:
             _sub(summary, q("Deadline"), _iso(_last_day(p.deadline, "17:00")))
         for n, a in enumerate(acts, start=1):
             row += 1
-            _mspdi_activity(tasks, q, a, uid, row, f"{k + 1}.{n}", portfolio.activity(a.activity_id).predecessors)
+            _mspdi_activity(tasks, q, a, uid, row, f"{k + 1}.{n}", portfolio.activity(a.activity_id).predecessors,
+                            plan.status)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
 
 
@@ -278,7 +288,7 @@ def _mspdi_task(tasks: ET.Element, q, fields: list[tuple[str, str]]) -> ET.Eleme
     return task
 
 
-def _mspdi_activity(tasks, q, a: PlannedActivity, uid, row: int, outline: str, links) -> None:
+def _mspdi_activity(tasks, q, a: PlannedActivity, uid, row: int, outline: str, links, status: int) -> None:
     done, running = a.state == DONE, a.state == RUNNING
     start, finish = _iso(_first_day(a.start)), _iso(_last_day(a.finish, "17:00"))
     hundredths = f"{round(_currency(a.cost) * 100):d}"
@@ -291,6 +301,7 @@ def _mspdi_activity(tasks, q, a: PlannedActivity, uid, row: int, outline: str, l
         fields.append(("ActualStart", start))
     if done:
         fields.append(("ActualFinish", finish))
+    fields.append(("RemainingDuration", _duration(remaining_months(a, status))))
     if not done and not running:
         fields += [("ConstraintType", "4"), ("CalendarUID", "-1"), ("ConstraintDate", start)]
     task = _mspdi_task(tasks, q, fields)

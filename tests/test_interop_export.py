@@ -63,6 +63,11 @@ def test_xer_format_rules(bundled_run):
     lags = sorted({float(r["lag_hr_cnt"]) for r in tables["TASKPRED"].rows})
     assert all(abs(x / MONTH_HOURS - round(x / MONTH_HOURS)) < 1e-4 for x in lags) and lags[0] < 0
     assert {r["status_code"] for r in tables["TASK"].rows} == {"TK_Complete", "TK_Active", "TK_NotStart"}
+    remaining = {r["status_code"]: [] for r in tables["TASK"].rows}
+    for r in tables["TASK"].rows:
+        remaining[r["status_code"]].append(float(r["remain_drtn_hr_cnt"]) / float(r["target_drtn_hr_cnt"]))
+    assert set(remaining["TK_Complete"]) == {0.0} and set(remaining["TK_NotStart"]) == {1.0}
+    assert all(0 < x < 1 for x in remaining["TK_Active"])  # running at 2021-01: part of the work is done
 
 
 def test_mspdi_format_rules(bundled_run):
@@ -80,7 +85,7 @@ def test_mspdi_format_rules(bundled_run):
     tags = [child.tag[len(NS):] for child in root.findall(f"{NS}Tasks/{NS}Task")[5]]
     order = ["UID", "ID", "Name", "WBS", "OutlineNumber", "OutlineLevel", "Start", "Finish", "Duration",
              "DurationFormat", "Milestone", "Summary", "FixedCost", "FixedCostAccrual", "PercentComplete", "Cost",
-             "ActualStart", "ActualFinish", "ConstraintType", "CalendarUID", "ConstraintDate", "PredecessorLink",
+             "ActualStart", "ActualFinish", "RemainingDuration", "ConstraintType", "CalendarUID", "ConstraintDate", "PredecessorLink",
              "ExtendedAttribute"]
     assert [order.index(t) for t in tags] == sorted(order.index(t) for t in tags)  # the schema's sequence
 
