@@ -135,6 +135,7 @@ def xer_text(plan: Plan) -> str:
                              "early_end_date", "target_start_date", "target_end_date", "cstr_type"],
                     [_xer_task(a, task_num, proj_num, plan.status) for a in plan.activities])
     lines += _xer_links(plan, task_num, proj_num)
+    lines += _xer_resources(plan, task_num, proj_num)
     lines += _table("PROJCOST", ["cost_item_id", "proj_id", "task_id", "cost_name", "target_cost", "remain_cost"],
                     [[str(k + 1), str(proj_num[a.project_id]), str(task_num[a.activity_id]), "planned cost",
                       f"{_currency(a.cost):.2f}", f"{0 if a.state == DONE else _currency(a.cost):.2f}"]
@@ -184,6 +185,46 @@ def _xer_links(plan: Plan, task_num: dict[str, int], proj_num: dict[str, int]) -
                          _hours(link.lag)])
     return _table("TASKPRED", ["task_pred_id", "task_id", "pred_task_id", "proj_id", "pred_proj_id", "pred_type",
                                "lag_hr_cnt"], rows)
+
+
+def _uses(plan: Plan) -> list[tuple[str, str, float]]:
+    """(activity id, resource id, units) of every resource use in the plan, in plan order."""
+    return [(a.activity_id, rid, units) for a in plan.activities
+            for rid, units in plan.portfolio.activity(a.activity_id).resources]
+
+
+def _xer_resources(plan: Plan, task_num: dict[str, int], proj_num: dict[str, int]) -> list[str]:
+    """RSRC, RSRCRATE (capacity as max units per hour) and TASKRSRC (units per hour while the activity runs)."""
+    resources = plan.portfolio.resources
+    rsrc_num = {r.resource_id: 500 + k for k, r in enumerate(resources)}
+    project_of = {a.activity_id: a.project_id for a in plan.activities}
+    lines = _table("RSRC", ["rsrc_id", "rsrc_short_name", "rsrc_name", "rsrc_type", "clndr_id"],
+                   [[str(rsrc_num[r.resource_id]), r.resource_id, r.name, "RT_Equip", "1"] for r in resources])
+    lines += _table("RSRCRATE", ["rsrc_rate_id", "rsrc_id", "max_qty_per_hr", "start_date"],
+                    [[str(k + 1), str(rsrc_num[r.resource_id]), f"{r.capacity:g}", "2000-01-01 00:00"]
+                     for k, r in enumerate(resources)])
+    lines += _table("TASKRSRC", ["taskrsrc_id", "task_id", "proj_id", "rsrc_id", "target_qty_per_hr",
+                                 "remain_qty_per_hr"],
+                    [[str(k + 1), str(task_num[aid]), str(proj_num[project_of[aid]]), str(rsrc_num[rid]), f"{units:g}",
+                      f"{units:g}"] for k, (aid, rid, units) in enumerate(_uses(plan))])
+    return lines
+
+
+def _mspdi_resources(root: ET.Element, q, plan: Plan, uid: dict[str, int]) -> None:
+    """Resources (MaxUnits = capacity) and assignments (Units while the task runs)."""
+    resources = _sub(root, q("Resources"))
+    rsrc_uid = {r.resource_id: k + 1 for k, r in enumerate(plan.portfolio.resources)}
+    for r in plan.portfolio.resources:
+        element = _sub(resources, q("Resource"))
+        for tag, text in (("UID", str(rsrc_uid[r.resource_id])), ("ID", str(rsrc_uid[r.resource_id])),
+                          ("Name", r.resource_id), ("Type", "1"), ("MaxUnits", f"{r.capacity:g}")):
+            _sub(element, q(tag), text)
+    assignments = _sub(root, q("Assignments"))
+    for k, (aid, rid, units) in enumerate(_uses(plan), start=1):
+        element = _sub(assignments, q("Assignment"))
+        for tag, text in (("UID", str(k)), ("TaskUID", str(uid[aid])), ("ResourceUID", str(rsrc_uid[rid])),
+                          ("Units", f"{units:g}")):
+            _sub(element, q(tag), text)
 
 
 def remaining_months(a: PlannedActivity, status: int) -> float:
@@ -260,6 +301,7 @@ def mspdi_bytes(plan: Plan) -> bytes:
             row += 1
             _mspdi_activity(tasks, q, a, uid, row, f"{k + 1}.{n}", portfolio.activity(a.activity_id).predecessors,
                             plan.status)
+    _mspdi_resources(root, q, plan, uid)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
 
 

@@ -26,6 +26,13 @@ def _scenario(path: Path, data: Path) -> Path:
     return path
 
 
+def _resource_uses(data: Path) -> dict[str, str]:
+    import csv
+
+    with open(data / "activities.csv", encoding="utf-8", newline="") as handle:
+        return {row["activity_id"]: row["resources"] for row in csv.DictReader(handle) if row["resources"]}
+
+
 @pytest.fixture(scope="module")
 def bundled_run(tmp_path_factory):
     """The bundled data planned from 2021-01 (short time limit: any plan will do, it is the one exported)."""
@@ -42,8 +49,11 @@ def test_round_trip_gives_the_same_plan(bundled_run, fmt, suffix):
     exported = tmp / f"plan.{suffix}"
     done = _cli("export", str(tmp / "run"), "--data", str(scenario), "--format", fmt, "--out", str(exported))
     assert done.returncode == 0, done.stderr
-    done = _cli("import", str(exported), "--out", str(tmp / f"data_{fmt}"))
+    done = _cli("import", str(exported), "--out", str(tmp / f"data_{fmt}"), "--resource-limits")
     assert done.returncode == 0, done.stderr
+    assert _resource_uses(tmp / f"data_{fmt}") == _resource_uses(ROOT / "data")
+    assert "TBM," in (tmp / f"data_{fmt}" / "resources.csv").read_text(encoding="utf-8").splitlines()[1]
+    assert (tmp / f"data_{fmt}" / "resources.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[2] == "4"
     again = _scenario(tmp / f"again_{fmt}.toml", tmp / f"data_{fmt}")
     done = _cli("schedule", str(again), "--out", str(tmp / f"run_{fmt}"), "--workers", "1")
     assert done.returncode == 0, done.stderr
