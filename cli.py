@@ -489,5 +489,203 @@ def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit,
                       + ", ".join(o.variant.name for o in result.without_plan))
 
 
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Data folder to write (built aside, then renamed).")
+@click.option("--format", "fmt", type=click.Choice(["xer", "mspdi", "xlsx"]), help="The file's format (default: detected from its content).")
+@click.option("--projects-from", type=click.Choice(["project", "wbs"]), default="project", show_default=True,
+              help="XER: a project per P6 project, or per top WBS node.")
+@click.option("--three-point", metavar="OPTIMISTIC,PESSIMISTIC",
+              help="Names of two activity user fields (XER UDF labels, MSPDI field names or aliases) with the optimistic "
+                   "and pessimistic durations in working days; otherwise the reference class gives them.")
+@click.option("--reference-class", default="logistics", show_default=True, metavar="CLASS[/KIND]",
+              help="Reference class of activities without a three-point duration (docs/reference_classes.md).")
+@click.option("--encoding", help="XER text encoding (default: UTF-8 if valid, else cp1251 or cp1252 by a guess).")
+@click.option("--resource-limits", is_flag=True, help="Keep the file's maximum units as resource capacities "
+              "(default: resources are recorded but never bind).")
+@guarded
+def import_command(file, out, fmt, projects_from, three_point, reference_class, encoding, resource_limits):
+    """Import a P6 XER or MS Project XML (MSPDI) schedule as a data folder with a scenario.toml, or an .xlsx
+    workbook (one sheet per table) as a data folder (docs/interop.md)."""
+    import interop
+    from interop.datafolder import write_data_folder
+    from interop.schedule import check_reference_class
+
+    fields = None
+    if three_point:
+        fields = tuple(x.strip() for x in three_point.split(","))
+        if len(fields) != 2 or not all(fields):
+            _fail(f"--three-point: expected two field names separated by a comma, got {three_point!r}", 2)
+    try:
+        check_reference_class(reference_class)
+    except interop.ImportProblem as exc:
+        _fail(f"--reference-class: {exc}", 2)
+    try:
+        fmt = fmt or interop.detect_format(file, allow_xlsx=True)
+    except interop.ImportProblem as exc:
+        _fail(str(exc), 2)
+    if fmt == "xlsx":
+        from interop.xlsx import write_data_folder_from_workbook
+
+        try:
+            portfolio = write_data_folder_from_workbook(file, out)
+        except interop.ImportProblem as exc:
+            _fail(str(exc), 2)
+        click.echo(f"workbook: {len(portfolio.projects)} projects, {len(portfolio.activities)} activities")
+        click.echo(f"wrote {out}")
+        return
+    try:
+        schedule = interop.read_schedule(file, fmt, projects_from, fields, encoding, resource_limits)
+    except interop.ImportProblem as exc:
+        _fail(str(exc) if str(exc).startswith(click.format_filename(file).split("/")[-1]) else f"{file}: {exc}", 2)
+    portfolio = write_data_folder(schedule, out, reference_class)
+    links = sum(len(a.predecessors) for a in portfolio.activities)
+    click.echo(f"{schedule.format}: {len(portfolio.projects)} projects, {len(portfolio.activities)} activities, "
+               f"{links} links, {len(portfolio.resources)} resources; data date {schedule.status_date}")
+    click.echo(f"wrote {out} (plan it with: portfolio schedule {out}/scenario.toml --out RUN)")
+
+
+@main.command("quality")
+@click.argument("target", type=click.Path(exists=True))
+@click.option("--threshold", "thresholds", multiple=True, metavar="NAME=VALUE",
+              help="Change a threshold, e.g. high_float=10 or high_duration_months=36 (repeatable; docs/interop.md).")
+@click.option("--thresholds-file", type=click.Path(exists=True, dir_okay=False),
+              help="A TOML file of NAME = VALUE thresholds (top level or under [quality]); --threshold wins.")
+@click.option("--baseline", "baseline_run", type=click.Path(exists=True, file_okay=False),
+              help="An earlier run folder whose schedule.csv finish months are the baseline of missed tasks and BEI.")
+@guarded
+def quality_command(target, thresholds, thresholds_file, baseline_run):
+    """DCMA 14-point schedule-quality checks of a scenario, data folder, or P6 XER / MSPDI file; exit 1 when one fails."""
+    import tempfile
+    import tomllib
+    from pathlib import Path
+
+    from portfolio.quality import assess, parse_thresholds, table
+    from scenarios.load import load_target
+
+    limits: dict[str, float] = {}
+    if thresholds_file:
+        try:
+            with open(thresholds_file, "rb") as handle:
+                loaded = tomllib.load(handle)
+            loaded = loaded.get("quality", loaded)
+            limits.update(parse_thresholds([f"{k}={v}" for k, v in loaded.items()]))
+        except (ValueError, tomllib.TOMLDecodeError) as exc:
+            _fail(f"{thresholds_file}: {exc}", 2)
+    try:
+        limits.update(parse_thresholds(thresholds))
+    except ValueError as exc:
+        _fail(f"--threshold: {exc}", 2)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(target)
+        if path.is_file() and path.suffix.lower() != ".toml":
+            path = _imported_for_quality(path, Path(tmp) / "data")
+        portfolio, settings = load_target(path)
+        baseline = _baseline_finishes(baseline_run) if baseline_run else None
+        checks = assess(portfolio, settings.status_date, settings.deadline, settings.optimize.hard_deadlines, limits,
+                        baseline)
+    click.echo(table(checks))
+    failed = [c.name for c in checks if c.passed is False]
+    if failed:
+        raise Finding(f"quality gate failed: {', '.join(failed)}")
+
+
+def _baseline_finishes(run_dir) -> dict[str, int]:
+    """Activity id -> planned finish month in a run folder's schedule.csv (the baseline of the quality gate)."""
+    import csv
+    from pathlib import Path
+
+    from portfolio.errors import InputError, Problem
+    from portfolio.months import parse_month
+
+    path = Path(run_dir) / "schedule.csv"
+    if not path.is_file():
+        raise InputError(Problem(str(path), 0, 0, "no schedule.csv (expected a run folder of portfolio schedule or run)"))
+    finishes = {}
+    with open(path, encoding="utf-8", newline="") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            try:
+                finishes[row["activity_id"]] = parse_month(row["finish"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise InputError(Problem(str(path), line, 0, f"expected activity_id and finish (YYYY-MM): {exc}")) from None
+    return finishes
+
+
+def _imported_for_quality(path, folder):
+    """The scenario (XER, MSPDI) or data folder (.xlsx) that ``portfolio quality`` checks for a planner's file."""
+    import interop
+    from interop.datafolder import write_data_folder
+
+    try:
+        fmt = interop.detect_format(path, allow_xlsx=True)
+        if fmt == "xlsx":
+            from interop.xlsx import write_data_folder_from_workbook
+
+            write_data_folder_from_workbook(path, folder)
+            return folder
+        schedule = interop.read_schedule(path, fmt)
+    except interop.ImportProblem as exc:
+        _fail(str(exc) if str(exc).startswith(path.name) else f"{path}: {exc}", 2)
+    write_data_folder(schedule, folder, "logistics")
+    return folder / "scenario.toml"
+
+
+@main.command("export")
+@click.argument("run_dir", metavar="RUN_FOLDER", type=click.Path(exists=True, file_okay=False))
+@click.option("--data", "data_target", type=click.Path(exists=True),
+              help="xer and mspdi: the run's scenario file or data folder (for the links; a run folder records only its "
+                   "inputs' hashes).")
+@click.option("--format", "fmt", required=True, type=click.Choice(["xer", "mspdi", "xlsx"]),
+              help="P6 XER, MS Project XML, or an .xlsx workbook of the run's tables.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="File to write (written aside, then renamed).")
+@click.option("--encoding", default="utf-8", show_default=True,
+              help="XER text encoding, e.g. gb18030 for P6 on Chinese Windows (MSPDI is always UTF-8).")
+@guarded
+def export_command(run_dir, data_target, fmt, out, encoding):
+    """Write a run's funded plan (schedule.csv with the data's links) as P6 XER or MSPDI, or its tables as .xlsx
+    (docs/interop.md)."""
+    import codecs
+
+    from interop.export import load_plan, write_export
+    from scenarios.load import load_target
+
+    if fmt == "xlsx":
+        from interop import ImportProblem
+        from interop.xlsx import run_workbook, save_fixed
+
+        try:
+            save_fixed(run_workbook(run_dir), out)
+        except ImportProblem as exc:
+            _fail(str(exc), 2)
+        click.echo(f"wrote {out}")
+        return
+    if not data_target:
+        _fail("--data: give the run's scenario file or data folder (a run folder does not record where its data is)", 2)
+
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        _fail(f"--encoding: unknown encoding {encoding!r}", 2)
+    portfolio, settings = load_target(data_target)
+    plan = load_plan(run_dir, portfolio, settings.status_date)
+    try:
+        write_export(plan, fmt, out, encoding)
+    except UnicodeEncodeError as exc:
+        _fail(f"--encoding: {encoding} cannot write {exc.object[exc.start:exc.end]!r} (try utf-8 or gb18030); "
+              "nothing was written", 2)
+    click.echo(f"wrote {out} ({fmt}: {len(plan.activities)} activities, {len(portfolio.projects)} projects)")
+
+
+@main.command("template")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The .xlsx workbook to write.")
+@guarded
+def template_command(out):
+    """Write an empty .xlsx workbook with the data folder's tables, each column explained in its header's comment."""
+    from interop.xlsx import save_fixed, template_workbook
+
+    save_fixed(template_workbook(), out)
+    click.echo(f"wrote {out} (fill it in, then: portfolio import {out} --out DATA_DIR)")
+
+
 if __name__ == "__main__":
     main()

@@ -30,17 +30,33 @@ DEFAULT_DEADLINE = "2025-12"
 def load_target(target: str | os.PathLike) -> tuple[Portfolio, Settings]:
     """A scenario file, or a data folder read with the default settings."""
     path = Path(target)
-    if path.is_dir():
+    if path.is_dir() or _is_workbook(path):
         settings = Settings(
             name=path.name or "data",
             status_date=parse_month(DEFAULT_STATUS),
             deadline=parse_month(DEFAULT_DEADLINE),
             data_dir=str(path),
         )
-        return load_portfolio(str(path)), settings
+        return _load_data(path), settings
     if not path.is_file():
         raise InputError(Problem(str(target), 0, 0, "no such scenario file or data folder"))
     return load_scenario(path)
+
+
+def _is_workbook(path: Path) -> bool:
+    try:
+        return path.suffix.lower() == ".xlsx" and path.is_file()
+    except (OSError, ValueError):  # e.g. a name with a NUL character
+        return False
+
+
+def _load_data(path: Path) -> Portfolio:
+    """A data folder, or an .xlsx workbook with one sheet per table (docs/interop.md)."""
+    if _is_workbook(path):
+        from interop.xlsx import load_workbook_portfolio
+
+        return load_workbook_portfolio(path)
+    return load_portfolio(str(path))
 
 
 def load_scenario(path: str | os.PathLike) -> tuple[Portfolio, Settings]:
@@ -56,9 +72,9 @@ def load_scenario(path: str | os.PathLike) -> tuple[Portfolio, Settings]:
 
     fail_on(check(doc))
     data_dir = path.parent / doc.get("data", "../data")
-    if not _is_dir(data_dir):
+    if not _is_dir(data_dir) and not _is_workbook(data_dir):
         fail_on([(("data",), f"data folder {doc.get('data', '../data')!r} not found")])
-    portfolio = load_portfolio(str(data_dir))
+    portfolio = _load_data(data_dir)
     fail_on(check_references(doc, known_ids(portfolio)))
     settings = _settings(doc, path, data_dir)
     portfolio, forced = apply_overrides(portfolio, doc)

@@ -1,0 +1,36 @@
+"""Planners' files in and out: P6 XER and MS Project XML (MSPDI) to the data folder and back (docs/interop.md)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .schedule import ImportedSchedule, ImportProblem
+
+FORMATS = ("xer", "mspdi")
+
+
+def detect_format(path, allow_xlsx: bool = False) -> str:
+    """``xer`` or ``mspdi`` (or ``xlsx`` when allowed) from the file's first bytes (the extension can lie)."""
+    with open(path, "rb") as handle:
+        head = handle.read(512).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if allow_xlsx and head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ImportProblem(f"{Path(path).name}:1:1: a binary MS Project (.mpp) file: save it from MS Project as XML "
+                            "(File > Save As > XML) and import that (docs/interop.md)")
+    if head.startswith(b"ERMHDR"):
+        return "xer"
+    if head.startswith(b"<") and b"schemas.microsoft.com/project" in Path(path).read_bytes()[:4096]:
+        return "mspdi"
+    raise ImportProblem(f"{Path(path).name}:1:1: not a P6 XER (ERMHDR...) or MS Project XML file")
+
+
+def read_schedule(path, fmt: str | None = None, projects_from: str = "project",
+                  three_point: tuple[str, str] | None = None, encoding: str | None = None,
+                  resource_limits: bool = False) -> ImportedSchedule:
+    """The schedule in ``path`` (format detected unless given)."""
+    fmt = fmt or detect_format(path)
+    if fmt == "xer":
+        from .xer import read_xer
+        return read_xer(path, projects_from, three_point, encoding, resource_limits)
+    from .mspdi import read_mspdi
+    return read_mspdi(path, three_point, resource_limits)
