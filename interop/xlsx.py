@@ -51,6 +51,10 @@ COLUMNS: dict[str, dict[str, str]] = {
         "actual_finish": "YYYY-MM (optional; needs actual_start)",
         "resources": "';'-separated RESOURCE_ID or RESOURCE_ID:units (optional)",
         "source": "where the figures come from; 'reference class: CLASS/KIND' fills optimistic and pessimistic",
+        "known_since": "YYYY-MM the row became known (optional; a backtest before it does not see the row)",
+        "earliest_start_known_since": "YYYY-MM the earliest_start became known (optional)",
+        "remaining_months": "months of work left at the data's as-of date, for a running activity (optional)",
+        "percent_complete": "0 to below 100, for a running activity, instead of remaining_months (optional)",
     },
     "funding.csv": {
         "year": "a year such as 2024",
@@ -67,12 +71,19 @@ COLUMNS: dict[str, dict[str, str]] = {
         "pessimistic": "months of delay",
         "affects": "';'-separated activity ids or category:NAME",
         "source": "where the figures come from",
+        "known_since": "YYYY-MM this version of the risk became known (optional; a risk_id may repeat as versions)",
     },
     "resources.csv": {
         "resource_id": "unique id, e.g. TBM",
         "name": "what it is",
         "capacity": "units available at once (> 0)",
         "source": "where the figure comes from",
+    },
+    "deadlines.csv": {
+        "project_id": "a project_id of the projects sheet",
+        "deadline": "YYYY-MM: the target as known from known_since on",
+        "known_since": "YYYY-MM the target became known (empty: known from the start)",
+        "source": "where the target was stated",
     },
 }
 

@@ -11,7 +11,7 @@ from openpyxl import Workbook, load_workbook
 from interop.xlsx import csv_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
-TABLES = ("projects", "activities", "funding", "risks", "resources")
+TABLES = ("projects", "activities", "funding", "risks", "resources", "deadlines")
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:

@@ -77,7 +77,7 @@ def test_overrides_change_the_portfolio(mini_data):
         ('data = "data"\n[simulate]\niterations = 0\n', "s.toml:3:1: iterations must be at least 1, got 0"),
         ('data = "data"\n[simulate]\ncorrelation = 2\n', "s.toml:3:1: correlation must be between 0 and 1, got 2"),
         ('data = "data"\n[simulate]\nseed = 18446744073709551616\n',
-         "s.toml:3:1: seed must be between 0 and 18446744073709551615, got 18446744073709551616"),
+         "s.toml:3:1: seed must be at most 9.22337e+18 (the limit of this tool), got 18446744073709551616"),
         ('data = "data"\n[priorities]\n"NOPE" = 3\n', "s.toml:3:1: unknown project 'NOPE' in [priorities]"),
         ('data = "nowhere"\n', "s.toml:1:1: data folder 'nowhere' not found"),
         ('data = "data"\nname = \n', "s.toml:2:8: not valid TOML"),
