@@ -381,7 +381,7 @@ def _multi_origin_backtest(portfolio, settings, origins, out, as_of, **options) 
 @dask_options()
 @guarded
 def run_command(scenario, out, iterations, seed, workers, engine, time_limit, dask):
-    """Schedule, simulate and report in one go: the whole run folder of DESIGN.md, written atomically."""
+    """Schedule, simulate and report in one go: the whole run folder of docs/design.md ("The run folder"), written atomically."""
     import optimize
     import simulate as sim
     from optimize.output import summary_lines
