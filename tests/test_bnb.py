@@ -76,7 +76,7 @@ def test_too_many_jobs_for_the_bit_masks():
 
 
 @pytest.mark.parametrize("name", ["j3029_3", "j3029_6", "j3013_2"])
-def test_j30_instances_that_cp_sat_alone_leaves_open_are_proven_within_10_s(name):
+def test_j30_instances_that_cp_sat_alone_leaves_open_are_proven_within_10_s(name, compiled_kernels):
     optimum = psplib.read_bounds(DATA / "j30opt.sm")[psplib.parse_name(name)[1:]][0]
     inst = psplib.read_sm(DATA / "j30" / f"{name}.sm")
     r = psplib.solve_instance(inst, time_limit=10, workers=1)

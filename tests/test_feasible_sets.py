@@ -85,7 +85,7 @@ def test_too_many_sets_give_no_weights():
     assert len(feasible_sets.feasible_sets(free, limit=2 ** n)) == 2 ** n - 1
 
 
-def test_the_bound_proves_j3045_6_at_once():
+def test_the_bound_proves_j3045_6_at_once(compiled_kernels):
     # CP-SAT alone needs about 10 s for this proof; the feasible-set bound equals the optimum, 129
     inst = psplib.read_sm(DATA / "j30" / "j3045_6.sm")
     weights = feasible_sets.set_weights(psplib.to_problem(inst))

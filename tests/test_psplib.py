@@ -85,7 +85,7 @@ FIRST_20 = [f"j30{p}_{i}" for p in (1, 2) for i in range(1, 11)]
 
 
 @pytest.mark.parametrize("name", FIRST_20)
-def test_first_20_j30_instances_reach_their_known_optimum(name):
+def test_first_20_j30_instances_reach_their_known_optimum(name, compiled_kernels):
     optimum = psplib.read_bounds(DATA / "j30opt.sm")[psplib.parse_name(name)[1:]][0]
     inst = psplib.read_sm(DATA / "j30" / f"{name}.sm")
     r = psplib.solve_instance(inst, time_limit=10, workers=1)
@@ -94,7 +94,7 @@ def test_first_20_j30_instances_reach_their_known_optimum(name):
     assert psplib.check_schedule(inst, list(r.start)) == []
 
 
-def test_solve_with_the_ga_forced_on_a_small_instance_reaches_the_optimum():
+def test_solve_with_the_ga_forced_on_a_small_instance_reaches_the_optimum(compiled_kernels):
     inst = psplib.read_sm(DATA / "j30" / "j3013_1.sm")
     optimum = psplib.read_bounds(DATA / "j30opt.sm")[(13, 1)][0]
     r = psplib.solve_instance(inst, time_limit=10, options=psplib.Options(ga_min_jobs=0, ga_until=0.3))
