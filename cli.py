@@ -422,7 +422,7 @@ def _multi_origin_backtest(portfolio, settings, origins, out, as_of, quiet=False
 @guarded
 @claims_out()
 def run_command(scenario, out, iterations, seed, workers, engine, time_limit, dask, quiet):
-    """Schedule, simulate and report in one go: the whole run folder of DESIGN.md, written atomically."""
+    """Schedule, simulate and report in one go: the whole run folder of docs/design.md ("The run folder"), written atomically."""
     import optimize
     import simulate as sim
     from optimize.output import summary_lines

@@ -4,7 +4,13 @@ Runs the same solver as ``portfolio psplib`` over a set of instances, one at a
 time, writes one CSV row per instance and prints a summary against the known
 optima / best known bounds.
 
-    python benchmarks/psplib_bench.py j30 --time-limit 10 --workers 1 --out out/j30.csv
+The full PSPLIB sets are not in the repository: download them from PSPLIB
+(https://www.om-db.wi.tum.de/psplib/) and give the folder that holds j30/, j60/,
+j120/ and the bounds files (j30opt.sm, j60lb.sm, ...) with --psplib-dir; without
+it, ../shared/benchmarks/psplib beside the checkout is used when it exists.
+tests/data/psplib is a 25-instance j30 subset, enough to try the script.
+
+    python benchmarks/psplib_bench.py j30 --psplib-dir path/to/psplib --time-limit 10 --workers 1 --out out/j30.csv
     python benchmarks/psplib_bench.py j120 --every 5 --time-limit 10 --out out/j120.csv
 
 Variants for measuring model ideas: --no-hint, --no-energy, --no-set-weights,
@@ -34,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from optimize import bnb, ga, psplib  # noqa: E402
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "psplib"  # ../shared beside the project
+BESIDE_CHECKOUT = ROOT.parent / "shared" / "benchmarks" / "psplib"  # the default --psplib-dir, when it exists
 FAMILIES = ("j30", "j60", "j120")
 
 
@@ -45,6 +51,18 @@ def instances(data: Path, family: str, every: int, first: int | None, groups: se
         files = [f for f in files if psplib.parse_name(f.name)[1] in groups]
     files = files[::every]
     return files[:first] if first else files
+
+
+def instance_folder(ap: argparse.ArgumentParser, given: Path | None, family: str) -> Path:
+    """The PSPLIB folder to read; a usage error (exit 2) that says where to get the sets when there is none."""
+    if given is None:
+        if not BESIDE_CHECKOUT.is_dir():
+            ap.error("no PSPLIB instances: download the sets from https://www.om-db.wi.tum.de/psplib/ and give "
+                     "their folder with --psplib-dir (it holds j30/, j60/, j120/ and the bounds files)")
+        given = BESIDE_CHECKOUT
+    if not (given / family).is_dir():
+        ap.error(f"--psplib-dir {given}: no {family}/ folder of .sm instances there")
+    return given
 
 
 def parse_value(text: str):
@@ -94,7 +112,9 @@ def main(argv=None) -> int:
         return scenario_main(argv[1:])
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("family", choices=FAMILIES)
-    ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--psplib-dir", "--data", dest="data", metavar="DIR", type=Path, default=None,
+                    help="folder with j30/, j60/, j120/ and the bounds files (default: ../shared/benchmarks/psplib "
+                         "beside the checkout, when it exists)")
     ap.add_argument("--time-limit", type=float, default=10.0)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--every", type=int, default=1, help="take every k-th instance (in parameter, instance order)")
@@ -116,6 +136,7 @@ def main(argv=None) -> int:
     ap.add_argument("--bnb-after", type=float, default=None, help="branch-and-bound after this share of the time limit (1 = CP-SAT only)")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
+    args.data = instance_folder(ap, args.data, args.family)
 
     bounds = psplib.known_bounds(args.data, args.family)
     groups = {int(g) for g in args.groups.split(",") if g} or None

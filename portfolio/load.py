@@ -1,4 +1,4 @@
-"""Load and check a data folder: the CSV files of DESIGN.md -> a ``Portfolio``, or every problem at once.
+"""Load and check a data folder: the CSV files of docs/design.md ("Data files") -> a ``Portfolio``, or every problem at once.
 
 ``load_portfolio(data_dir)`` reads projects.csv and activities.csv (required) and
 funding.csv, risks.csv and resources.csv (optional), checks every row, and either

@@ -1,4 +1,4 @@
-"""Read a run folder (see DESIGN.md, "The run folder") into checked tables.
+"""Read a run folder (see docs/design.md, "The run folder") into checked tables.
 
 Every file is optional except manifest.json: a ``portfolio schedule`` run has
 only the plan files, a ``portfolio simulate`` run only the Monte Carlo files.

@@ -1,4 +1,4 @@
-"""Shared fixtures: a small valid data folder (two projects, five activities, all five files)."""
+"""Shared fixtures: a small valid data folder (two projects, five activities, all five files); compiled solver kernels."""
 from __future__ import annotations
 
 import pytest
@@ -35,6 +35,16 @@ MINI_FILES = {
         "CRANE,塔吊,4,estimate\n"
     ),
 }
+
+
+@pytest.fixture(scope="session")
+def compiled_kernels():
+    """The GA and branch-and-bound kernels compiled (or loaded from numba's cache) once, before any solver time limit
+    starts, as ``portfolio psplib`` does: in a fresh clone the first compile takes seconds of a test's limit."""
+    from optimize import bnb, ga
+
+    ga.compile_now()
+    bnb.compile_now()
 
 
 @pytest.fixture

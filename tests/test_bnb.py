@@ -13,8 +13,7 @@ from optimize import bnb, feasible_sets, psplib
 from optimize.checker import check_rcpsp
 from test_ga import networks, optimum_by_brute_force
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "psplib"
-needs_data = pytest.mark.skipif(not (DATA / "j30").is_dir(), reason="PSPLIB instances not available")
+DATA = Path(__file__).parent / "data" / "psplib"  # the vendored PSPLIB subset (see its README.md)
 
 
 def makespan(duration, start):
@@ -64,9 +63,7 @@ def test_a_hand_worked_instance():
 
 
 def test_the_time_limit_stops_it_without_a_claim():
-    inst = psplib.read_sm(DATA / "j30" / "j3013_1.sm") if (DATA / "j30").is_dir() else None
-    if inst is None:
-        pytest.skip("PSPLIB instances not available")
+    inst = psplib.read_sm(DATA / "j30" / "j3013_1.sm")
     out = bnb.solve(inst.duration, inst.successors, inst.capacity, inst.demand, 70, 40, time.perf_counter())
     assert out.lower_bound == 40 and (out.start is None or out.makespan < 70)
 
@@ -78,9 +75,8 @@ def test_too_many_jobs_for_the_bit_masks():
         bnb.Prover((1,) * (bnb.MAX_JOBS + 1), ((),) * (bnb.MAX_JOBS + 1), (1,), ((1,),) * (bnb.MAX_JOBS + 1))
 
 
-@needs_data
 @pytest.mark.parametrize("name", ["j3029_3", "j3029_6", "j3013_2"])
-def test_j30_instances_that_cp_sat_alone_leaves_open_are_proven_within_10_s(name):
+def test_j30_instances_that_cp_sat_alone_leaves_open_are_proven_within_10_s(name, compiled_kernels):
     optimum = psplib.read_bounds(DATA / "j30opt.sm")[psplib.parse_name(name)[1:]][0]
     inst = psplib.read_sm(DATA / "j30" / f"{name}.sm")
     r = psplib.solve_instance(inst, time_limit=10, workers=1)

@@ -8,7 +8,7 @@ import pytest
 
 import optimize
 from optimize.checker import check_rcpsp
-from test_optimize_support import act, portfolio, proj, settings
+from optimize_support import act, portfolio, proj, settings
 
 
 def _portfolio():

@@ -5,13 +5,12 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 
 from optimize import feasible_sets, psplib
 from test_ga import networks, optimum_by_brute_force
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "psplib"
+DATA = Path(__file__).parent / "data" / "psplib"  # the vendored PSPLIB subset (see its README.md)
 
 
 def problem(duration, successors, capacity, demand):
@@ -86,8 +85,7 @@ def test_too_many_sets_give_no_weights():
     assert len(feasible_sets.feasible_sets(free, limit=2 ** n)) == 2 ** n - 1
 
 
-@pytest.mark.skipif(not DATA.exists(), reason="PSPLIB data not found")
-def test_the_bound_proves_j3045_6_at_once():
+def test_the_bound_proves_j3045_6_at_once(compiled_kernels):
     # CP-SAT alone needs about 10 s for this proof; the feasible-set bound equals the optimum, 129
     inst = psplib.read_sm(DATA / "j30" / "j3045_6.sm")
     weights = feasible_sets.set_weights(psplib.to_problem(inst))

@@ -6,14 +6,13 @@ import itertools
 from pathlib import Path
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from optimize import ga, psplib
 from optimize.checker import check_rcpsp
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "psplib"
+DATA = Path(__file__).parent / "data" / "psplib"  # the vendored PSPLIB subset (see its README.md)
 
 
 @st.composite
@@ -131,7 +130,6 @@ def test_the_same_seed_and_generations_give_the_same_schedule(net, seed):
     assert runs[0] == runs[1]
 
 
-@pytest.mark.skipif(not (DATA / "j120").is_dir(), reason="PSPLIB instances not available")
 def test_on_a_scarce_j120_instance_the_ga_stays_within_a_few_percent_of_the_best_known():
     inst = psplib.read_sm(DATA / "j120" / "j12016_6.sm")
     ub, _ = psplib.known_bounds(DATA, "j120")[(16, 6)]

@@ -8,7 +8,7 @@ import pytest
 
 import optimize
 from portfolio.distributions import whole_months
-from test_optimize_support import act, finishes, portfolio, proj, settings, starts
+from optimize_support import act, finishes, portfolio, proj, settings, starts
 
 
 def solve(pf, st):

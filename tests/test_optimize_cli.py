@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from cli import main
@@ -110,10 +109,9 @@ def test_time_limit_option_and_bad_input(tmp_path):
     assert result.exit_code == 2
 
 
-PSPLIB = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "psplib" / "j30"  # ../shared beside the project
+PSPLIB = Path(__file__).parent / "data" / "psplib" / "j30"  # the vendored PSPLIB subset (see its README.md)
 
 
-@pytest.mark.skipif(not PSPLIB.is_dir(), reason="PSPLIB instances not available")
 def test_psplib_command(tmp_path):
     out = tmp_path / "res.csv"
     files = [str(PSPLIB / "j301_1.sm"), str(PSPLIB / "j301_2.sm")]

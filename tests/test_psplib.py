@@ -7,8 +7,7 @@ import pytest
 
 from optimize import psplib
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks" / "psplib"  # ../shared beside the project
-needs_data = pytest.mark.skipif(not (DATA / "j30").is_dir(), reason="PSPLIB instances not available")
+DATA = Path(__file__).parent / "data" / "psplib"  # the vendored PSPLIB subset (see its README.md)
 
 SMALL = """\
 ************************************************************************
@@ -64,25 +63,29 @@ def test_instance_names():
     assert psplib.parse_name("foo.sm") is None
 
 
-@needs_data
+def vendored(family):
+    return {psplib.parse_name(f.name)[1:] for f in (DATA / family).glob("*.sm")}
+
+
 def test_bounds_files():
+    # the vendored bounds files keep the original headers and only the rows of the vendored instances (plus a few)
     opt = psplib.read_bounds(DATA / "j30opt.sm")
-    assert len(opt) == 480 and opt[(1, 1)] == (43, 43)
+    assert set(opt) == vendored("j30") and len(opt) == 25 and opt[(1, 1)] == (43, 43) and opt[(45, 6)] == (129, 129)
     lb = psplib.read_bounds(DATA / "j120lb.sm")
-    assert lb[(1, 1)] == (105, 104) and lb[(1, 2)] == (109, 109)
+    assert lb == {(1, 1): (105, 104), (1, 2): (109, 109), (16, 6): (206, 194)}
     hrs = psplib.read_bounds(DATA / "j120hrs.sm")
-    assert len(hrs) == 600 and hrs[(60, 10)] == (89, None)
+    assert len(hrs) == 4 and hrs[(60, 10)] == (89, None) and hrs[(16, 6)] == (204, None)
     known = psplib.known_bounds(DATA, "j120")
-    assert len(known) == 600 and known[(1, 1)] == (105, 104) and known[(60, 10)] == (89, None)
+    assert vendored("j120") <= set(known) and len(known) == 4
+    assert known[(1, 1)] == (105, 104) and known[(16, 6)] == (204, 194) and known[(60, 10)] == (89, None)
     assert psplib.known_bounds(DATA, "j30")[(1, 1)] == (43, 43)
 
 
 FIRST_20 = [f"j30{p}_{i}" for p in (1, 2) for i in range(1, 11)]
 
 
-@needs_data
 @pytest.mark.parametrize("name", FIRST_20)
-def test_first_20_j30_instances_reach_their_known_optimum(name):
+def test_first_20_j30_instances_reach_their_known_optimum(name, compiled_kernels):
     optimum = psplib.read_bounds(DATA / "j30opt.sm")[psplib.parse_name(name)[1:]][0]
     inst = psplib.read_sm(DATA / "j30" / f"{name}.sm")
     r = psplib.solve_instance(inst, time_limit=10, workers=1)
@@ -91,8 +94,7 @@ def test_first_20_j30_instances_reach_their_known_optimum(name):
     assert psplib.check_schedule(inst, list(r.start)) == []
 
 
-@needs_data
-def test_solve_with_the_ga_forced_on_a_small_instance_reaches_the_optimum():
+def test_solve_with_the_ga_forced_on_a_small_instance_reaches_the_optimum(compiled_kernels):
     inst = psplib.read_sm(DATA / "j30" / "j3013_1.sm")
     optimum = psplib.read_bounds(DATA / "j30opt.sm")[(13, 1)][0]
     r = psplib.solve_instance(inst, time_limit=10, options=psplib.Options(ga_min_jobs=0, ga_until=0.3))

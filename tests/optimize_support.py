@@ -1,6 +1,6 @@
 """Small portfolios built straight from the model dataclasses, for the optimizer and checker tests.
 
-(No tests here; the other test_optimize*/test_checker files import these helpers.)
+(No tests here; tests/test_optimize.py and tests/test_checker.py import these helpers.)
 """
 from __future__ import annotations
 
