@@ -159,13 +159,19 @@ def check_command(run_dir, expected):
     click.echo(result.report())
 
 
+DET_HELP = ("CP-SAT deterministic time for the plan, all stages together (default: the scenario's "
+            "deterministic_time); the same value gives the same plan on any machine.")
+SAFETY_HELP = "Wall-clock seconds after which CP-SAT stops anyway, marking the plan not reproducible (default: the scenario's time_limit_s)."
+
+
 @main.command("schedule")
 @click.argument("scenario", type=click.Path())
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder to write (built aside, then renamed).")
-@click.option("--time-limit", type=click.FloatRange(min=0.1), help="Seconds for CP-SAT (default: the scenario's time_limit_s).")
-@click.option("--workers", type=click.IntRange(min=1), help="CP-SAT worker threads (default: the scenario's; 1 is deterministic).")
+@click.option("--time-limit", type=click.FloatRange(min=0.1), help=SAFETY_HELP)
+@click.option("--deterministic-time", type=click.FloatRange(min=0.01), help=DET_HELP)
+@click.option("--workers", type=click.IntRange(min=1), help="CP-SAT worker threads (default: the scenario's); any number is deterministic.")
 @guarded
-def schedule_command(scenario, out, time_limit, workers):
+def schedule_command(scenario, out, time_limit, deterministic_time, workers):
     """CP-SAT plan under funding caps, resources and deadlines: schedule.csv, projects.csv, funding.csv.
 
     Prints status (optimal / feasible), objective, best bound, gap and solve time;
@@ -178,7 +184,8 @@ def schedule_command(scenario, out, time_limit, workers):
 
     portfolio, settings = load_target(scenario)
     try:
-        plan = optimize.solve(portfolio, settings, time_limit=time_limit, workers=workers)
+        plan = optimize.solve(portfolio, settings, time_limit=time_limit, workers=workers,
+                              deterministic_time=deterministic_time)
     except optimize.Infeasible as exc:
         raise Finding(str(exc)) from exc
     with atomic_folder(out) as folder:
@@ -287,10 +294,11 @@ def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of
 @click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: the scenario's).")
 @click.option("--workers", type=click.IntRange(min=1), help="Worker processes for the simulation; any number gives the same files.")
 @click.option("--engine", help="Simulation engine: fast or simpy, the same results (default: the scenario's, else fast).")
-@click.option("--time-limit", type=click.FloatRange(min=0.1), help="Seconds for CP-SAT (default: the scenario's).")
+@click.option("--time-limit", type=click.FloatRange(min=0.1), help=SAFETY_HELP)
+@click.option("--deterministic-time", type=click.FloatRange(min=0.01), help=DET_HELP)
 @click.option("--dask", metavar="ADDRESS|local:N", help=DASK_HELP)
 @guarded
-def run_command(scenario, out, iterations, seed, workers, engine, time_limit, dask):
+def run_command(scenario, out, iterations, seed, workers, engine, time_limit, deterministic_time, dask):
     """Schedule, simulate and report in one go: the whole run folder of DESIGN.md, written atomically."""
     import optimize
     import simulate as sim
@@ -304,7 +312,7 @@ def run_command(scenario, out, iterations, seed, workers, engine, time_limit, da
         with dask_executor(dask, workers) as executor:
             result = run_scenario(portfolio, settings, out, iterations=iterations, seed=seed, workers=workers,
                                   engine=engine, time_limit=time_limit, progress=sys.stderr.isatty(),
-                                  executor=executor)
+                                  executor=executor, deterministic_time=deterministic_time)
     except optimize.Infeasible as exc:
         raise Finding(str(exc)) from exc
     except MissingFontError as exc:
@@ -323,10 +331,11 @@ def run_command(scenario, out, iterations, seed, workers, engine, time_limit, da
 @click.option("--seed", type=click.IntRange(min=0), help="Random seed of every variant (default: each scenario's).")
 @click.option("--workers", type=click.IntRange(min=1), help="Local worker processes (default: each scenario's); any number gives the same files.")
 @click.option("--engine", help="Simulation engine (default: each scenario's).")
-@click.option("--time-limit", type=click.FloatRange(min=0.1), help="Seconds for CP-SAT per variant (default: each scenario's).")
+@click.option("--time-limit", type=click.FloatRange(min=0.1), help="Wall-clock safety net for CP-SAT per variant (default: each scenario's time_limit_s).")
+@click.option("--deterministic-time", type=click.FloatRange(min=0.01), help=DET_HELP)
 @click.option("--dask", metavar="ADDRESS|local:N", help="Run the plans and the Monte Carlo on Dask: tcp://HOST:PORT or local:N (docs/cluster.md).")
 @guarded
-def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit, dask):
+def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit, deterministic_time, dask):
     """Run many variants into DIR/<variant>/ and compare them in DIR/summary.md and DIR/summary.csv.
 
     The variants are the scenario files given, each over its [sweep] grid of funding scales (docs/scenarios.md);
@@ -339,7 +348,8 @@ def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit,
     try:
         with dask_executor(dask, workers) as executor:
             result = run_sweep(scenarios, out, iterations=iterations, seed=seed, workers=workers, engine=engine,
-                               time_limit=time_limit, executor=executor, echo=click.echo)
+                               time_limit=time_limit, executor=executor, echo=click.echo,
+                               deterministic_time=deterministic_time)
     except MissingFontError as exc:
         _fail(str(exc), 2)
     except KeyboardInterrupt:

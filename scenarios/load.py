@@ -150,6 +150,7 @@ def _optimize_settings(r: _Reader, table: dict) -> OptimizeSettings:
     d = OptimizeSettings()
     return OptimizeSettings(
         time_limit_s=r.number(table, "time_limit_s", d.time_limit_s, low=0.1),
+        deterministic_time=r.number(table, "deterministic_time", d.deterministic_time, low=0.01),
         workers=r.number(table, "workers", d.workers, low=1, integer=True),
         objective=r.choice(table, "objective", d.objective, OBJECTIVES),
         hard_deadlines=r.flag(table, "hard_deadlines", d.hard_deadlines),
