@@ -247,7 +247,7 @@ def psplib_command(files, time_limit, workers, out_file):
 @click.option("--iterations", type=click.IntRange(min=1), help="Monte Carlo iterations (default: the scenario's).")
 @click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: the scenario's).")
 @click.option("--workers", type=click.IntRange(min=1), help="Worker processes (default: the scenario's); any number gives the same files.")
-@click.option("--time-limit", type=click.FloatRange(min=0.1), help="Seconds for CP-SAT (default: the scenario's time_limit_s).")
+@click.option("--time-limit", type=click.FloatRange(min=0.1), help=SAFETY_HELP)
 @click.option("--as-of", "as_of", metavar="YYYY-MM", help="Date of the data's outcomes (default: the latest actual date in the data).")
 @click.option("--asap", is_flag=True, help="Simulate without the optimizer's plan: every activity as soon as links and funds allow.")
 @guarded

@@ -587,8 +587,8 @@ def make_solver(time_limit: float, workers: int, seed: int = 0, params: dict | N
     """A CP-SAT solver; with ``deterministic_time`` its answer depends on the model and parameters alone.
 
     CP-SAT's parallel portfolio lets its workers race, so with several workers the deterministic limit alone
-    does not fix the answer; ``interleave_search`` runs them in fixed batches (the same answer for any number
-    of workers and any load). The wall-clock ``time_limit`` then only guards against a run that never ends.
+    does not fix the answer; ``interleave_search`` runs them in fixed batches (the same answer on every run,
+    whatever the load). The wall-clock ``time_limit`` then only guards against a run that never ends.
     """
     solver = cp_model.CpSolver()
     sp = solver.parameters
