@@ -84,3 +84,36 @@ def test_the_readme_check_catches_a_three_point_drop_of_p_on_time(tmp_path):
     assert result.exit_code == 1, result.output
     assert "simulation.csv CR-EXP p_on_time" in result.output
     assert "warning:" not in result.output  # the same draws: the strict comparison, nothing to warn about
+
+
+def test_a_planted_three_point_drop_fails_even_when_the_draws_differ(tmp_path):
+    """A copy of the expected baseline that claims another seed (so the check compares within sampling error) and
+    one P(on time) 3 points lower: at the stored 10,000 iterations the tolerance (±0.028 near 0.45) is below 3
+    points, so the check fails, and it warns that the draws differ."""
+    import json
+    import shutil
+
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from cli import main
+
+    expected = ROOT / "tests" / "expected" / "baseline"
+    got = tmp_path / "got"
+    shutil.copytree(expected, got)
+    manifest = json.loads((got / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["simulation"]["iterations"] >= 10000
+    manifest["simulation"]["seed"] += 1
+    (got / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(main, ["check", str(got), "--expected", str(expected)]).exit_code == 0
+
+    sim = pd.read_csv(got / "simulation.csv", dtype=str)
+    row = sim.index[sim["project_id"] == "CR-EXP"][0]
+    sim.loc[row, "p_on_time"] = f"{float(sim.loc[row, 'p_on_time']) - 0.03:.4f}"
+    sim.to_csv(got / "simulation.csv", index=False, lineterminator="\n")
+    result = runner.invoke(main, ["check", str(got), "--expected", str(expected)])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("1 drift(s)"), result.output
+    assert "simulation.csv CR-EXP p_on_time" in result.output and "4 SE of a proportion" in result.output
+    assert "warning: the runs differ in seed 2021 (expected) vs 2022" in result.output
