@@ -16,7 +16,7 @@ import click
 
 from portfolio import interrupts
 from portfolio.errors import InputError
-from portfolio.limits import MAX_ITERATIONS, MAX_SEED, MAX_TIME_LIMIT_S, MAX_WORKERS
+from portfolio.limits import MAX_DETERMINISTIC_TIME, MAX_ITERATIONS, MAX_SEED, MAX_TIME_LIMIT_S, MAX_WORKERS
 from portfolio.interrupts import Terminated
 
 
@@ -69,6 +69,7 @@ ITERATIONS = click.IntRange(1, MAX_ITERATIONS)
 SEED = click.IntRange(0, MAX_SEED)
 WORKERS = click.IntRange(1, MAX_WORKERS)
 TIME_LIMIT = FiniteFloat(0.1, MAX_TIME_LIMIT_S)
+DET_TIME = FiniteFloat(0.01, MAX_DETERMINISTIC_TIME)
 
 def claims_out(kind: str = "run", param: str = "out"):
     """Check ``--out`` and lock it for the whole command, before any work (docs/safety.md): a place the tool may
@@ -235,15 +236,21 @@ def check_command(run_dir, expected):
     click.echo(result.report())
 
 
+DET_HELP = ("CP-SAT deterministic time for the plan, all stages together (default: the scenario's "
+            "deterministic_time); the same value gives the same plan on any machine.")
+SAFETY_HELP = "Wall-clock seconds after which CP-SAT stops anyway, marking the plan not reproducible (default: the scenario's time_limit_s)."
+
+
 @main.command("schedule")
 @click.argument("scenario", type=click.Path())
 @click.option("--out", required=True, type=click.Path(), help="Run folder to write (built aside, then renamed).")
-@click.option("--time-limit", type=TIME_LIMIT, help="Seconds for CP-SAT (default: the scenario's time_limit_s).")
-@click.option("--workers", type=WORKERS, help="CP-SAT worker threads (default: the scenario's; 1 is deterministic).")
+@click.option("--time-limit", type=TIME_LIMIT, help=SAFETY_HELP)
+@click.option("--deterministic-time", type=DET_TIME, help=DET_HELP)
+@click.option("--workers", type=WORKERS, help="CP-SAT worker threads (default: the scenario's); any number is deterministic.")
 @click.option("--quiet", is_flag=True, help="No progress on the terminal (the solver's and the simulation's).")
 @guarded
 @claims_out()
-def schedule_command(scenario, out, time_limit, workers, quiet):
+def schedule_command(scenario, out, time_limit, deterministic_time, workers, quiet):
     """CP-SAT plan under funding caps, resources and deadlines: schedule.csv, projects.csv, funding.csv.
 
     Prints status (optimal / feasible), objective, best bound, gap and solve time;
@@ -259,7 +266,8 @@ def schedule_command(scenario, out, time_limit, workers, quiet):
     portfolio, settings = load_target(scenario)
     try:
         with terminal_progress(sys.stderr.isatty() and not quiet):
-            plan = optimize.solve(portfolio, settings, time_limit=time_limit, workers=workers)
+            plan = optimize.solve(portfolio, settings, time_limit=time_limit, workers=workers,
+                                  deterministic_time=deterministic_time)
     except optimize.Infeasible as exc:
         raise Finding(str(exc)) from exc
     with atomic_folder(out) as folder:
@@ -320,7 +328,7 @@ def psplib_command(files, time_limit, workers, out_file):
 @click.option("--iterations", type=ITERATIONS, help="Monte Carlo iterations (default: the scenario's).")
 @click.option("--seed", type=SEED, help="Random seed (default: the scenario's).")
 @click.option("--workers", type=WORKERS, help="Worker processes (default: the scenario's); any number gives the same files.")
-@click.option("--time-limit", type=TIME_LIMIT, help="Seconds for CP-SAT (default: the scenario's time_limit_s).")
+@click.option("--time-limit", type=TIME_LIMIT, help=SAFETY_HELP)
 @click.option("--as-of", "as_of", metavar="YYYY-MM", help="Date of the data's outcomes (default: the latest actual date in the data).")
 @click.option("--asap", is_flag=True, help="Simulate without the optimizer's plan: every activity as soon as links and funds allow.")
 @click.option("--origins", metavar="FROM:TO:EVERY|YYYY-MM,...", help="Backtest at several status dates, e.g. 2019-01:2023-01:12 (default: the scenario's [backtest] origins; without them, its status date).")
@@ -416,12 +424,13 @@ def _multi_origin_backtest(portfolio, settings, origins, out, as_of, quiet=False
 @click.option("--seed", type=SEED, help="Random seed (default: the scenario's).")
 @click.option("--workers", type=WORKERS, help="Worker processes for the simulation; any number gives the same files.")
 @click.option("--engine", help="Simulation engine: fast or simpy, the same results (default: the scenario's, else fast).")
-@click.option("--time-limit", type=TIME_LIMIT, help="Seconds for CP-SAT (default: the scenario's).")
+@click.option("--time-limit", type=TIME_LIMIT, help=SAFETY_HELP)
+@click.option("--deterministic-time", type=DET_TIME, help=DET_HELP)
 @dask_options()
 @click.option("--quiet", is_flag=True, help="No progress on the terminal (the solver's and the simulation's).")
 @guarded
 @claims_out()
-def run_command(scenario, out, iterations, seed, workers, engine, time_limit, dask, quiet):
+def run_command(scenario, out, iterations, seed, workers, engine, time_limit, deterministic_time, dask, quiet):
     """Schedule, simulate and report in one go: the whole run folder of docs/design.md ("The run folder"), written atomically."""
     import optimize
     import simulate as sim
@@ -437,7 +446,8 @@ def run_command(scenario, out, iterations, seed, workers, engine, time_limit, da
     try:
         with dask_executor(dask, workers) as executor, terminal_progress(show):
             result = run_scenario(portfolio, settings, out, iterations=iterations, seed=seed, workers=workers,
-                                  engine=engine, time_limit=time_limit, progress=show, executor=executor)
+                                  engine=engine, time_limit=time_limit, progress=show, executor=executor,
+                                  deterministic_time=deterministic_time)
     except optimize.Infeasible as exc:
         raise Finding(str(exc)) from exc
     except MissingFontError as exc:
@@ -456,12 +466,13 @@ def run_command(scenario, out, iterations, seed, workers, engine, time_limit, da
 @click.option("--seed", type=SEED, help="Random seed of every variant (default: each scenario's).")
 @click.option("--workers", type=WORKERS, help="Local worker processes (default: each scenario's); any number gives the same files.")
 @click.option("--engine", help="Simulation engine (default: each scenario's).")
-@click.option("--time-limit", type=TIME_LIMIT, help="Seconds for CP-SAT per variant (default: each scenario's).")
+@click.option("--time-limit", type=TIME_LIMIT, help="Wall-clock safety net for CP-SAT per variant (default: each scenario's time_limit_s).")
+@click.option("--deterministic-time", type=DET_TIME, help=DET_HELP)
 @dask_options("Run the plans and the Monte Carlo on Dask: tls://HOST:PORT (with --tls-*), tcp://HOST:PORT (trusted networks only) or local:N (docs/cluster.md).")
 @click.option("--quiet", is_flag=True, help="No solver progress on the terminal (one line per variant still).")
 @guarded
 @claims_out(kind="sweep")
-def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit, dask, quiet):
+def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit, deterministic_time, dask, quiet):
     """Run many variants into DIR/<variant>/ and compare them in DIR/summary.md and DIR/summary.csv.
 
     The variants are the scenario files given, each over its [sweep] grid of funding scales (docs/scenarios.md);
@@ -476,7 +487,8 @@ def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit,
     try:
         with dask_executor(dask, workers) as executor, terminal_progress(sys.stderr.isatty() and not quiet):
             result = run_sweep(scenarios, out, iterations=iterations, seed=seed, workers=workers, engine=engine,
-                               time_limit=time_limit, executor=executor, echo=click.echo)
+                               time_limit=time_limit, executor=executor, echo=click.echo,
+                               deterministic_time=deterministic_time)
     except MissingFontError as exc:
         _fail(str(exc), 2)
     except KeyboardInterrupt:

@@ -562,6 +562,7 @@ class Stage:
     optimal: bool
     seconds: float
     sense: str = "min"
+    deterministic_time: float = 0.0  # CP-SAT's own work measure: the same on every machine
 
     @property
     def gap(self) -> float:
@@ -575,6 +576,8 @@ class StagedResult:
     stages: list[Stage] = field(default_factory=list)
     start: np.ndarray | None = None
     seconds: float = 0.0
+    deterministic_time: float = 0.0  # used by all stages
+    wall_clock_stop: bool = False  # a deterministic solve was cut by the wall-clock safety net: not reproducible
 
 
 SolverParams = dict
@@ -602,12 +605,23 @@ def _progress_callbacks(solver: cp_model.CpSolver, stage: str, t0: float):
     return Listener()
 
 
-def make_solver(time_limit: float, workers: int, seed: int = 0, params: dict | None = None) -> cp_model.CpSolver:
+def make_solver(time_limit: float, workers: int, seed: int = 0, params: dict | None = None,
+                deterministic_time: float | None = None) -> cp_model.CpSolver:
+    """A CP-SAT solver; with ``deterministic_time`` its answer depends on the model and parameters alone.
+
+    CP-SAT's parallel portfolio lets its workers race, so with several workers the deterministic limit alone
+    does not fix the answer; ``interleave_search`` runs them in fixed batches (the same answer on every run,
+    whatever the load). The wall-clock ``time_limit`` then only guards against a run that never ends.
+    """
     solver = cp_model.CpSolver()
     sp = solver.parameters
     sp.max_time_in_seconds = max(0.01, float(time_limit))
     sp.num_workers = max(1, int(workers))
     sp.random_seed = seed
+    if deterministic_time is not None:
+        sp.max_deterministic_time = max(0.001, float(deterministic_time))
+        if sp.num_workers > 1:
+            sp.interleave_search = True
     for key, value in (params or {}).items():
         current = getattr(sp, key)
         if isinstance(value, (list, tuple)):  # repeated field, e.g. subsolvers
@@ -632,10 +646,14 @@ def solve_stages(
     params: dict | None = None,
     hint: np.ndarray | None = None,
     stage_shares: list[float] | None = None,
+    deterministic_time: float | None = None,
 ) -> StagedResult:
     """Solve each (name, expression, "min"/"max") in turn, holding earlier values; return the last solution.
 
-    Stage k may use ``stage_shares[k]`` of the time still left (the last stage: all of it).
+    Without ``deterministic_time`` stage k may use ``stage_shares[k]`` of the wall-clock time still left (the
+    last stage: all of it), so the answer may depend on the machine's speed. With it, the shares are of the
+    deterministic budget still left, counted in CP-SAT's deterministic time, and ``time_limit`` is only a
+    safety net: when it stops a stage, ``wall_clock_stop`` says the answer is not reproducible.
     """
     m = core.model
     t0 = time.perf_counter()
@@ -645,9 +663,18 @@ def solve_stages(
     shares = stage_shares or [0.7] * len(stages)
     for k, (name, expr, sense) in enumerate(stages):
         left = time_limit - (time.perf_counter() - t0)
-        if k > 0 and left <= 0.05:
-            break
-        budget = left if k == len(stages) - 1 else max(left * shares[k], 0.05)
+        if deterministic_time is None:
+            if k > 0 and left <= 0.05:
+                break
+            budget = left if k == len(stages) - 1 else max(left * shares[k], 0.05)
+            det_budget = None
+        else:
+            det_left = deterministic_time - result.deterministic_time
+            if k > 0 and (det_left <= 0.001 or left <= 0.05):
+                result.wall_clock_stop |= left <= 0.05 < det_left
+                break
+            det_budget = det_left if k == len(stages) - 1 else max(det_left * shares[k], 0.001)
+            budget = left
         m.clear_objective()
         if isinstance(expr, (int, float)):
             value = float(expr)
@@ -661,10 +688,14 @@ def solve_stages(
             m.minimize(expr)
         else:
             m.maximize(expr)
-        solver = make_solver(budget, workers, seed, params)
+        solver = make_solver(budget, workers, seed, params, det_budget)
         with interrupts.stoppable(solver):  # a signal stops the search and is raised here, never a partial plan
             status = solver.solve(m, _progress_callbacks(solver, name, t0))
         elapsed = solver.wall_time
+        used = solver.deterministic_time
+        result.deterministic_time += used
+        if det_budget is not None and status not in (cp_model.OPTIMAL, cp_model.INFEASIBLE):
+            result.wall_clock_stop |= stopped_by_wall_clock(used, det_budget)
         if status == cp_model.INFEASIBLE:
             result.status = "infeasible" if k == 0 else result.status
             break
@@ -677,7 +708,7 @@ def solve_stages(
         if not (isinstance(expr, (int, float))):
             value = solver.objective_value
             bound = solver.best_objective_bound
-            result.stages.append(Stage(name, value, bound, status == cp_model.OPTIMAL, elapsed, sense))
+            result.stages.append(Stage(name, value, bound, status == cp_model.OPTIMAL, elapsed, sense, used))
             # hold this stage's value for the stages that follow
             if sense == "min":
                 m.add(expr <= round(value))
@@ -692,6 +723,15 @@ def solve_stages(
     if progress_report is not None:
         progress_report(None, None, None, result.seconds)  # the solve is over
     return result
+
+
+def stopped_by_wall_clock(used: float, budget: float) -> bool:
+    """Whether an unfinished solve stopped before its deterministic budget was spent (so on the wall clock).
+
+    CP-SAT checks its limits between steps, so a solve stopped by the deterministic limit has used at least
+    (nearly) all of it; the 0.1% slack covers rounding.
+    """
+    return used < budget * 0.999
 
 
 def _set_hint(core: CoreModel, start) -> None:

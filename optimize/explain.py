@@ -198,12 +198,19 @@ class Explainer:
 
     # ------------------------------------------------------------------ relaxations
 
-    def relaxed(self, time_limit: float, workers: int, seed: int, params: dict | None = None) -> list[str]:
+    def relaxed(self, time_limit: float, workers: int, seed: int, params: dict | None = None,
+                deterministic_time: float | None = None) -> list[str]:
+        """The least extra funding (or months late) that makes a plan possible.
+
+        ``deterministic_time`` bounds each relaxed search like the plan's own (the explanation must not depend
+        on the machine's load either); ``time_limit`` is then a wall-clock safety net.
+        """
         p = self.problem
         lines: list[str] = []
         if p.budgets:
             model = core.CoreModel(p, core.ModelOptions(cap_slack=True))
-            res = core.solve_stages(model, [("slack", model.total_slack(), "min")], time_limit, workers, seed, params)
+            res = core.solve_stages(model, [("slack", model.total_slack(), "min")], time_limit, workers, seed, params,
+                                    deterministic_time=deterministic_time)
             if res.start is not None:
                 stage = res.stages[0]
                 short = self._shortfalls(model, res.start)
@@ -219,7 +226,8 @@ class Explainer:
         if p.hard_due:
             model = core.CoreModel(p, core.ModelOptions(cap_slack=bool(p.budgets), due_slack=True))
             late = sum(model.due_slack.values())
-            res = core.solve_stages(model, [("late", late, "min")], time_limit, workers, seed, params)
+            res = core.solve_stages(model, [("late", late, "min")], time_limit, workers, seed, params,
+                                    deterministic_time=deterministic_time)
             if res.start is not None:
                 what = ", ".join(f"{r.name} (capacity {self._units(r, r.capacity)})" for r in p.resources) or "the links"
                 lines.append(f"The hard deadlines cannot all be met even with unlimited funding: {what} leave at least these projects late:")
@@ -247,11 +255,12 @@ class Explainer:
                 out.append((info, need, info.effective_cap, need - info.effective_cap))
         return out
 
-    def explain(self, time_limit: float, workers: int, seed: int, params: dict | None = None) -> str:
+    def explain(self, time_limit: float, workers: int, seed: int, params: dict | None = None,
+                deterministic_time: float | None = None) -> str:
         reasons = self.direct()
         if reasons:
             return "No plan fits the scenario:\n" + "\n".join(f"- {r}" for r in reasons)
-        lines = self.relaxed(time_limit, workers, seed, params)
+        lines = self.relaxed(time_limit, workers, seed, params, deterministic_time)
         if lines:
             return "\n".join(lines)
         return ("No plan fits the scenario, and neither the direct checks nor relaxing the funding caps and hard "

@@ -31,6 +31,8 @@ def summary_lines(portfolio, plan: Plan) -> list[str]:
         f"best bound: {_num(plan.best_bound)}",
         f"gap: {100 * plan.gap:.2f}%",
         f"solve time: {plan.seconds:.1f} s",
+        f"deterministic time: {plan.deterministic_time:.2f} of {_num(plan.deterministic_budget or 0)}"
+        + ("" if plan.reproducible else " (NOT REPRODUCIBLE: the wall-clock safety net stopped the search)"),
     ]
     if len(plan.stages) > 1:
         parts = [

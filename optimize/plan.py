@@ -29,6 +29,7 @@ class StageReport:
     bound: float
     optimal: bool
     seconds: float
+    deterministic_time: float = 0.0
 
     @property
     def gap(self) -> float:
@@ -43,6 +44,7 @@ class StageReport:
             "gap": round(self.gap, 6),
             "optimal": self.optimal,
             "seconds": round(self.seconds, 3),
+            "deterministic_time": round(self.deterministic_time, 3),
         }
 
 
@@ -71,6 +73,10 @@ class Plan:
     objective_mode: str = "lateness"
     hard_deadlines: bool = False
     notes: tuple[str, ...] = field(default=())
+    deterministic_budget: float | None = None  # CP-SAT deterministic time the search was allowed
+    deterministic_time: float = 0.0  # and used, over all stages
+    workers: int = 1
+    reproducible: bool = True  # False when the wall-clock safety net, not the deterministic budget, stopped it
 
     def project_end(self) -> np.ndarray:
         """Per project: the t at which its last activity ends (-inf for a project without activities)."""
@@ -93,6 +99,10 @@ class Plan:
             "gap": round(self.gap, 6),
             "seconds": round(self.seconds, 3),
             "hard_deadlines": self.hard_deadlines,
+            "deterministic_budget": self.deterministic_budget,
+            "deterministic_time": round(self.deterministic_time, 3),
+            "workers": self.workers,
+            "reproducible": self.reproducible,
             "stages": [s.as_dict() for s in self.stages],
             "notes": list(self.notes),
         }

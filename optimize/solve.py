@@ -69,14 +69,18 @@ def _trivial_bound(model: core.CoreModel, name: str) -> int:
 
 def solve(portfolio, settings, *, time_limit: float | None = None, workers: int | None = None,
           seed: int = SEED, params: dict | None = None, tidy: bool = True, tighten: bool = True,
-          model_options: dict | None = None) -> Plan:
+          model_options: dict | None = None, deterministic_time: float | None = None) -> Plan:
     """Plan the portfolio under the scenario's settings; raise ``Infeasible`` when no plan fits.
 
-    ``time_limit`` and ``workers`` override the scenario's; ``params`` are extra CP-SAT parameters and
-    ``model_options`` fields of ``core.ModelOptions`` (for measuring model ideas, see BENCHMARKS.md).
+    The search is bounded by ``deterministic_time`` (CP-SAT's work measure), so the plan is a function of the
+    data, the scenario and these settings alone; ``time_limit`` (wall-clock seconds) is a safety net that marks
+    the plan not reproducible when it stops the search first. ``time_limit``, ``deterministic_time`` and
+    ``workers`` override the scenario's; ``params`` are extra CP-SAT parameters and ``model_options`` fields of
+    ``core.ModelOptions`` (for measuring model ideas, see BENCHMARKS.md).
     """
     opt = settings.optimize
     time_limit = float(opt.time_limit_s if time_limit is None else time_limit)
+    deterministic_time = float(opt.deterministic_time if deterministic_time is None else deterministic_time)
     workers = int(opt.workers if workers is None else workers)
     params = {**DEFAULT_PARAMS, **(params or {})}
     t0 = time.perf_counter()
@@ -99,16 +103,22 @@ def solve(portfolio, settings, *, time_limit: float | None = None, workers: int 
     exprs = [(name, _expression(model, name), sense) for name, sense in stage_names]
     left = time_limit - (time.perf_counter() - t0)
     result = core.solve_stages(model, exprs, max(left, 0.1), workers, seed, params, hint=hint,
-                               stage_shares=[STAGE_SHARE] * len(exprs))
+                               stage_shares=[STAGE_SHARE] * len(exprs), deterministic_time=deterministic_time)
     if result.start is None and result.status != "infeasible" and hint is not None and _keeps_due(problem, hint):
-        result = core.StagedResult(status="feasible", stages=[], start=hint)  # the list schedule stands
+        result = dataclasses.replace(result, status="feasible", stages=[], start=hint)  # the list schedule stands
     if result.start is None:
         if result.status == "infeasible":
             spent = time.perf_counter() - t0
-            raise Infeasible(explainer.explain(max(2.0, time_limit - spent, time_limit / 2), workers, seed, params))
+            raise Infeasible(explainer.explain(max(2.0, time_limit - spent, time_limit / 2), workers, seed, params,
+                                               deterministic_time=deterministic_time))
+        if result.wall_clock_stop:
+            raise NoPlanFound(
+                f"No plan found within the wall-clock safety net of {time_limit:g} s (and no proof that none "
+                "exists); try a longer --time-limit."
+            )
         raise NoPlanFound(
-            f"No plan found within the time limit of {time_limit:g} s (and no proof that none exists); "
-            "try a longer --time-limit or more --workers."
+            f"No plan found within the deterministic budget of {deterministic_time:g} (and no proof that none "
+            "exists); try a larger --deterministic-time."
         )
 
     start = result.start.copy()
@@ -125,7 +135,8 @@ def solve(portfolio, settings, *, time_limit: float | None = None, workers: int 
         div = 1 if name == "makespan" else scale
         if k < len(result.stages):
             st = result.stages[k]
-            reports.append(StageReport(name, sense, values[name], st.bound / div, st.optimal, st.seconds))
+            reports.append(StageReport(name, sense, values[name], st.bound / div, st.optimal, st.seconds,
+                                       st.deterministic_time))
         else:
             # no solver finished this stage: the model's own bound, which proves the stage only when met
             bound = _trivial_bound(model, name) / div
@@ -137,6 +148,10 @@ def solve(portfolio, settings, *, time_limit: float | None = None, workers: int 
         notes.append(f"{len(stage_names) - len(result.stages)} of {len(stage_names)} objective stages not solved "
                      "within the time limit: their bounds come from the model (critical path and resource "
                      "energy), not from a search")
+    if result.wall_clock_stop:
+        notes.append(f"not reproducible: the wall-clock safety net ({time_limit:g} s) stopped the search before "
+                     f"its deterministic budget ({deterministic_time:g}) was spent, so another run may give "
+                     "another plan; raise --time-limit")
     if settings.stoppages:
         notes.append("stoppages of the scenario are not modelled by the optimizer (the simulator applies them)")
     plan = Plan(
@@ -155,6 +170,10 @@ def solve(portfolio, settings, *, time_limit: float | None = None, workers: int 
         objective_mode=opt.objective,
         hard_deadlines=bool(opt.hard_deadlines),
         notes=tuple(notes),
+        deterministic_budget=deterministic_time,
+        deterministic_time=result.deterministic_time,
+        workers=workers,
+        reproducible=not result.wall_clock_stop,
     )
     violations = check_plan(portfolio, settings, plan)
     if violations:

@@ -42,6 +42,7 @@ class CheckResult:
     checked: int = 0  # values compared
     mode: str = ""  # how the Monte Carlo files were compared
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # the comparison is weaker than the expected run allows
 
     @property
     def ok(self) -> bool:
@@ -54,6 +55,7 @@ class CheckResult:
         else:
             lines = [f"{len(self.drifts)} drift(s) in {self.folder} against {self.expected} ({self.mode}):"]
             lines += [str(d) for d in self.drifts]
+        lines += [f"warning: {w}" for w in self.warnings]
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
@@ -296,6 +298,39 @@ def same_sampling(got: Run, exp: Run) -> tuple[bool, str]:
     return False, diff or "sampling settings unknown"
 
 
+# The simulation settings whose difference changes the draws or what is simulated (the engine does not: both
+# engines give the same bytes). "plan" is the mode: the optimizer's plan ("given") or as soon as possible.
+SAMPLING_KEYS = ("plan", "seed", "iterations", "distribution", "correlation", "carry_over", "stoppages")
+
+
+def sampling_warnings(got: Run, exp: Run) -> list[str]:
+    """Why this comparison is weaker than a same-draws one: differing settings, and the change it can miss."""
+    a, b = got.simulation_settings, exp.simulation_settings
+    differ = [k for k in SAMPLING_KEYS if a.get(k) != b.get(k)]
+    if not differ:
+        return []
+    what = ", ".join(f"{k} {b.get(k)} (expected) vs {a.get(k)}" for k in differ)
+    out = [f"the runs differ in {what}: the Monte Carlo files cannot be compared byte for byte"]
+    n_g, n_e = got.iterations, exp.iterations
+    if n_g and n_e:
+        t = tol.proportion_tolerance(0.5, n_g, 0.5, n_e)
+        out.append(f"within sampling error at n={n_e}/{n_g}, a P(on time) near 0.5 may move by up to ±{t:.3f} "
+                   f"unnoticed; rerun with the expected run's seed and iterations "
+                   f"(--seed {b.get('seed')} --iterations {n_e}) to catch any change")
+    return out
+
+
+def _plan_warnings(got: Run, exp: Run) -> list[str]:
+    """A plan stopped by the wall clock may differ from run to run: say so, as it explains plan drifts."""
+    out = []
+    for which, run in (("expected", exp), ("checked", got)):
+        optimizer = run.manifest.get("optimizer")
+        if isinstance(optimizer, dict) and optimizer.get("reproducible") is False:
+            out.append(f"the {which} run's plan is marked not reproducible (the wall-clock safety net stopped "
+                       "its search): its plan files depend on the machine's load")
+    return out
+
+
 def check_runs(folder, expected) -> CheckResult:
     """Compare run folder ``folder`` (got) with ``expected``; every drift beyond the written tolerances."""
     got, exp = load_run(folder), load_run(expected)
@@ -326,8 +361,10 @@ def check_runs(folder, expected) -> CheckResult:
                 _check_risks(result, got, exp, st)
             if "distribution.csv" in mc:
                 _check_distribution(result, got, exp, st)
+        result.warnings += sampling_warnings(got, exp)
     else:
         result.mode = "no Monte Carlo files to compare"
+    result.warnings += _plan_warnings(got, exp)
     changed = _changed_inputs(got, exp)
     if changed and result.drifts:
         result.notes.append("the inputs differ from the expected run's: " + ", ".join(changed))

@@ -5,10 +5,12 @@ Refresh them on purpose, after a change that is meant to move the figures:
     python -m report.expected            # every scenarios/*.toml into tests/expected/<name>/
     python -m report.expected baseline   # one scenario
 
-Each folder holds the plan and Monte Carlo files of a small run (``ITERATIONS``
-iterations, the scenario's seed) and its manifest; no report. The optimizer
-gets ``TIME_LIMIT`` seconds, enough to prove every bundled plan optimal, so the
-plan does not depend on the speed of the machine.
+Each folder holds the plan and Monte Carlo files of the scenario's own run (its
+iterations and seed, exactly what ``portfolio run`` writes) and its manifest; no
+report. So ``portfolio check`` of a ``portfolio run`` against it compares the
+same draws byte for byte, and any change of a figure is caught. The optimizer
+gets the scenario's deterministic budget, so the plan does not depend on the
+speed or load of the machine; a plan cut by the wall-clock safety net is refused.
 """
 from __future__ import annotations
 
@@ -23,8 +25,6 @@ from scenarios.load import load_target
 from .pipeline import planned_starts
 from .runfolder import atomic_folder
 
-ITERATIONS = 256
-TIME_LIMIT = 180.0
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -33,16 +33,22 @@ def bundled_scenarios() -> list[Path]:
     return sorted(p for p in (ROOT / "scenarios").glob("*.toml") if "[sweep" not in p.read_text(encoding="utf-8"))
 
 
+def expected_plan(scenario: Path):
+    """The scenario's plan under its deterministic budget; refused when the wall clock cut it (not reproducible)."""
+    portfolio, settings = load_target(scenario)
+    plan = optimize.solve(portfolio, settings)
+    if not plan.reproducible:
+        raise RuntimeError(f"{scenario.name}: the wall-clock safety net ({settings.optimize.time_limit_s:g} s) "
+                           "stopped the search; an expected output must not depend on the machine's load")
+    return portfolio, settings, plan
+
+
 def write_expected(scenario: Path, out: Path) -> None:
     """The plan and the Monte Carlo files of ``scenario`` into ``out`` (written whole)."""
-    portfolio, settings = load_target(scenario)
-    plan = optimize.solve(portfolio, settings, time_limit=TIME_LIMIT)
-    if plan.status != "optimal":
-        raise RuntimeError(f"{scenario.name}: the plan is {plan.status}, not proven optimal in {TIME_LIMIT:.0f} s; "
-                           "an expected output must not depend on the machine's speed")
+    portfolio, settings, plan = expected_plan(scenario)
     with atomic_folder(out) as folder:
         write_plan(portfolio, settings, plan, folder)
-        result = simulate.run(portfolio, settings, plan_starts=planned_starts(plan), iterations=ITERATIONS)
+        result = simulate.run(portfolio, settings, plan_starts=planned_starts(plan))
         simulate.write_outputs(result, folder)
 
 

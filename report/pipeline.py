@@ -24,12 +24,12 @@ def planned_starts(plan: optimize.Plan) -> dict[str, int]:
 
 
 def run_scenario(portfolio, settings, out, *, iterations=None, seed=None, workers=None, engine=None,
-                 time_limit=None, progress=False, executor=None) -> RunResult:
+                 time_limit=None, progress=False, executor=None, deterministic_time=None) -> RunResult:
     """Schedule, simulate the schedule, and write the whole run folder ``out`` (or nothing on error).
 
     ``executor``: where the Monte Carlo blocks run (``simulate.executors``, e.g. Dask); None = ``workers`` processes.
     """
-    plan = optimize.solve(portfolio, settings, time_limit=time_limit)
+    plan = optimize.solve(portfolio, settings, time_limit=time_limit, deterministic_time=deterministic_time)
     with atomic_folder(out) as folder:
         write_plan(portfolio, settings, plan, folder)
         result = simulate.run(portfolio, settings, plan_starts=planned_starts(plan), iterations=iterations,

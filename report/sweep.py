@@ -105,10 +105,10 @@ def load_variants(targets) -> list[tuple[str, Variant]]:
     return out
 
 
-def _plan_task(portfolio, settings, time_limit):
+def _plan_task(portfolio, settings, time_limit, deterministic_time=None):
     """One variant's plan, as a pure task: ("ok", Plan) or (status, why) — never raises for a planner's finding."""
     try:
-        return "ok", optimize.solve(portfolio, settings, time_limit=time_limit)
+        return "ok", optimize.solve(portfolio, settings, time_limit=time_limit, deterministic_time=deterministic_time)
     except optimize.NoPlanFound as exc:
         return "no plan", str(exc)
     except optimize.Infeasible as exc:
@@ -116,7 +116,7 @@ def _plan_task(portfolio, settings, time_limit):
 
 
 def run_sweep(targets, out, *, iterations=None, seed=None, workers=None, engine=None, time_limit=None,
-              executor=None, echo=None, report: bool = True) -> SweepResult:
+              executor=None, echo=None, report: bool = True, deterministic_time=None) -> SweepResult:
     """Run every variant of ``targets`` into ``out``/<variant>/ and write the summary; see the module docstring.
 
     ``executor``: a ``simulate.executors`` executor (a Dask one from ``open_executor``); None = local processes
@@ -133,7 +133,7 @@ def run_sweep(targets, out, *, iterations=None, seed=None, workers=None, engine=
     # Plans first, all of them, spread over the workers (one CP-SAT solve each); then the Monte Carlo.
     plans_on = executor if executor is not None else local_executor(
         usable_processes(workers or max(v.settings.simulate.workers for _s, v in variants), len(variants)))
-    calls = [(v.portfolio, v.settings, time_limit) for _s, v in variants]
+    calls = [(v.portfolio, v.settings, time_limit, deterministic_time) for _s, v in variants]
     t0 = time.perf_counter()
     plans = list(plans_on.map(_plan_task, calls))
     t_plans = time.perf_counter()

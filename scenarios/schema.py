@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterator
 
 from portfolio.distributions import DISTRIBUTIONS
-from portfolio.limits import MAX_ITERATIONS, MAX_SEED, MAX_SWEEP_VARIANTS, MAX_TIME_LIMIT_S, MAX_WORKERS
+from portfolio.limits import MAX_DETERMINISTIC_TIME, MAX_ITERATIONS, MAX_SEED, MAX_SWEEP_VARIANTS, MAX_TIME_LIMIT_S, MAX_WORKERS
 from portfolio.model import CATEGORIES
 from portfolio.months import parse_month
 
@@ -177,6 +177,7 @@ SCHEMA = Table(keys={
     "deadline": Month(),
     "optimize": Table(keys={
         "time_limit_s": Number(low=0.1, most=MAX_TIME_LIMIT_S),
+        "deterministic_time": Number(low=0.01, most=MAX_DETERMINISTIC_TIME),
         "workers": Number(low=1, whole=True, most=MAX_WORKERS),
         "objective": Choice(values=OBJECTIVES),
         "hard_deadlines": Flag(),

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class OptimizeSettings:
-    time_limit_s: float = 20.0
+    time_limit_s: float = 600.0  # wall-clock safety net; the plan is bounded by deterministic_time
+    deterministic_time: float = 60.0  # CP-SAT deterministic time for all stages: the same plan on any machine
     workers: int = 1
     # "lateness" (default, lexicographic: weighted lateness, then weighted finish),
     # "makespan", or "on_time" (maximise the priority-weighted number of projects on time).

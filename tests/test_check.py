@@ -1,6 +1,7 @@
 """portfolio check DIR --expected DIR: regression check with the tolerances of docs/regression.md."""
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
@@ -176,3 +177,49 @@ def test_other_engine_same_seed_is_held_to_the_same_bytes(runs, tmp_path):
     result = check(simpy_run, runs["a"])
     assert result.exit_code == 1
     assert "identical (same seed 1, 2000 iterations)" in result.output
+
+
+def set_simulation(folder, **values):
+    """Change fields of the manifest's simulation section (what a run with other settings would record)."""
+    path = folder / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["simulation"].update(values)
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def test_same_draws_give_no_warning(runs):
+    result = check(runs["a_twin"], runs["a"])
+    assert result.exit_code == 0 and "warning:" not in result.output, result.output
+
+
+def test_different_seed_warns_and_says_what_can_go_unnoticed(runs):
+    result = check(runs["b"], runs["a"])
+    assert result.exit_code == 0, result.output
+    assert "warning: the runs differ in seed 1 (expected) vs 2" in result.output
+    # 4 SE of a difference of two proportions near 0.5 at n = 2000 each
+    assert f"±{4 * (0.25 * 2 / 2000) ** 0.5:.3f} unnoticed" in result.output
+    assert "--seed 1 --iterations 2000" in result.output
+
+
+def test_different_iterations_warn(runs, tmp_path):
+    got = make_run(tmp_path / "more", seed=1, iterations=3000)
+    result = check(got, runs["a"])
+    assert "warning: the runs differ in iterations 2000 (expected) vs 3000" in result.output
+
+
+def test_different_simulation_mode_warns_even_with_the_same_draws(runs, tmp_path):
+    got = copy(runs["a_twin"], tmp_path)
+    set_simulation(got, plan="asap")
+    result = check(got, runs["a"])
+    assert "warning: the runs differ in plan None (expected) vs asap" in result.output
+
+
+def test_a_plan_marked_not_reproducible_is_named(runs, tmp_path):
+    got = copy(runs["a_twin"], tmp_path)
+    path = got / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["optimizer"] = {"status": "feasible", "reproducible": False}
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    result = check(got, runs["a"])
+    assert result.exit_code == 0
+    assert "warning: the checked run's plan is marked not reproducible" in result.output

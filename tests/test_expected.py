@@ -37,3 +37,83 @@ def test_compare_names_the_projects_a_provincial_cut_moves():
     named = {line.split("|")[1].strip() for line in planned.splitlines() if line.startswith("| ")} - {"Project"}
     named = {p for p in named if p in finish[0].index}
     assert named == moved
+
+
+def _baseline_with(tmp_path, extra: str):
+    """baseline.toml with ``extra`` appended, reading the bundled data (a scenario a planner might write)."""
+    text = (ROOT / "scenarios" / "baseline.toml").read_text(encoding="utf-8")
+    text = text.replace('data = "../data"', f'data = "{(ROOT / "data").as_posix()}"')
+    path = tmp_path / "baseline-changed.toml"
+    path.write_text(text + extra, encoding="utf-8")
+    return path
+
+
+def test_the_readme_check_catches_a_three_point_drop_of_p_on_time(tmp_path):
+    """README: `portfolio run scenarios/baseline.toml` then `portfolio check ... --expected tests/expected/baseline`.
+
+    A real change (CR-EXP's durations 0.9% longer) run as `portfolio run` would run it (the scenario's seed and
+    iterations), on the expected plan, moves CR-EXP's P(on time), near 0.45, down by about 3 points; the check
+    must fail on it. With expected outputs of a few hundred iterations the check fell back to sampling error
+    (±0.13 here) and passed.
+    """
+    import shutil
+
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from cli import main
+
+    expected = ROOT / "tests" / "expected" / "baseline"
+    runner = CliRunner()
+
+    def simulate(scenario, out):
+        result = runner.invoke(main, ["simulate", str(scenario), "--out", str(out), "--plan", str(expected)])
+        assert result.exit_code == 0, result.output
+        for name in ("schedule.csv", "projects.csv", "funding.csv"):
+            shutil.copy(expected / name, out / name)
+        return pd.read_csv(out / "simulation.csv").set_index("project_id")["p_on_time"]
+
+    got = tmp_path / "got"
+    p = [simulate(_baseline_with(tmp_path, ""), tmp_path / "unchanged"),
+         simulate(_baseline_with(tmp_path, '\n[[durations]]\nproject = "CR-EXP"\nfactor = 1.009\n'), got)]
+    drop = p[0]["CR-EXP"] - p[1]["CR-EXP"]
+    assert 0.025 <= drop <= 0.035, drop  # the change planted is the 3-point drop the check must catch
+    assert (p[0].drop("CR-EXP") == p[1].drop("CR-EXP")).all()
+
+    result = runner.invoke(main, ["check", str(got), "--expected", str(expected)])
+    assert result.exit_code == 1, result.output
+    assert "simulation.csv CR-EXP p_on_time" in result.output
+    assert "warning:" not in result.output  # the same draws: the strict comparison, nothing to warn about
+
+
+def test_a_planted_three_point_drop_fails_even_when_the_draws_differ(tmp_path):
+    """A copy of the expected baseline that claims another seed (so the check compares within sampling error) and
+    one P(on time) 3 points lower: at the stored 10,000 iterations the tolerance (±0.028 near 0.45) is below 3
+    points, so the check fails, and it warns that the draws differ."""
+    import json
+    import shutil
+
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from cli import main
+
+    expected = ROOT / "tests" / "expected" / "baseline"
+    got = tmp_path / "got"
+    shutil.copytree(expected, got)
+    manifest = json.loads((got / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["simulation"]["iterations"] >= 10000
+    manifest["simulation"]["seed"] += 1
+    (got / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(main, ["check", str(got), "--expected", str(expected)]).exit_code == 0
+
+    sim = pd.read_csv(got / "simulation.csv", dtype=str)
+    row = sim.index[sim["project_id"] == "CR-EXP"][0]
+    sim.loc[row, "p_on_time"] = f"{float(sim.loc[row, 'p_on_time']) - 0.03:.4f}"
+    sim.to_csv(got / "simulation.csv", index=False, lineterminator="\n")
+    result = runner.invoke(main, ["check", str(got), "--expected", str(expected)])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("1 drift(s)"), result.output
+    assert "simulation.csv CR-EXP p_on_time" in result.output and "4 SE of a proportion" in result.output
+    assert "warning: the runs differ in seed 2021 (expected) vs 2022" in result.output

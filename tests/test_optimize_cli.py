@@ -109,6 +109,31 @@ def test_time_limit_option_and_bad_input(tmp_path):
     assert result.exit_code == 2
 
 
+
+def test_deterministic_budget_from_the_scenario_and_the_option_goes_to_the_manifest(tmp_path):
+    scenario = write_case(tmp_path, "deterministic_time = 7.5\nworkers = 2\n")
+    for out, extra, budget in ((tmp_path / "a", [], 7.5), (tmp_path / "b", ["--deterministic-time", "3"], 3.0)):
+        result = CliRunner().invoke(main, ["schedule", str(scenario), "--out", str(out), *extra])
+        assert result.exit_code == 0, result.output
+        assert "deterministic time: " in result.output and f" of {budget:g}" in result.output
+        opt = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["optimizer"]
+        assert opt["deterministic_budget"] == budget and opt["workers"] == 2 and opt["reproducible"] is True
+        assert 0 <= opt["deterministic_time"] <= budget  # the tiny case is solved in presolve: about 0
+        assert all("deterministic_time" in stage for stage in opt["stages"])
+
+
+def test_bad_deterministic_budget_is_bad_input(tmp_path):
+    scenario = write_case(tmp_path, "deterministic_time = 0\n")
+    result = CliRunner().invoke(main, ["schedule", str(scenario), "--out", str(tmp_path / "r")])
+    assert result.exit_code == 2
+    assert "tiny.toml:8:1: deterministic_time must be at least 0.01, got 0" in result.output, result.output
+    (tmp_path / "good").mkdir()
+    good = write_case(tmp_path / "good")
+    result = CliRunner().invoke(main, ["schedule", str(good), "--out", str(tmp_path / "r"), "--deterministic-time", "0"])
+    assert result.exit_code == 2 and "--deterministic-time" in result.output
+    assert not (tmp_path / "r").exists()
+
+
 PSPLIB = Path(__file__).parent / "data" / "psplib" / "j30"  # the vendored PSPLIB subset (see its README.md)
 
 
