@@ -30,7 +30,7 @@ ACTIVITIES = (
     "XIY.T3,XIY,机电安装,10,12,18,XIY.T2:SS+12;XIY.T1;HJW.T1@2023-04,100,bond,,,,CRANE,estimate,,\n"
     "HJW.T1,HJW,隧洞掘进,24,30,40,,150,provincial,2021-06,,,TBM:1,estimate,,2021-05\n"
     "HJW.T2,HJW,输配水管线,12,14,20,HJW.T1:FF+2;HJW.T3,50,local,,,,,estimate,,\n"
-    "HJW.T3,HJW,补充勘察,6,9,14,,5,local,,,,,estimate,2022-03,\n"
+    "HJW.T3,HJW,补充勘察,30,40,60,,5,local,,,,,estimate,2022-03,\n"
 )
 RISKS = (
     "risk_id,name,probability,optimistic,most_likely,pessimistic,affects,source,known_since\n"
@@ -142,7 +142,7 @@ def test_known_at_leaves_undated_data_unchanged(mini_data):
      ("activities.csv", 4, 7, 'predecessors: expected a month as YYYY-MM after @ (the month the link became known), '
                              'got "HJW.T1@2023-13"')),
     ("earliest_start_known_since alone", {"activities.csv": ACTIVITIES.replace(
-        "HJW.T3,HJW,补充勘察,6,9,14,,5,local,,,,,estimate,2022-03,", "HJW.T3,HJW,补充勘察,6,9,14,,5,local,,,,,estimate,2022-03,2022-04")},
+        "HJW.T3,HJW,补充勘察,30,40,60,,5,local,,,,,estimate,2022-03,", "HJW.T3,HJW,补充勘察,30,40,60,,5,local,,,,,estimate,2022-03,2022-04")},
      ("activities.csv", 7, 16, "earliest_start_known_since: given without earliest_start (expected both, or neither)")),
     ("two versions of a risk from the same month", {"risks.csv": RISKS.replace("estimate,2022-06", "estimate,")},
      ("risks.csv", 3, 1, 'risk_id: duplicate "R1" (first on line 2)')),
