@@ -141,7 +141,7 @@ def dumbbell_chart(changes, scenario_a: str, scenario_b: str):
         if c.p_b is not None:
             ax.plot([c.p_b], [i], marker="D" if beyond else "o", markersize=6.5 if beyond else 5.5, color=ink,
                     linestyle="none", zorder=4)
-        ax.text(1.02, i, _change_label(c), transform=ax.get_yaxis_transform(), va="center", fontsize=8.5,
+        ax.text(1.02, i, _change_label(c), transform=ax.get_yaxis_transform(), va="center", fontsize=9,
                 color=INK if beyond else MUTED, fontweight="bold" if beyond else "normal")
         titles[gid] = f"{c.pid} {c.label}: P(on time) {_change_label(c)}"
     if rows and rows[-1].pid == PORTFOLIO and len(rows) > 1:
@@ -151,7 +151,7 @@ def dumbbell_chart(changes, scenario_a: str, scenario_b: str):
     ax.set_xlim(-0.02, 1.02)
     ax.set_xticks([0, 0.2, 0.4, 0.6, 0.8, 1.0], ["0%", "20%", "40%", "60%", "80%", "100%"])
     ax.set_ylim(len(rows) - 0.5, -0.6)
-    ax.set_yticks(range(len(rows)), [_row_label(c) for c in rows], fontsize=8)
+    ax.set_yticks(range(len(rows)), [_row_label(c) for c in rows], fontsize=9)
     ax.tick_params(axis="y", length=0)
     ax.grid(axis="x", color=GRID, linewidth=0.8)
     ax.set_axisbelow(True)
@@ -205,14 +205,14 @@ def shifts_chart(shifts: list[Shift], scenario_a: str, scenario_b: str):
             bar.patches[0].set_gid(f"shift-{i}-{words}")
             text = _shift_label(s, words, value)
             ax.text(value + (0.02 if value >= 0 else -0.02) * span, i + offset, text, va="center",
-                    ha="left" if value >= 0 else "right", fontsize=8, color=INK)
+                    ha="left" if value >= 0 else "right", fontsize=8.5, color=INK)
             titles[f"shift-{i}-{words}"] = f"{s.pid} {s.label}: {text}"
     ax.axvline(0, color=INK, linewidth=0.9, zorder=3)
     left = min(values + [0])
     right = max(values + [0])
     ax.set_xlim(left - 0.8 * span if left < 0 else -0.05 * span, right + (0.8 * span if right > 0 else 0.05 * span))
     ax.set_ylim(len(shifts) - 0.5, -0.6)
-    ax.set_yticks(range(len(shifts)), [_wrapped(s.label, s.pid) for s in shifts], fontsize=8)
+    ax.set_yticks(range(len(shifts)), [_wrapped(s.label, s.pid) for s in shifts], fontsize=9)
     ax.tick_params(axis="y", length=0)
     ax.grid(axis="x", color=GRID, linewidth=0.8)
     ax.set_axisbelow(True)

@@ -19,7 +19,7 @@ th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; vertic
 th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr:nth-child(even) td { background: #fafafa; }
 code { font-size: 0.9em; background: #f3f3f3; padding: 0 0.2em; }
-figure { margin: 0.6em 0 1.2em; } svg.chart { display: block; width: 100%; max-width: 68em; height: auto; }
+figure { margin: 0.6em 0 1.2em; } svg.chart { display: block; width: 100%; max-width: 72em; height: auto; }
 .how { color: #555; max-width: 60em; }
 @media print { figure { break-inside: avoid; } h2 { break-after: avoid; } }
 """
