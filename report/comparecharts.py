@@ -198,7 +198,9 @@ def shifts_chart(shifts: list[Shift], scenario_a: str, scenario_b: str):
         for offset, value, colour, hatch, words in ((-0.19, s.p80, P80_COLOUR, "", "P80"),
                                                     (0.19, s.planned, PLAN_COLOUR, "////", "planned")):
             if value is None:
-                ax.text(0, i + offset, f"  {words}: not in both runs", va="center", fontsize=8, color=MUTED)
+                lacking = "Monte Carlo" if words == "P80" else "plan"
+                ax.text(0, i + offset, f"  {words} finish: not compared (a run has no {lacking})", va="center",
+                        fontsize=8.5, color=MUTED)
                 continue
             bar = ax.barh(i + offset, value, height=0.36, color=colour if not hatch else "white", edgecolor=colour,
                           hatch=hatch, linewidth=1.2, zorder=2)

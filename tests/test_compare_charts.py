@@ -192,3 +192,13 @@ def test_no_cjk_font_is_one_line_and_nothing_written(runs, tmp_path, monkeypatch
     result = CliRunner().invoke(main, ["compare", str(runs["baseline"]), str(runs["cut"]), "--out", str(out)])
     assert result.exit_code == 2 and "fonts-wqy-microhei" in result.output
     assert result.output.strip().count("\n") == 0 and not out.exists()
+
+
+def test_plan_only_runs_draw_the_planned_finish_shift_alone(tmp_path):
+    a = make_run(tmp_path / "a", parts=("schedule",))
+    b = make_run(tmp_path / "b", parts=("schedule",), delays={"XIY-P3.T3": 2})
+    page = page_of(a, b)
+    assert "chart-dumbbell" not in page.svgs and "P(on time) before and after" not in page.headings
+    shifts = page.svgs["chart-shifts"]
+    assert shifts["titles"] == ["XIY-P3 西安咸阳国际机场三期扩建工程: planned finish +2 mo (2025-02 → 2025-04)"]
+    assert "P80 finish: not compared (a run has no Monte Carlo)" in [t.strip() for t in shifts["texts"]]
