@@ -212,11 +212,15 @@ def compare_command(dir_a, dir_b, out_file, fmt):
     from pathlib import Path
 
     from report.compare import compare_runs
+    from report.fonts import MissingFontError
     from report.runfolder import write_file_atomic
 
     if fmt is None:
         fmt = "html" if out_file and Path(out_file).suffix.lower() in (".html", ".htm") else "md"
-    text = compare_runs(dir_a, dir_b, fmt)
+    try:
+        text = compare_runs(dir_a, dir_b, fmt)
+    except MissingFontError as exc:
+        _fail(str(exc), 2)
     click.echo(text, nl=False)
     if out_file:
         write_file_atomic(out_file, text)

@@ -520,8 +520,17 @@ def _summary(changes: list[ProjectChange] | None, inputs_differ: bool, plan_move
     return out
 
 
+CHARTS_NOTE = ("The HTML page (`portfolio compare --format html`) draws P(on time) A → B and the finish shifts "
+               "as charts.")
+
+
 def compare_markdown(folder_a, folder_b) -> str:
     """Markdown: what changed from run A to run B."""
+    return comparison(folder_a, folder_b, CHARTS_NOTE)[0]
+
+
+def comparison(folder_a, folder_b, note: str) -> tuple[str, Run, Run, list[ProjectChange] | None]:
+    """The Markdown (``note`` after the summary), both runs and the per-project changes (None: no Monte Carlo)."""
     a, b = load_run(folder_a), load_run(folder_b)
     names = _names(a, b)
     crn = common_random_numbers(a, b) if a.has_simulation and b.has_simulation else (False, "")
@@ -533,16 +542,21 @@ def compare_markdown(folder_a, folder_b) -> str:
            f"- A: `{folder_a}` (written {a.manifest.get('written_at', '—')})",
            f"- B: `{folder_b}` (written {b.manifest.get('written_at', '—')})", ""]
     out += _warnings(a, b)
-    out += _summary(changes, inputs_differ, plan_moved, spending_moved)
+    summary = _summary(changes, inputs_differ, plan_moved, spending_moved)
+    out += summary
+    if note and changes is not None and not summary[2].startswith("No difference"):
+        out += [note, ""]
     out += inputs + plan + _section_simulation(a, b, changes, crn) + spending
-    return "\n".join(out).rstrip() + "\n"
+    return "\n".join(out).rstrip() + "\n", a, b, changes
 
 
 def compare_runs(folder_a, folder_b, fmt: str = "md") -> str:
-    """What changed from run A to run B, as Markdown (``fmt`` "md") or a self-contained HTML page ("html")."""
-    text = compare_markdown(folder_a, folder_b)
-    if fmt == "html":
-        from .comparehtml import markdown_to_html
+    """What changed from run A to run B, as Markdown (``fmt`` "md") or a self-contained HTML page ("html") that
+    also draws P(on time) A → B and the finish shifts as charts after the summary."""
+    if fmt != "html":
+        return compare_markdown(folder_a, folder_b)
+    from .comparecharts import compare_charts
+    from .comparehtml import markdown_to_html
 
-        return markdown_to_html(text)
-    return text
+    text, a, b, changes = comparison(folder_a, folder_b, "")
+    return markdown_to_html(text, compare_charts(a, b, changes))

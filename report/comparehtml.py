@@ -2,7 +2,8 @@
 
 The Markdown is what report.compare writes: headings, paragraphs, "- " lists
 and pipe tables with `code` and **bold**; this renders exactly that subset, so
-the page carries the same words and figures as the Markdown.
+the page carries the same words and figures as the Markdown. The charts of
+report.comparecharts (inline SVG, text drawn as outlines) follow the summary.
 """
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: left; vertic
 th { background: #f3f3f3; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
 tr:nth-child(even) td { background: #fafafa; }
 code { font-size: 0.9em; background: #f3f3f3; padding: 0 0.2em; }
+figure { margin: 0.6em 0 1.2em; } svg.chart { display: block; width: 100%; max-width: 72em; height: auto; }
+.how { color: #555; max-width: 60em; }
+@media print { figure { break-inside: avoid; } h2 { break-after: avoid; } }
 """
 
 _CODE = re.compile(r"`([^`]*)`")
@@ -67,11 +71,33 @@ def _blocks(lines: list[str]) -> list[tuple[str, list[str]]]:
     return [b for b in blocks if b[0]]
 
 
-def markdown_to_html(text: str) -> str:
+def chart_sections(charts: dict[str, str]) -> list[str]:
+    """Each chart under its heading, with a sentence on how to read it."""
+    from .charts import inline_svg
+    from .comparecharts import CHART_TITLES, HOW_TO_READ
+
+    out = []
+    for k, name in enumerate(n for n in CHART_TITLES if n in charts):
+        title = CHART_TITLES[name]
+        out += [f'<h2 id="section-{name}">{html.escape(title)}</h2>',
+                f'<p class="how"><strong>How to read this:</strong> {html.escape(HOW_TO_READ[name])}</p>',
+                f"<figure>{inline_svg(charts[name], f'k{k + 1}', f'chart-{name}', title)}</figure>"]
+    return out
+
+
+def markdown_to_html(text: str, charts: dict[str, str] | None = None) -> str:
+    """The page; ``charts`` (name -> SVG, report.comparecharts) go after the Summary section."""
     lines = text.splitlines()
     title = next((x[2:] for x in lines if x.startswith("# ")), "Comparison")
     body = []
+    pending = chart_sections(charts) if charts else []
+    in_summary = False
     for kind, block in _blocks(lines):
+        if kind in ("h1", "h2") and in_summary and pending:
+            body += pending
+            pending = []
+        if kind == "h2":
+            in_summary = block[0] == "## Summary"
         if kind in ("h1", "h2"):
             body.append(f"<{kind}>{inline(block[0].split(' ', 1)[1])}</{kind}>")
         elif kind == "table":
@@ -80,6 +106,7 @@ def markdown_to_html(text: str) -> str:
             body += ["<ul>"] + [f"<li>{inline(x[2:])}</li>" for x in block] + ["</ul>"]
         else:
             body.append(f"<p>{inline(' '.join(block))}</p>")
+    body += pending  # no section after the summary
     return "\n".join(['<!DOCTYPE html>', '<html lang="en">', "<head>", '<meta charset="utf-8">',
                       f"<title>{html.escape(title)}</title>", f"<style>{STYLE}</style>", "</head>", "<body>",
                       *body, "</body>", "</html>"]) + "\n"
