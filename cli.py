@@ -221,9 +221,12 @@ def compare_command(dir_a, dir_b, out_file, fmt):
         text = compare_runs(dir_a, dir_b, fmt)
     except MissingFontError as exc:
         _fail(str(exc), 2)
-    click.echo(text, nl=False)
     if out_file:
         write_file_atomic(out_file, text)
+    if out_file and fmt == "html":
+        click.echo(f"wrote {out_file}")  # a page of charts is for the browser, not the terminal
+    else:
+        click.echo(text, nl=False)
 
 
 @main.command("check")

@@ -405,7 +405,7 @@ def test_html_is_well_formed_and_carries_the_same_facts(runs, tmp_path):
     result = compare(runs["baseline"], runs["cut_crn"], "--out", str(out_file))
     assert result.exit_code == 0, result.output
     page_text = out_file.read_text(encoding="utf-8")
-    assert result.output == page_text and page_text.startswith("<!DOCTYPE html>")
+    assert result.output == f"wrote {out_file}\n" and page_text.startswith("<!DOCTYPE html>")
     assert compare(runs["baseline"], runs["cut_crn"], "--format", "html").output == page_text
     page = Page()
     page.feed(page_text)
