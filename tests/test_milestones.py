@@ -136,3 +136,25 @@ def test_the_2026_progress_is_invisible_to_a_2021_forecast():
     assert late.activity("XAHSR-AK.T6").actual_finish == M("2026-03")
     assert late.activity("DONGZHUANG.T3").remaining_months == 4
     assert late.activity("XAHSR-SY.T7").remaining_months == 3
+
+
+def test_the_multi_origin_backtest_scores_a_milestone_as_an_event(folder, tmp_path):
+    """XIY.T2 (exactly 6 months) really ran 2021-01..2021-06 against a milestone deadline of 2021-05. At 2020-11 it
+    could start at once: the forecast said 2021-04 in every iteration (p = 1, 2 months early: CRPS 2, PIT [1, 1]); at
+    2021-03 it was running and had to end 2021-06 (p = 0, CRPS 0). At 2021-07 it had happened: not scored."""
+    from report.multiorigin import run_multi_origin
+
+    (folder / "activities.csv").write_text(ACTIVITIES.replace("XIY.T2,XIY,土建,6,6,6,XIY.T1,10,central,,,,",
+                                                              "XIY.T2,XIY,土建,6,6,6,XIY.T1,10,central,,2021-01,2021-06,"),
+                                           encoding="utf-8")
+    (folder / "milestones.csv").write_text(HEADER + "M-T2,XIY,x,XIY.T2,finish,2021-05,,2021-06,s\n", encoding="utf-8")
+    portfolio, settings = _settings(folder, tmp_path)
+    result = run_multi_origin(portfolio, settings, [M("2020-11"), M("2021-03"), M("2021-07")], iterations=64,
+                              time_limit=5)
+    rows = result.events[result.events["kind"] == "milestone"].set_index("origin")
+    assert list(rows.index) == ["2020-11", "2021-03"]
+    first, second = rows.loc["2020-11"], rows.loc["2021-03"]
+    assert (first["event_id"], first["on_time"], first["actual_finish"]) == ("M-T2", False, "2021-06")
+    assert first["p_model"] == 1.0 and first["model_crps"] == 2.0 and first["plan_finish"] == "2021-04"
+    assert (first["model_pit_low"], first["model_pit_high"]) == (1.0, 1.0) and bool(first["planned_verdict"])
+    assert second["p_model"] == 0.0 and second["model_crps"] == 0.0 and second["p_outside_view"] == 0.0
