@@ -158,3 +158,16 @@ def test_the_multi_origin_backtest_scores_a_milestone_as_an_event(folder, tmp_pa
     assert first["p_model"] == 1.0 and first["model_crps"] == 2.0 and first["plan_finish"] == "2021-04"
     assert (first["model_pit_low"], first["model_pit_high"]) == (1.0, 1.0) and bool(first["planned_verdict"])
     assert second["p_model"] == 0.0 and second["model_crps"] == 0.0 and second["p_outside_view"] == 0.0
+
+
+def test_validate_names_a_bad_milestone_row(folder):
+    from click.testing import CliRunner
+
+    import cli
+
+    (folder / "milestones.csv").write_text(HEADER + "M1,XIY,x,XIY.T2,finsh,2021-06,,,s\n", encoding="utf-8")
+    result = CliRunner().invoke(cli.main, ["validate", str(folder)])
+    assert result.exit_code == 2
+    assert f"{folder / 'milestones.csv'}:2:5: event: expected start or finish, got 'finsh'" in result.output
+    (folder / "milestones.csv").write_text(HEADER + "M1,XIY,x,XIY.T2,finish,2021-06,,,s\n", encoding="utf-8")
+    assert CliRunner().invoke(cli.main, ["validate", str(folder)]).exit_code == 0
