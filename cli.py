@@ -149,6 +149,10 @@ def validate(target):
     from portfolio.summary import validation_summary
 
     portfolio, settings = load_target(target)
+    if settings.data_dir:
+        from portfolio.milestones import load_milestones
+
+        load_milestones(settings.data_dir, portfolio)  # the optional milestones.csv (docs/data.md)
     click.echo(validation_summary(portfolio, settings))
 
 

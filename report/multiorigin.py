@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from portfolio.milestones import Milestone, load_milestones, milestones_at
 from portfolio.model import Portfolio
 from portfolio.months import format_month, parse_month
 from portfolio.progress import data_as_of
@@ -28,6 +29,7 @@ from . import evaluation as ev
 from .backtest import forecast, project_outcomes
 
 PROJECT_FINISH = "project finish"
+MILESTONE = "milestone"
 FORECASTS = (
     ("model", "model (plan + simulation)"),
     ("all_on_time", "every event on time (p = 1)"),
@@ -68,6 +70,22 @@ def project_events(portfolio: Portfolio, origin: int, default_deadline: int, as_
             for o in project_outcomes(portfolio, origin, default_deadline, as_of) if o.scored and o.on_time is not None]
 
 
+def milestone_events(milestones: tuple[Milestone, ...], origin: int, forecast_ids) -> list[Event]:
+    """The milestones with a sourced actual month that had not happened before ``origin``, scored against their
+    deadline as known at ``origin``; only those forecast at that origin (``forecast_ids``: their activity known)."""
+    actual = {m.milestone_id: m.actual for m in milestones if m.actual is not None}
+    return [Event(origin, m.milestone_id, m.project_id, MILESTONE, m.deadline, actual[m.milestone_id],
+                  actual[m.milestone_id] <= m.deadline, f"{m.event} of {m.activity_id}")
+            for m in milestones_at(milestones, origin)
+            if m.milestone_id in actual and actual[m.milestone_id] >= origin and m.milestone_id in forecast_ids]
+
+
+def months_cdf(months: np.ndarray) -> ev.Cdf:
+    """The step CDF of an event's month from its month in each iteration."""
+    values, counts = np.unique(months, return_counts=True)
+    return ev.Cdf(tuple(int(v) for v in values), tuple(min(1.0, c / len(months)) for c in np.cumsum(counts)))
+
+
 def cdfs_of(distribution: pd.DataFrame) -> dict[str, ev.Cdf]:
     """Per project: the step CDF of its finish month from a simulation's distribution table."""
     out = {}
@@ -85,10 +103,16 @@ class OriginForecast:
     plan_finish: dict[str, int]  # absolute month of each project's planned finish
     plan_on_time: dict[str, bool]  # the plan's verdict: no lateness against the project's deadline
     optimizer: dict
+    # milestones known at the origin: per forecast name ("model", "outside_view") the event month of each iteration,
+    # and the plan's month of each event
+    milestone_months: dict = field(default_factory=dict)
+    milestone_plan: dict = field(default_factory=dict)
 
 
-def forecast_at(portfolio: Portfolio, settings, origin: int, **options) -> OriginForecast:
-    """Plan + simulation, and the simulation without the plan, with what was known at ``origin``."""
+def forecast_at(portfolio: Portfolio, settings, origin: int, milestones: tuple[Milestone, ...] = (),
+                **options) -> OriginForecast:
+    """Plan + simulation, and the simulation without the plan, with what was known at ``origin``; with them, the
+    month of each milestone known then."""
     at = dataclasses.replace(settings, status_date=origin)
     plan, model = forecast(portfolio, at, use_plan=True, **options)
     _, outside = forecast(portfolio, at, use_plan=False, **options)
@@ -96,8 +120,36 @@ def forecast_at(portfolio: Portfolio, settings, origin: int, **options) -> Origi
     ids = plan.network.project_ids
     finish = {pid: origin + int(end) - 1 for pid, end in zip(ids, ends) if np.isfinite(end)}
     on_time = {pid: bool(late == 0) for pid, late in zip(ids, plan.lateness())}
+    months, plan_events = _milestone_forecasts(milestones_at(milestones, origin), plan, model, outside)
     return OriginForecast(origin, model, outside, finish, on_time,
-                          {"status": plan.status, "objective": plan.objective_name, "gap": round(plan.gap, 6)})
+                          {"status": plan.status, "objective": plan.objective_name, "gap": round(plan.gap, 6)},
+                          months, plan_events)
+
+
+def _milestone_forecasts(milestones, plan, model, outside) -> tuple[dict, dict]:
+    """Per forecast name the months of each milestone whose activity the forecast knows, and the plan's
+    (month, on time) of each: the same iterations, seed and engine as the simulations (simulate/milestones.py)."""
+    from simulate.milestones import event_months
+
+    known = model.portfolio
+    ids = {a.activity_id for a in known.activities}
+    milestones = tuple(m for m in milestones if m.activity_id in ids)
+    if not milestones:
+        return {}, {}
+    origin = model.settings.status_date
+    starts = {a.activity_id: int(round(float(s))) + origin for a, s in zip(known.activities, plan.start)}
+    months = {}
+    for name, sim, plan_starts in (("model", model, starts), ("outside_view", outside, None)):
+        info = sim.info
+        table = event_months(known, sim.settings, milestones, plan_starts, info["iterations"], info["seed"],
+                             info["engine"])
+        months[name] = {m.milestone_id: table[:, k] for k, m in enumerate(milestones)}
+    plan_events = {}
+    for m in milestones:
+        j = known.activity_index(m.activity_id)
+        month = origin + (int(round(float(plan.start[j]))) if m.event == "start" else int(np.ceil(plan.end[j])) - 1)
+        plan_events[m.milestone_id] = (month, month <= m.deadline)
+    return months, plan_events
 
 
 # -- the evaluation --------------------------------------------------------------------------------------
@@ -127,6 +179,8 @@ def event_forecast(simulation, cdfs: dict[str, ev.Cdf], event: Event) -> tuple[f
 
 def event_plan(fc: OriginForecast, event: Event) -> tuple[int | None, bool]:
     """The plan's finish month of an event (None when it has none) and its verdict: on time or not."""
+    if event.kind == MILESTONE:
+        return fc.milestone_plan[event.event_id]
     if event.kind != PROJECT_FINISH:
         raise ValueError(f"no plan for events of kind {event.kind!r}")
     return fc.plan_finish.get(event.project_id), fc.plan_on_time[event.project_id]
@@ -145,7 +199,11 @@ def event_rows(events: list[Event], fc: OriginForecast, as_of: int) -> list[dict
                "on_time": e.on_time, "planned_verdict": verdict,
                "plan_finish": format_month(plan_finish) if plan_finish is not None else "", "note": e.note}
         for name, sim in simulations.items():
-            p, cdf = event_forecast(sim, cdfs[name], e)
+            if e.kind == MILESTONE:
+                months = fc.milestone_months[name][e.event_id]
+                p, cdf = float(np.count_nonzero(months <= e.deadline)) / len(months), months_cdf(months)
+            else:
+                p, cdf = event_forecast(sim, cdfs[name], e)
             lo, hi = ev.pit_interval(cdf, e.actual, as_of)
             row.update({f"p_{name}": p, f"{name}_p_by_actual": cdf.at(e.actual) if e.actual is not None else math.nan,
                         f"{name}_pit_low": lo, f"{name}_pit_high": hi,
@@ -237,22 +295,28 @@ def evaluate(events: pd.DataFrame, settings, origins, as_of: int, forecasts=(), 
 
 
 def run_multi_origin(portfolio: Portfolio, settings, origins, *, as_of: int | None = None, iterations=None,
-                     seed=None, workers=None, progress=False, time_limit=None, log=None) -> MultiOriginResult:
-    """Forecast at every origin with what was known then, and score every event with a known outcome."""
+                     seed=None, workers=None, progress=False, time_limit=None, log=None,
+                     milestones: tuple[Milestone, ...] | None = None) -> MultiOriginResult:
+    """Forecast at every origin with what was known then, and score every event with a known outcome: the projects'
+    finishes and the milestones with a sourced actual month (``milestones``: None = the data folder's)."""
     as_of = data_as_of(portfolio) if as_of is None else as_of
     if as_of is None:
         from portfolio.errors import InputError, Problem
 
         raise InputError(Problem(settings.data_dir or "data", 0, 0, "the data records no actual date, so no "
                                  "outcome is known: give --as-of YYYY-MM or add actual dates"))
+    if milestones is None:
+        milestones = load_milestones(settings.data_dir, portfolio) if settings.data_dir else ()
     rows, forecasts = [], []
     for origin in origins:
         if log:
             log(f"origin {format_month(origin)}: planning and simulating")
-        fc = forecast_at(portfolio, settings, origin, iterations=iterations, seed=seed, workers=workers,
+        fc = forecast_at(portfolio, settings, origin, milestones, iterations=iterations, seed=seed, workers=workers,
                          progress=progress, time_limit=time_limit)
         forecasts.append(fc)
-        rows += event_rows(project_events(portfolio, origin, settings.deadline, as_of), fc, as_of)
+        events = project_events(portfolio, origin, settings.deadline, as_of)
+        events += milestone_events(milestones, origin, set(fc.milestone_months.get("model", {})))
+        rows += event_rows(events, fc, as_of)
     events = pd.DataFrame(rows, columns=[c for c in EVENT_COLUMNS if c not in ("p_all_on_time", "p_base_rate",
                                                                                 "p_plan")])
     sim_info = forecasts[0].model.info if forecasts else {}

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 import optimize
 import simulate
 from optimize.output import write_plan
+from portfolio.milestones import load_milestones, milestones_at
+from simulate.milestones import forecast as forecast_milestones
 
-from .runfolder import atomic_folder
+from .runfolder import atomic_folder, write_csv
 from .write import write_report
 
 
@@ -29,6 +31,7 @@ def run_scenario(portfolio, settings, out, *, iterations=None, seed=None, worker
 
     ``executor``: where the Monte Carlo blocks run (``simulate.executors``, e.g. Dask); None = ``workers`` processes.
     """
+    milestones = milestones_at(load_milestones(settings.data_dir, portfolio), None) if settings.data_dir else ()
     plan = optimize.solve(portfolio, settings, time_limit=time_limit, deterministic_time=deterministic_time)
     with atomic_folder(out) as folder:
         write_plan(portfolio, settings, plan, folder)
@@ -36,5 +39,15 @@ def run_scenario(portfolio, settings, out, *, iterations=None, seed=None, worker
                               seed=seed, workers=workers or settings.simulate.workers, progress=progress,
                               engine=engine, executor=executor)
         simulate.write_outputs(result, folder)
+        if milestones:
+            write_milestones(portfolio, settings, milestones, planned_starts(plan), result.info, folder)
         write_report(folder)
     return RunResult(plan, result)
+
+
+def write_milestones(portfolio, settings, milestones, plan_starts, info: dict, folder) -> None:
+    """milestones.csv: each milestone forecast with the run's iterations, seed and engine (simulate/milestones.py)."""
+    table = forecast_milestones(portfolio, settings, milestones, plan_starts, iterations=info["iterations"],
+                                seed=info["seed"], engine=info["engine"])
+    table["p_on_time"] = table["p_on_time"].map(lambda p: f"{p:.4f}")
+    write_csv(table, folder / "milestones.csv")
