@@ -354,12 +354,9 @@ def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of
     With origins (--origins, or the scenario's [backtest] origins) it forecasts at each and writes the
     multi-origin evaluation instead: events.csv, scores.csv, differences.csv, pit.csv and the report.
     """
-    import optimize
     from portfolio.errors import InputError, Problem
     from portfolio.months import parse_month
     from report.backtest import run_backtest, summary_text, write_backtest
-    from report.fonts import MissingFontError
-    from report.runfolder import atomic_folder
     from scenarios.load import load_target
 
     month = None
@@ -376,22 +373,10 @@ def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of
                                    "scores the simulation without the plan as its outside view")
         return _multi_origin_backtest(portfolio, settings, origin_months, out, month, iterations=iterations,
                                       seed=seed, workers=workers, time_limit=time_limit, quiet=quiet)
-    from optimize.progress import terminal_progress
-
     show = sys.stderr.isatty() and not quiet
-    try:
-        with terminal_progress(show):
-            result = run_backtest(portfolio, settings, as_of=month, iterations=iterations, seed=seed,
-                                  workers=workers, progress=show, time_limit=time_limit, use_plan=not asap)
-    except optimize.Infeasible as exc:
-        raise Finding(str(exc)) from exc
-    try:
-        with atomic_folder(out) as folder:
-            write_backtest(result, folder, portfolio)
-    except MissingFontError as exc:
-        _fail(str(exc), 2)
-    click.echo(summary_text(result))
-    click.echo(f"wrote {out}")
+    _compute_and_write(lambda: run_backtest(portfolio, settings, as_of=month, iterations=iterations, seed=seed,
+                                            workers=workers, progress=show, time_limit=time_limit, use_plan=not asap),
+                       lambda result, folder: write_backtest(result, folder, portfolio), summary_text, out, show)
 
 
 def _origins_option(text: str) -> tuple[int, ...]:
@@ -406,25 +391,34 @@ def _origins_option(text: str) -> tuple[int, ...]:
 
 def _multi_origin_backtest(portfolio, settings, origins, out, as_of, quiet=False, **options) -> None:
     """The multi-origin backtest (docs/backtest.md, "The multi-origin evaluation"): forecast and score per origin."""
-    import optimize
-    from optimize.progress import terminal_progress
-    from report.fonts import MissingFontError
     from report.multiorigin import run_multi_origin, summary_text, write_multi_origin
-    from report.runfolder import atomic_folder
 
     show = sys.stderr.isatty() and not quiet
     log = (lambda text: click.echo(text, err=True)) if show else None
+    _compute_and_write(lambda: run_multi_origin(portfolio, settings, origins, as_of=as_of, progress=show, log=log,
+                                                **options),
+                       lambda result, folder: write_multi_origin(result, folder, portfolio), summary_text, out, show)
+
+
+def _compute_and_write(compute, write, summary, out, show: bool) -> None:
+    """A backtest's shell: compute (solver progress on the terminal when ``show``), write the folder atomically,
+    print the summary; no plan is a finding (exit 1), no CJK font bad input (exit 2)."""
+    import optimize
+    from optimize.progress import terminal_progress
+    from report.fonts import MissingFontError
+    from report.runfolder import atomic_folder
+
     try:
         with terminal_progress(show):
-            result = run_multi_origin(portfolio, settings, origins, as_of=as_of, progress=show, log=log, **options)
+            result = compute()
     except optimize.Infeasible as exc:
         raise Finding(str(exc)) from exc
     try:
         with atomic_folder(out) as folder:
-            write_multi_origin(result, folder, portfolio)
+            write(result, folder)
     except MissingFontError as exc:
         _fail(str(exc), 2)
-    click.echo(summary_text(result))
+    click.echo(summary(result))
     click.echo(f"wrote {out}")
 
 

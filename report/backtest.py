@@ -563,6 +563,21 @@ def render_html(result: BacktestResult, charts: dict[str, str]) -> str:
 
 # -- files ---------------------------------------------------------------------------------------
 
+def write_report_files(folder: Path, svgs: dict[str, str], markdown: str, html: str) -> list[Path]:
+    """charts/NAME.svg, backtest.md and backtest.html of a backtest folder (single- or multi-origin)."""
+    written = []
+    for name, svg in svgs.items():
+        path = folder / "charts" / f"{name}.svg"
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(svg, encoding="utf-8")
+        written.append(path)
+    for name, text in (("backtest.md", markdown), ("backtest.html", html)):
+        path = folder / name
+        path.write_text(text, encoding="utf-8", newline="\n")
+        written.append(path)
+    return written
+
+
 def write_backtest(result: BacktestResult, folder, portfolio: Portfolio | None = None, charts: bool = True) -> list[Path]:
     """Write the backtest files into ``folder`` (which must exist; use report.runfolder.atomic_folder)."""
     from .runfolder import write_csv, write_manifest
@@ -585,16 +600,7 @@ def write_backtest(result: BacktestResult, folder, portfolio: Portfolio | None =
     write_csv(formatted(result.simulation.simulation), path)
     written.append(path)
     svgs = render_charts(result) if charts else {}
-    if svgs:
-        (folder / "charts").mkdir(exist_ok=True)
-        for name, svg in svgs.items():
-            path = folder / "charts" / f"{name}.svg"
-            path.write_text(svg, encoding="utf-8")
-            written.append(path)
-    for name, text in (("backtest.md", render_markdown(result, svgs)), ("backtest.html", render_html(result, svgs))):
-        path = folder / name
-        path.write_text(text, encoding="utf-8", newline="\n")
-        written.append(path)
+    written += write_report_files(folder, svgs, render_markdown(result, svgs), render_html(result, svgs))
     if portfolio is not None:
         write_manifest(folder, result.settings, portfolio, backtest={
             "status_date": result.scores["status_date"], "data_as_of": result.scores["data_as_of"],

@@ -26,7 +26,7 @@ from portfolio.months import format_month, parse_month
 from portfolio.progress import data_as_of
 
 from . import evaluation as ev
-from .backtest import forecast, project_outcomes
+from .backtest import forecast, project_outcomes, write_report_files
 
 PROJECT_FINISH = "project finish"
 MILESTONE = "milestone"
@@ -599,15 +599,7 @@ def write_multi_origin(result: MultiOriginResult, folder, portfolio: Portfolio |
                     encoding="utf-8")
     written.append(path)
     svgs = render_charts(result) if charts else {}
-    for name, svg in svgs.items():
-        path = folder / "charts" / f"{name}.svg"
-        path.parent.mkdir(exist_ok=True)
-        path.write_text(svg, encoding="utf-8")
-        written.append(path)
-    for name, text in (("backtest.md", render_markdown(result, svgs)), ("backtest.html", render_html(result, svgs))):
-        path = folder / name
-        path.write_text(text, encoding="utf-8", newline="\n")
-        written.append(path)
+    written += write_report_files(folder, svgs, render_markdown(result, svgs), render_html(result, svgs))
     if portfolio is not None:
         write_manifest(folder, result.settings, portfolio, backtest={
             "origins": [format_month(o) for o in result.origins], "data_as_of": format_month(result.as_of),
