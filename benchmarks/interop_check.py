@@ -2,7 +2,7 @@
 
     python benchmarks/interop_check.py [DIR] [--iterations N] [--tables FILE.md]
 
-DIR (default: ../shared/interop-samples when present) holds xer/, mspdi/, derived/ and an
+DIR (required) holds xer/, mspdi/, derived/ and an
 inventory.json with the counts per file (activities, links per type). Prints one table row per
 file: activities imported (plus MSPDI summary tasks, which become projects), the file's
 links per type as the reader counted them, the inventory's figures, the status of each
@@ -77,14 +77,10 @@ def check_file(path: Path, entry: dict, work: Path, iterations: int) -> tuple[li
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    defaults = [Path("../shared/interop-samples"), ROOT.parent / "shared" / "interop-samples"]
-    default = next((d for d in defaults if d.is_dir()), None)
-    parser.add_argument("dir", nargs="?", default=str(default) if default else None)
+    parser.add_argument("dir", help="the samples folder (xer/, mspdi/, inventory.json)")
     parser.add_argument("--iterations", type=int, default=100)
     parser.add_argument("--tables", metavar="FILE.md", help="Also write each file's quality gate table to FILE.md.")
     options = parser.parse_args()
-    if not options.dir:
-        parser.error("give the samples folder (no ../shared/interop-samples here)")
     base = Path(options.dir)
     inventory = json.loads((base / "inventory.json").read_text(encoding="utf-8"))
     files = [base / name for name in sorted(inventory) if name.endswith((".xer", ".xml"))]

@@ -6,8 +6,7 @@ optima / best known bounds.
 
 The full PSPLIB sets are not in the repository: download them from PSPLIB
 (https://www.om-db.wi.tum.de/psplib/) and give the folder that holds j30/, j60/,
-j120/ and the bounds files (j30opt.sm, j60lb.sm, ...) with --psplib-dir; without
-it, ../shared/benchmarks/psplib beside the checkout is used when it exists.
+j120/ and the bounds files (j30opt.sm, j60lb.sm, ...) with --psplib-dir.
 tests/data/psplib is a 25-instance j30 subset, enough to try the script.
 
     python benchmarks/psplib_bench.py j30 --psplib-dir path/to/psplib --time-limit 10 --workers 1 --out out/j30.csv
@@ -40,7 +39,6 @@ sys.path.insert(0, str(ROOT))
 
 from optimize import bnb, ga, psplib  # noqa: E402
 
-BESIDE_CHECKOUT = ROOT.parent / "shared" / "benchmarks" / "psplib"  # the default --psplib-dir, when it exists
 FAMILIES = ("j30", "j60", "j120")
 
 
@@ -56,10 +54,8 @@ def instances(data: Path, family: str, every: int, first: int | None, groups: se
 def instance_folder(ap: argparse.ArgumentParser, given: Path | None, family: str) -> Path:
     """The PSPLIB folder to read; a usage error (exit 2) that says where to get the sets when there is none."""
     if given is None:
-        if not BESIDE_CHECKOUT.is_dir():
-            ap.error("no PSPLIB instances: download the sets from https://www.om-db.wi.tum.de/psplib/ and give "
-                     "their folder with --psplib-dir (it holds j30/, j60/, j120/ and the bounds files)")
-        given = BESIDE_CHECKOUT
+        ap.error("no PSPLIB instances: download the sets from https://www.om-db.wi.tum.de/psplib/ and give "
+                 "their folder with --psplib-dir (it holds j30/, j60/, j120/ and the bounds files)")
     if not (given / family).is_dir():
         ap.error(f"--psplib-dir {given}: no {family}/ folder of .sm instances there")
     return given
@@ -113,8 +109,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("family", choices=FAMILIES)
     ap.add_argument("--psplib-dir", "--data", dest="data", metavar="DIR", type=Path, default=None,
-                    help="folder with j30/, j60/, j120/ and the bounds files (default: ../shared/benchmarks/psplib "
-                         "beside the checkout, when it exists)")
+                    help="folder with j30/, j60/, j120/ and the bounds files (required)")
     ap.add_argument("--time-limit", type=float, default=10.0)
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--every", type=int, default=1, help="take every k-th instance (in parameter, instance order)")
