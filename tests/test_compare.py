@@ -478,7 +478,8 @@ def test_real_baseline_and_funding_cut_name_the_cut_and_the_projects_it_hurts(re
         if p80[pid]:
             assert f"P80 +{p80[pid]} month" in line
         significant = d.any() and abs(d.mean()) > 3 * d.std(ddof=1) / math.sqrt(len(d))
-        assert ("P(on time)" in line.split("beyond sampling error:")[-1]) == significant
+        named_beyond = "beyond sampling error:" in line and "P(on time)" in line.split("beyond sampling error:")[-1]
+        assert named_beyond == significant, line
         beyond += significant
     assert beyond, "no project is worse beyond sampling error"
 
