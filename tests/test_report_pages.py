@@ -136,3 +136,22 @@ def test_chinese_text_is_legible_at_default_zoom(pages, name):
     sizes = [float(v) * (16 if unit == "em" else 1)  # 1em = the browser's default 16 px
              for v, unit in re.findall(r"font-size:\s*([\d.]+)(px|em)", screen)]
     assert sizes and min(sizes) >= 12, (name, sorted(sizes)[:3])
+
+
+def test_run_details_give_the_optimizer_stages_as_lines_not_a_python_dict(tmp_path):
+    import json
+
+    folder = make_run(tmp_path / "staged", seed=2021, iterations=200)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    manifest["optimizer"]["stages"] = [
+        {"name": "weighted_lateness", "value": 64.0, "bound": 28.0, "optimal": False, "seconds": 8.8},
+        {"name": "weighted_finish", "value": 4788.0, "bound": 4788.0, "optimal": True, "seconds": 1.9}]
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    write_report(folder)
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    details = re.search(r'<section id="run-details">.*?</dl>', page, flags=re.S).group(0)
+    facts = dict(re.findall(r"<dt>(.*?)</dt>\s*<dd>(.*?)</dd>", details, flags=re.S))
+    assert facts["Stage 1"] == "weighted_lateness: 64 (bound 28, not proven) in 8.8 s"
+    assert facts["Stage 2"] == "weighted_finish: 4,788 (bound 4,788, proven optimal) in 1.9 s"
+    for text in (details, (folder / "report.md").read_text(encoding="utf-8")):
+        assert "{" not in text and "[{" not in text and "&#x27;name&#x27;" not in text and "'name'" not in text
