@@ -172,6 +172,8 @@ def test_headline_numbers_in_the_browser_equal_those_from_simulation_csv(chromiu
                 self.row.append(self.cell)
 
         def handle_endtag(self, tag):
+            if tag == "td":
+                self.cell = None
             if tag == "table":
                 self.inside, self.row = False, None
 
