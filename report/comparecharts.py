@@ -193,11 +193,14 @@ def _widen_to_fit(ax, texts) -> None:
     for _ in range(4):  # the labels keep their size in points, so each widening needs less
         figure.draw_without_rendering()
         to_data = ax.transData.inverted()
-        xs = [x for t in texts for x in to_data.transform(t.get_window_extent())[:, 0]]
+        xs = []
+        for t in texts:  # a margin of a third of the label: the outlines drawn are wider than measured here
+            x0, x1 = sorted(to_data.transform(t.get_window_extent())[:, 0])
+            xs += [x0, x0 + 1.35 * (x1 - x0)] if t.get_ha() == "left" else [x1 - 1.35 * (x1 - x0), x1]
         lo, hi = ax.get_xlim()
         if min(xs) >= lo and max(xs) <= hi:
             return
-        pad = 0.12 * (max(hi, max(xs)) - min(lo, min(xs)))  # the page lays the chart out again when saving
+        pad = 0.02 * (max(hi, max(xs)) - min(lo, min(xs)))
         ax.set_xlim(min(lo, min(xs) - pad), max(hi, max(xs) + pad))
 
 
