@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import os
 import sys
 import traceback
 
@@ -133,6 +134,19 @@ def dask_executor(dask: tuple[str | None, dict], workers: int | None):
         _fail(f"dask: {exc}", 2)
 
 
+def _no_bom(ctx, param, value):
+    if value:
+        from report.runfolder import BOM_SWITCH
+
+        os.environ[BOM_SWITCH] = "0"
+
+
+no_bom_option = click.option(
+    "--no-bom", is_flag=True, expose_value=False, is_eager=True, callback=_no_bom,
+    help="Write CSV files without the UTF-8 byte-order mark (default: with it, so that Excel reads Chinese text; "
+         "also PORTFOLIO_CSV_BOM=0).")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
 def main(debug):
@@ -157,6 +171,7 @@ def validate(target):
 
 
 @main.command("simulate")
+@no_bom_option
 @click.argument("scenario", type=click.Path())
 @click.option("--out", required=True, type=click.Path(), help="Run folder to write (built aside, then renamed).")
 @click.option("--iterations", type=ITERATIONS, help="Monte Carlo iterations (default: the scenario's).")
@@ -253,6 +268,7 @@ SAFETY_HELP = "Wall-clock seconds after which CP-SAT stops anyway, marking the p
 
 
 @main.command("schedule")
+@no_bom_option
 @click.argument("scenario", type=click.Path())
 @click.option("--out", required=True, type=click.Path(), help="Run folder to write (built aside, then renamed).")
 @click.option("--time-limit", type=TIME_LIMIT, help=SAFETY_HELP)
@@ -334,6 +350,7 @@ def psplib_command(files, time_limit, workers, out_file):
 
 
 @main.command("backtest")
+@no_bom_option
 @click.argument("scenario", type=click.Path())
 @click.option("--out", required=True, type=click.Path(), help="Folder to write (built aside, then renamed).")
 @click.option("--iterations", type=ITERATIONS, help="Monte Carlo iterations (default: the scenario's).")
@@ -423,6 +440,7 @@ def _compute_and_write(compute, write, summary, out, show: bool) -> None:
 
 
 @main.command("run")
+@no_bom_option
 @click.argument("scenario", type=click.Path())
 @click.option("--out", required=True, type=click.Path(), help="Run folder to write (built aside, then renamed).")
 @click.option("--iterations", type=ITERATIONS, help="Monte Carlo iterations (default: the scenario's).")
@@ -465,6 +483,7 @@ def run_command(scenario, out, iterations, seed, workers, engine, time_limit, de
 
 
 @main.command("sweep")
+@no_bom_option
 @click.argument("scenarios", metavar="SCENARIO...", nargs=-1, required=True, type=click.Path())
 @click.option("--out", required=True, type=click.Path(), help="Folder for the variants' run folders and the summary.")
 @click.option("--iterations", type=ITERATIONS, help="Monte Carlo iterations of every variant (default: each scenario's).")
@@ -619,7 +638,7 @@ def _baseline_finishes(run_dir) -> dict[str, int]:
     if not path.is_file():
         raise InputError(Problem(str(path), 0, 0, "no schedule.csv (expected a run folder of portfolio schedule or run)"))
     finishes = {}
-    with open(path, encoding="utf-8", newline="") as handle:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
         for line, row in enumerate(csv.DictReader(handle), start=2):
             try:
                 finishes[row["activity_id"]] = parse_month(row["finish"])

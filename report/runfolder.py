@@ -346,14 +346,28 @@ def write_file_atomic(path: str | os.PathLike, text: str) -> Path:
     return target
 
 
-def write_csv(df, path: Path) -> None:
-    """CSV bytes that depend only on the data: UTF-8, LF line ends, no index; formula-like text neutralised."""
+BOM_SWITCH = "PORTFOLIO_CSV_BOM"
+
+
+def csv_bom() -> bool:
+    """Whether output CSV files start with a UTF-8 byte-order mark: yes unless PORTFOLIO_CSV_BOM is 0 (or --no-bom).
+
+    Excel on a Chinese Windows reads a CSV file without the mark as GBK and garbles every Chinese name; with the
+    mark it reads UTF-8. Every reader of this tool accepts both.
+    """
+    return os.environ.get(BOM_SWITCH, "1").strip().lower() not in ("0", "no", "false", "off")
+
+
+def write_csv(df, path: Path, bom: bool | None = None) -> None:
+    """CSV bytes that depend only on the data (and the BOM switch): UTF-8, with a byte-order mark unless ``csv_bom``
+    says no, LF line ends, no index; formula-like text neutralised. A text buffer gets no mark."""
     text = [c for c in df.columns if df[c].dtype.kind == "O"]  # object or string columns
     if text:
         df = df.copy()
         for column in text:
             df[column] = df[column].map(neutralise_formula)
-    df.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+    encoding = "utf-8-sig" if (csv_bom() if bom is None else bom) else "utf-8"
+    df.to_csv(path, index=False, lineterminator="\n", encoding=encoding)
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
