@@ -190,7 +190,7 @@ def simulate_command(scenario, out, iterations, seed, workers, plan_dir, engine,
 
     portfolio, settings = load_target(scenario)
     plan = sim.read_plan_starts(plan_dir, portfolio) if plan_dir else None
-    with dask_executor(dask, workers) as executor, atomic_folder(out) as folder:
+    with dask_executor(dask, workers) as executor, atomic_folder(out, tables_workbook=True) as folder:
         result = sim.run(portfolio, settings, plan_starts=plan, iterations=iterations, seed=seed,
                          workers=workers or settings.simulate.workers, progress=sys.stderr.isatty(), engine=engine,
                          executor=executor)
@@ -297,7 +297,7 @@ def schedule_command(scenario, out, time_limit, deterministic_time, workers, qui
                                   deterministic_time=deterministic_time)
     except optimize.Infeasible as exc:
         raise Finding(str(exc)) from exc
-    with atomic_folder(out) as folder:
+    with atomic_folder(out, tables_workbook=True) as folder:
         write_plan(portfolio, settings, plan, folder)
     click.echo(f"scenario: {settings.name} ({len(portfolio.activities)} activities, {len(portfolio.projects)} projects)")
     for line in summary_lines(portfolio, plan):
@@ -431,7 +431,7 @@ def _compute_and_write(compute, write, summary, out, show: bool) -> None:
     except optimize.Infeasible as exc:
         raise Finding(str(exc)) from exc
     try:
-        with atomic_folder(out) as folder:
+        with atomic_folder(out, tables_workbook=True) as folder:
             write(result, folder)
     except MissingFontError as exc:
         _fail(str(exc), 2)

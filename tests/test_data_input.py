@@ -211,7 +211,7 @@ def test_write_csv_neutralises_formula_text_but_not_numbers_or_dates(tmp_path):
         "value": [-3, -1.5, 0, 1, 2, 3, 4, 5, 6],
     })
     write_csv(frame, tmp_path / "out.csv")
-    with open(tmp_path / "out.csv", encoding="utf-8", newline="") as fh:
+    with open(tmp_path / "out.csv", encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
     back = pd.DataFrame(rows[1:], columns=rows[0])
     assert list(back["name"]) == ["'=cmd|' /C calc'!A0", "'+1+cmd", "'-2+3", "'@SUM(A1)", "'\tx", "'-inf", "普通",

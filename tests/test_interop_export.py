@@ -132,3 +132,30 @@ def test_exported_hours_come_back_as_the_same_months():
     for lag in range(-240, 241):
         assert lag_months(float(_hours(lag)), 40) == lag
         assert lag_months(round(lag * MONTH_HOURS * 600) / 600, 40) == lag
+
+
+def test_run_folder_holds_its_tables_as_one_workbook(bundled_run, tmp_path):
+    """tables.xlsx: one sheet per CSV table with the same cells, and the same bytes when written again later."""
+    import csv
+    import shutil
+    import time
+
+    from openpyxl import load_workbook
+
+    from report.runfolder import write_tables_workbook
+
+    tmp, _ = bundled_run
+    run = tmp / "run"
+    book = load_workbook(run / "tables.xlsx")
+    tables = sorted(p.stem for p in run.glob("*.csv"))
+    assert book.sheetnames == tables and "schedule" in tables
+    with open(run / "schedule.csv", encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    sheet = [[("" if v is None else str(v)) for v in row] for row in book["schedule"].iter_rows(values_only=True)]
+    assert sheet[0] == rows[0] and [r[:2] for r in sheet] == [r[:2] for r in rows]
+    again = tmp_path / "again"
+    shutil.copytree(run, again)
+    (again / "tables.xlsx").unlink()
+    time.sleep(1.1)  # a saved timestamp would differ now
+    write_tables_workbook(again)
+    assert (again / "tables.xlsx").read_bytes() == (run / "tables.xlsx").read_bytes()
