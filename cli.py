@@ -528,7 +528,7 @@ def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit,
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Data folder to write (built aside, then renamed).")
-@click.option("--format", "fmt", type=click.Choice(["xer", "mspdi", "xlsx"]), help="The file's format (default: detected from its content).")
+@click.option("--format", "fmt", type=click.Choice(["xer", "mspdi", "mpp", "xlsx"]), help="The file's format (default: detected from its content; mpp needs the extra [mpp]).")
 @click.option("--projects-from", type=click.Choice(["project", "wbs"]), default="project", show_default=True,
               help="XER: a project per P6 project, or per top WBS node.")
 @click.option("--three-point", metavar="OPTIMISTIC,PESSIMISTIC",

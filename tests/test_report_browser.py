@@ -141,7 +141,7 @@ def test_headline_numbers_in_the_browser_equal_those_from_simulation_csv(chromiu
     from html.parser import HTMLParser
 
     by_deadline: dict[str, list[float]] = {}
-    with open(report_folder / "simulation.csv", encoding="utf-8") as f:
+    with open(report_folder / "simulation.csv", encoding="utf-8-sig") as f:
         for row in csv.DictReader(f):
             if row["project_id"] != "PORTFOLIO":
                 by_deadline.setdefault(row["deadline"], []).append(float(row["p_on_time"]))
