@@ -35,7 +35,8 @@ def mpp_to_mspdi(path) -> bytes:
     import mpxj  # noqa: F401  (puts MPXJ's jars on the class path)
 
     if not jpype.isJVMStarted():
-        jpype.startJVM()
+        jpype.startJVM("-Dlog4j2.loggerContextFactory=org.apache.logging.log4j.simple.SimpleLoggerContextFactory",
+                       "-Dlog4j2.level=OFF")  # no logging provider in MPXJ's jars: keep stdout the tool's
     try:
         from org.mpxj.reader import UniversalProjectReader
         from org.mpxj.writer import FileFormat, UniversalProjectWriter
