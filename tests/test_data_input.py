@@ -269,6 +269,19 @@ def test_every_bundled_data_file_encodes_to_gbk(path):
     assert text.encode("gbk").decode("gbk") == text
 
 
+def test_bundled_data_saved_as_gbk_loads_to_the_same_portfolio(tmp_path):
+    """The folder as Excel on Chinese Windows would save it (GBK) reads to the same projects, activities and links."""
+    from portfolio.load import load_portfolio
+
+    for path in (ROOT / "data").iterdir():
+        if path.suffix == ".csv":
+            (tmp_path / path.name).write_bytes(path.read_text(encoding="utf-8").encode("gbk"))
+    utf8, gbk = load_portfolio(ROOT / "data"), load_portfolio(tmp_path)
+    assert gbk.projects == utf8.projects and gbk.activities == utf8.activities
+    assert gbk.risks == utf8.risks and gbk.funding == utf8.funding
+    assert [sha for _, sha in gbk.inputs] != [sha for _, sha in utf8.inputs]  # the bytes did change
+
+
 def test_header_names_typed_in_full_width_or_with_a_zero_width_space_are_found(write_data, mini_files):
     header = mini_files["activities.csv"].split("\n", 1)[0]
     files = edited(mini_files, [("activities.csv", header, header.replace("cost", "ｃｏｓｔ").replace("name", "name\u200b"))])
