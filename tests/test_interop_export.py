@@ -159,3 +159,13 @@ def test_run_folder_holds_its_tables_as_one_workbook(bundled_run, tmp_path):
     time.sleep(1.1)  # a saved timestamp would differ now
     write_tables_workbook(again)
     assert (again / "tables.xlsx").read_bytes() == (run / "tables.xlsx").read_bytes()
+
+
+def test_no_bom_switch_on_the_command_line(bundled_run, tmp_path):
+    """Output CSVs start with the UTF-8 byte-order mark; --no-bom leaves it out and changes nothing else."""
+    tmp, scenario = bundled_run
+    done = _cli("schedule", str(scenario), "--out", str(tmp_path / "plain"), "--workers", "1", "--no-bom")
+    assert done.returncode == 0, done.stderr
+    marked = (tmp / "run" / "schedule.csv").read_bytes()
+    assert marked.startswith(b"\xef\xbb\xbfactivity_id,")
+    assert (tmp_path / "plain" / "schedule.csv").read_bytes() == marked[3:]
