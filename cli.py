@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import os
 import sys
 import traceback
 
@@ -133,6 +134,19 @@ def dask_executor(dask: tuple[str | None, dict], workers: int | None):
         _fail(f"dask: {exc}", 2)
 
 
+def _no_bom(ctx, param, value):
+    if value:
+        from report.runfolder import BOM_SWITCH
+
+        os.environ[BOM_SWITCH] = "0"
+
+
+no_bom_option = click.option(
+    "--no-bom", is_flag=True, expose_value=False, is_eager=True, callback=_no_bom,
+    help="Write CSV files without the UTF-8 byte-order mark (default: with it, so that Excel reads Chinese text; "
+         "also PORTFOLIO_CSV_BOM=0).")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
 def main(debug):
@@ -157,6 +171,7 @@ def validate(target):
 
 
 @main.command("simulate")
+@no_bom_option
 @click.argument("scenario", type=click.Path())
 @click.option("--out", required=True, type=click.Path(), help="Run folder to write (built aside, then renamed).")
 @click.option("--iterations", type=ITERATIONS, help="Monte Carlo iterations (default: the scenario's).")
@@ -175,7 +190,7 @@ def simulate_command(scenario, out, iterations, seed, workers, plan_dir, engine,
 
     portfolio, settings = load_target(scenario)
     plan = sim.read_plan_starts(plan_dir, portfolio) if plan_dir else None
-    with dask_executor(dask, workers) as executor, atomic_folder(out) as folder:
+    with dask_executor(dask, workers) as executor, atomic_folder(out, tables_workbook=True) as folder:
         result = sim.run(portfolio, settings, plan_starts=plan, iterations=iterations, seed=seed,
                          workers=workers or settings.simulate.workers, progress=sys.stderr.isatty(), engine=engine,
                          executor=executor)
@@ -253,6 +268,7 @@ SAFETY_HELP = "Wall-clock seconds after which CP-SAT stops anyway, marking the p
 
 
 @main.command("schedule")
+@no_bom_option
 @click.argument("scenario", type=click.Path())
 @click.option("--out", required=True, type=click.Path(), help="Run folder to write (built aside, then renamed).")
 @click.option("--time-limit", type=TIME_LIMIT, help=SAFETY_HELP)
@@ -281,7 +297,7 @@ def schedule_command(scenario, out, time_limit, deterministic_time, workers, qui
                                   deterministic_time=deterministic_time)
     except optimize.Infeasible as exc:
         raise Finding(str(exc)) from exc
-    with atomic_folder(out) as folder:
+    with atomic_folder(out, tables_workbook=True) as folder:
         write_plan(portfolio, settings, plan, folder)
     click.echo(f"scenario: {settings.name} ({len(portfolio.activities)} activities, {len(portfolio.projects)} projects)")
     for line in summary_lines(portfolio, plan):
@@ -334,6 +350,7 @@ def psplib_command(files, time_limit, workers, out_file):
 
 
 @main.command("backtest")
+@no_bom_option
 @click.argument("scenario", type=click.Path())
 @click.option("--out", required=True, type=click.Path(), help="Folder to write (built aside, then renamed).")
 @click.option("--iterations", type=ITERATIONS, help="Monte Carlo iterations (default: the scenario's).")
@@ -414,7 +431,7 @@ def _compute_and_write(compute, write, summary, out, show: bool) -> None:
     except optimize.Infeasible as exc:
         raise Finding(str(exc)) from exc
     try:
-        with atomic_folder(out) as folder:
+        with atomic_folder(out, tables_workbook=True) as folder:
             write(result, folder)
     except MissingFontError as exc:
         _fail(str(exc), 2)
@@ -423,6 +440,7 @@ def _compute_and_write(compute, write, summary, out, show: bool) -> None:
 
 
 @main.command("run")
+@no_bom_option
 @click.argument("scenario", type=click.Path())
 @click.option("--out", required=True, type=click.Path(), help="Run folder to write (built aside, then renamed).")
 @click.option("--iterations", type=ITERATIONS, help="Monte Carlo iterations (default: the scenario's).")
@@ -465,6 +483,7 @@ def run_command(scenario, out, iterations, seed, workers, engine, time_limit, de
 
 
 @main.command("sweep")
+@no_bom_option
 @click.argument("scenarios", metavar="SCENARIO...", nargs=-1, required=True, type=click.Path())
 @click.option("--out", required=True, type=click.Path(), help="Folder for the variants' run folders and the summary.")
 @click.option("--iterations", type=ITERATIONS, help="Monte Carlo iterations of every variant (default: each scenario's).")
@@ -509,7 +528,7 @@ def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit,
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Data folder to write (built aside, then renamed).")
-@click.option("--format", "fmt", type=click.Choice(["xer", "mspdi", "xlsx"]), help="The file's format (default: detected from its content).")
+@click.option("--format", "fmt", type=click.Choice(["xer", "mspdi", "mpp", "xlsx"]), help="The file's format (default: detected from its content; mpp needs the extra [mpp]).")
 @click.option("--projects-from", type=click.Choice(["project", "wbs"]), default="project", show_default=True,
               help="XER: a project per P6 project, or per top WBS node.")
 @click.option("--three-point", metavar="OPTIMISTIC,PESSIMISTIC",
@@ -619,7 +638,7 @@ def _baseline_finishes(run_dir) -> dict[str, int]:
     if not path.is_file():
         raise InputError(Problem(str(path), 0, 0, "no schedule.csv (expected a run folder of portfolio schedule or run)"))
     finishes = {}
-    with open(path, encoding="utf-8", newline="") as handle:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
         for line, row in enumerate(csv.DictReader(handle), start=2):
             try:
                 finishes[row["activity_id"]] = parse_month(row["finish"])

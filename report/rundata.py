@@ -215,7 +215,8 @@ def load_run(folder) -> Run:
         if path.is_file():
             data = path.read_bytes()
             raw, parsed = _read_table(path, data, spec)
-            run.raw[name], run.tables[name], run.raw_bytes[name] = raw, parsed, data
+            run.raw[name], run.tables[name] = raw, parsed
+            run.raw_bytes[name] = data.removeprefix(b"\xef\xbb\xbf")  # a BOM-only difference is none
     if not run.has("schedule.csv") and not run.has("simulation.csv"):
         raise _problem(folder, 0, 0, "run folder has neither schedule.csv nor simulation.csv")
     if run.has("simulation.csv") and run.iterations is None:

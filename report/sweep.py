@@ -159,7 +159,7 @@ def run_sweep(targets, out, *, iterations=None, seed=None, workers=None, engine=
             echo(f"[{k + 1}/{len(variants)}] {v.name}: {status}, no folder written")
         else:
             name = folder_name(v.name)
-            with atomic_folder(out / name) as folder:
+            with atomic_folder(out / name, tables_workbook=True) as folder:
                 write_plan(v.portfolio, v.settings, plan, folder)
                 simulate.write_outputs(result, folder)
                 write_manifest(folder, v.settings, v.portfolio, sweep=_sweep_section(scenario, v))

@@ -46,7 +46,7 @@ def expected_by_deadline(folder) -> dict[str, tuple[int, float, int]]:
     import csv
 
     out: dict[str, list] = {}
-    with open(folder / "simulation.csv", encoding="utf-8") as f:
+    with open(folder / "simulation.csv", encoding="utf-8-sig") as f:
         for row in csv.DictReader(f):
             if row["project_id"] != "PORTFOLIO":
                 out.setdefault(row["deadline"], []).append(float(row["p_on_time"]))

@@ -142,14 +142,14 @@ def test_headline_numbers_in_the_browser_equal_those_from_simulation_csv(chromiu
 
     by_deadline: dict[str, list[float]] = {}
     below_names: dict[str, set[str]] = {}
-    with open(report_folder / "simulation.csv", encoding="utf-8") as f:
+    with open(report_folder / "simulation.csv", encoding="utf-8-sig") as f:
         for row in csv.DictReader(f):
             if row["project_id"] != "PORTFOLIO":
                 by_deadline.setdefault(row["deadline"], []).append(float(row["p_on_time"]))
                 if float(row["p_on_time"]) < 0.5:
                     below_names.setdefault(row["deadline"], set()).add(row["name_zh"])
     late_names: dict[str, set[str]] = {}  # the projects the plan itself finishes after their deadline
-    with open(report_folder / "projects.csv", encoding="utf-8") as f:
+    with open(report_folder / "projects.csv", encoding="utf-8-sig") as f:
         for row in csv.DictReader(f):
             if row["planned_finish"] > row["deadline"]:
                 late_names.setdefault(row["deadline"], set()).add(row["name_zh"])
