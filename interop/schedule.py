@@ -144,7 +144,7 @@ def check_reference_class(text: str) -> str:
     """``CLASS`` or ``CLASS/KIND`` as the loader reads it; ImportProblem if unknown."""
     try:
         found = reference.parse_tag(f"reference class: {text}")
-    except reference.ReferenceError as exc:
+    except reference.ReferenceClassError as exc:
         raise ImportProblem(str(exc)) from exc
     if found is None:
         raise ImportProblem(f"expected a reference class such as logistics or hsr/works, got {text!r}")
