@@ -15,13 +15,15 @@ import traceback
 import click
 
 from portfolio import interrupts
-from portfolio.errors import InputError
+from portfolio.errors import InputError, PortfolioError
 from portfolio.limits import MAX_DETERMINISTIC_TIME, MAX_ITERATIONS, MAX_SEED, MAX_TIME_LIMIT_S, MAX_WORKERS
 from portfolio.interrupts import Terminated
 
 
-class Finding(Exception):
+class Finding(PortfolioError):
     """A result the user must act on (exit 1), e.g. an infeasible plan or a regression."""
+
+    exit_code = 1
 
 
 def _fail(message: str, code: int) -> None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from portfolio import reference
+from portfolio.errors import PortfolioError
 from portfolio.months import format_month
 
 WEEKS_PER_MONTH = 52 / 12
@@ -31,7 +32,7 @@ MONEY_UNIT = 1e8  # the schema's money is 亿 (10^8 of the currency)
 _UNSAFE_ID = re.compile(r"[\s;:,]+")
 
 
-class ImportProblem(Exception):
+class ImportProblem(PortfolioError):
     """The file cannot be read as a schedule; the message names where."""
 
 

@@ -20,7 +20,13 @@ class Problem:
         return "".join(f"<U+{ord(ch):04X}>" if ch in _LINE_BREAKS else ch for ch in text)
 
 
-class InputError(Exception):
+class PortfolioError(Exception):
+    """Base of every error the product raises on purpose; ``exit_code`` is what the CLI exits with."""
+
+    exit_code = 2
+
+
+class InputError(PortfolioError):
     """Bad input from the user: one or more problems, each naming file, line and column."""
 
     def __init__(self, problems: list[Problem] | Problem):

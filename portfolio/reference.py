@@ -23,6 +23,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from portfolio.errors import PortfolioError
+
 KINDS = ("preparation", "works", "opening")
 DEFAULT_KIND = "works"
 RISK_PREFIX = "RC-"
@@ -112,7 +114,7 @@ CATEGORY_DEFAULTS = {"aviation": "aviation", "rail": "hsr", "metro": "metro", "r
                      "health": "hospital", "logistics": "logistics"}
 
 
-class ReferenceClassError(ValueError):
+class ReferenceClassError(PortfolioError, ValueError):
     """A reference-class tag that names no known class or kind."""
 
 
