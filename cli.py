@@ -32,21 +32,19 @@ def _fail(message: str, code: int) -> None:
 
 
 def guarded(command):
-    """Turn user errors into clear one-line messages and exit codes."""
+    """Turn user errors into clear one-line messages and exit codes: the one place errors meet exit codes."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         debug = click.get_current_context().find_root().params.get("debug", False)
         try:
             return command(*args, **kwargs)
-        except InputError as exc:
+        except PortfolioError as exc:
+            if exc.exit_code is None:  # a bug, not the user's error: the traceback is the report
+                raise
             if debug:
                 traceback.print_exc()
-            _fail("\n".join(str(p) for p in exc.problems), 2)
-        except Finding as exc:
-            if debug:
-                traceback.print_exc()
-            _fail(str(exc), 1)
+            _fail(str(exc), exc.exit_code)
         except KeyboardInterrupt:
             _fail("interrupted; nothing was written", 130)
         except Terminated:
@@ -194,13 +192,9 @@ def simulate_command(scenario, out, iterations, seed, workers, plan_dir, engine,
 @claims_out(kind="existing", param="run_dir")
 def report_command(run_dir, gantt_window):
     """(Re)write DIR/report.md and a self-contained DIR/report.html (charts in DIR/charts/) from a run folder."""
-    from report.fonts import MissingFontError
     from report.write import parse_window, write_report
 
-    try:
-        written = write_report(run_dir, parse_window(gantt_window) if gantt_window else None)
-    except MissingFontError as exc:
-        _fail(str(exc), 2)
+    written = write_report(run_dir, parse_window(gantt_window) if gantt_window else None)
     click.echo(f"wrote {written['report.html']} and {written['report.md']} "
                f"({sum(1 for k in written if k.startswith('charts/'))} charts)")
 
@@ -218,15 +212,11 @@ def compare_command(dir_a, dir_b, out_file, fmt):
     from pathlib import Path
 
     from report.compare import compare_runs
-    from report.fonts import MissingFontError
     from report.runfolder import write_file_atomic
 
     if fmt is None:
         fmt = "html" if out_file and Path(out_file).suffix.lower() in (".html", ".htm") else "md"
-    try:
-        text = compare_runs(dir_a, dir_b, fmt)
-    except MissingFontError as exc:
-        _fail(str(exc), 2)
+    text = compare_runs(dir_a, dir_b, fmt)
     if out_file:
         write_file_atomic(out_file, text)
     if out_file and fmt == "html":
@@ -407,7 +397,6 @@ def _compute_and_write(compute, write, summary, out, show: bool) -> None:
     print the summary; no plan is a finding (exit 1), no CJK font bad input (exit 2)."""
     import optimize
     from optimize.progress import terminal_progress
-    from report.fonts import MissingFontError
     from report.runfolder import atomic_folder
 
     try:
@@ -415,11 +404,8 @@ def _compute_and_write(compute, write, summary, out, show: bool) -> None:
             result = compute()
     except optimize.Infeasible as exc:
         raise Finding(str(exc)) from exc
-    try:
-        with atomic_folder(out) as folder:
-            write(result, folder)
-    except MissingFontError as exc:
-        _fail(str(exc), 2)
+    with atomic_folder(out) as folder:
+        write(result, folder)
     click.echo(summary(result))
     click.echo(f"wrote {out}")
 
@@ -442,7 +428,6 @@ def run_command(scenario, out, iterations, seed, workers, engine, time_limit, de
     import optimize
     import simulate as sim
     from optimize.output import summary_lines
-    from report.fonts import MissingFontError
     from report.pipeline import run_scenario
     from scenarios.load import load_target
 
@@ -457,8 +442,6 @@ def run_command(scenario, out, iterations, seed, workers, engine, time_limit, de
                                   deterministic_time=deterministic_time)
     except optimize.Infeasible as exc:
         raise Finding(str(exc)) from exc
-    except MissingFontError as exc:
-        _fail(str(exc), 2)
     click.echo(f"scenario: {settings.name} ({len(portfolio.activities)} activities, {len(portfolio.projects)} projects)")
     for line in summary_lines(portfolio, result.plan):
         click.echo(line)
@@ -486,7 +469,6 @@ def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit,
     each is a full run (plan, simulation, report) written whole as soon as it is done. Exit 1 when a variant has
     no plan (the summary says why).
     """
-    from report.fonts import MissingFontError
     from report.sweep import run_sweep, summary_text
 
     from optimize.progress import terminal_progress
@@ -496,8 +478,6 @@ def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit,
             result = run_sweep(scenarios, out, iterations=iterations, seed=seed, workers=workers, engine=engine,
                                time_limit=time_limit, executor=executor, echo=click.echo,
                                deterministic_time=deterministic_time)
-    except MissingFontError as exc:
-        _fail(str(exc), 2)
     except KeyboardInterrupt:
         _fail(f"interrupted; the variants listed above are complete in {out}, no summary was written", 130)
     except Terminated:

@@ -36,7 +36,7 @@ DEFAULT_PARAMS: dict = {"linearization_level": 0}
 class PlanCheckError(PortfolioError):
     """The optimizer returned a plan that the independent checker rejects (a bug, not an input problem)."""
 
-    exit_code = 1
+    exit_code = None  # a bug: the CLI lets the traceback through
 
 
 def stages_for(mode: str) -> list[tuple[str, str]]:

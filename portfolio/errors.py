@@ -21,9 +21,10 @@ class Problem:
 
 
 class PortfolioError(Exception):
-    """Base of every error the product raises on purpose; ``exit_code`` is what the CLI exits with."""
+    """Base of every error the product raises on purpose; the CLI prints ``str(error)`` and exits with
+    ``exit_code`` (2: bad input, 1: a finding the user must act on, None: a bug, shown with its traceback)."""
 
-    exit_code = 2
+    exit_code: int | None = 2
 
 
 class InputError(PortfolioError):
