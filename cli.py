@@ -16,13 +16,15 @@ import traceback
 import click
 
 from portfolio import interrupts
-from portfolio.errors import InputError
+from portfolio.errors import InputError, PortfolioError
 from portfolio.limits import MAX_DETERMINISTIC_TIME, MAX_ITERATIONS, MAX_SEED, MAX_TIME_LIMIT_S, MAX_WORKERS
 from portfolio.interrupts import Terminated
 
 
-class Finding(Exception):
+class Finding(PortfolioError):
     """A result the user must act on (exit 1), e.g. an infeasible plan or a regression."""
+
+    exit_code = 1
 
 
 def _fail(message: str, code: int) -> None:
@@ -31,21 +33,19 @@ def _fail(message: str, code: int) -> None:
 
 
 def guarded(command):
-    """Turn user errors into clear one-line messages and exit codes."""
+    """Turn user errors into clear one-line messages and exit codes: the one place errors meet exit codes."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         debug = click.get_current_context().find_root().params.get("debug", False)
         try:
             return command(*args, **kwargs)
-        except InputError as exc:
+        except PortfolioError as exc:
+            if exc.exit_code is None:  # a bug, not the user's error: the traceback is the report
+                raise
             if debug:
                 traceback.print_exc()
-            _fail("\n".join(str(p) for p in exc.problems), 2)
-        except Finding as exc:
-            if debug:
-                traceback.print_exc()
-            _fail(str(exc), 1)
+            _fail(str(exc), exc.exit_code)
         except KeyboardInterrupt:
             _fail("interrupted; nothing was written", 130)
         except Terminated:
@@ -207,13 +207,9 @@ def simulate_command(scenario, out, iterations, seed, workers, plan_dir, engine,
 @claims_out(kind="existing", param="run_dir")
 def report_command(run_dir, gantt_window):
     """(Re)write DIR/report.md and a self-contained DIR/report.html (charts in DIR/charts/) from a run folder."""
-    from report.fonts import MissingFontError
     from report.write import parse_window, write_report
 
-    try:
-        written = write_report(run_dir, parse_window(gantt_window) if gantt_window else None)
-    except MissingFontError as exc:
-        _fail(str(exc), 2)
+    written = write_report(run_dir, parse_window(gantt_window) if gantt_window else None)
     click.echo(f"wrote {written['report.html']} and {written['report.md']} "
                f"({sum(1 for k in written if k.startswith('charts/'))} charts)")
 
@@ -231,15 +227,11 @@ def compare_command(dir_a, dir_b, out_file, fmt):
     from pathlib import Path
 
     from report.compare import compare_runs
-    from report.fonts import MissingFontError
     from report.runfolder import write_file_atomic
 
     if fmt is None:
         fmt = "html" if out_file and Path(out_file).suffix.lower() in (".html", ".htm") else "md"
-    try:
-        text = compare_runs(dir_a, dir_b, fmt)
-    except MissingFontError as exc:
-        _fail(str(exc), 2)
+    text = compare_runs(dir_a, dir_b, fmt)
     if out_file:
         write_file_atomic(out_file, text)
     if out_file and fmt == "html":
@@ -422,7 +414,6 @@ def _compute_and_write(compute, write, summary, out, show: bool) -> None:
     print the summary; no plan is a finding (exit 1), no CJK font bad input (exit 2)."""
     import optimize
     from optimize.progress import terminal_progress
-    from report.fonts import MissingFontError
     from report.runfolder import atomic_folder
 
     try:
@@ -430,11 +421,8 @@ def _compute_and_write(compute, write, summary, out, show: bool) -> None:
             result = compute()
     except optimize.Infeasible as exc:
         raise Finding(str(exc)) from exc
-    try:
-        with atomic_folder(out, tables_workbook=True) as folder:
-            write(result, folder)
-    except MissingFontError as exc:
-        _fail(str(exc), 2)
+    with atomic_folder(out, tables_workbook=True) as folder:
+        write(result, folder)
     click.echo(summary(result))
     click.echo(f"wrote {out}")
 
@@ -458,7 +446,6 @@ def run_command(scenario, out, iterations, seed, workers, engine, time_limit, de
     import optimize
     import simulate as sim
     from optimize.output import summary_lines
-    from report.fonts import MissingFontError
     from report.pipeline import run_scenario
     from scenarios.load import load_target
 
@@ -473,8 +460,6 @@ def run_command(scenario, out, iterations, seed, workers, engine, time_limit, de
                                   deterministic_time=deterministic_time)
     except optimize.Infeasible as exc:
         raise Finding(str(exc)) from exc
-    except MissingFontError as exc:
-        _fail(str(exc), 2)
     click.echo(f"scenario: {settings.name} ({len(portfolio.activities)} activities, {len(portfolio.projects)} projects)")
     for line in summary_lines(portfolio, result.plan):
         click.echo(line)
@@ -503,7 +488,6 @@ def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit,
     each is a full run (plan, simulation, report) written whole as soon as it is done. Exit 1 when a variant has
     no plan (the summary says why).
     """
-    from report.fonts import MissingFontError
     from report.sweep import run_sweep, summary_text
 
     from optimize.progress import terminal_progress
@@ -513,8 +497,6 @@ def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit,
             result = run_sweep(scenarios, out, iterations=iterations, seed=seed, workers=workers, engine=engine,
                                time_limit=time_limit, executor=executor, echo=click.echo,
                                deterministic_time=deterministic_time)
-    except MissingFontError as exc:
-        _fail(str(exc), 2)
     except KeyboardInterrupt:
         _fail(f"interrupted; the variants listed above are complete in {out}, no summary was written", 130)
     except Terminated:

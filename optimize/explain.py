@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from portfolio.errors import PortfolioError
 from portfolio.months import format_month
 
 from . import core
 from .problem import Built
 
 
-class Infeasible(Exception):
+class Infeasible(PortfolioError):
     """No plan fits the scenario; the message says why in the planner's words (several lines)."""
+
+    exit_code = 1  # a finding about the scenario, not a malformed input
 
 
 class NoPlanFound(Infeasible):
