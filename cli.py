@@ -79,7 +79,7 @@ def claims_out(kind: str = "run", param: str = "out"):
     def decorate(command):
         @functools.wraps(command)
         def wrapper(*args, **kwargs):
-            from report.runfolder import claimed
+            from portfolio.runfolder import claimed
 
             with claimed(kwargs[param], kind=kind):
                 return command(*args, **kwargs)
@@ -136,7 +136,7 @@ def dask_executor(dask: tuple[str | None, dict], workers: int | None):
 
 def _no_bom(ctx, param, value):
     if value:
-        from report.runfolder import BOM_SWITCH
+        from portfolio.runfolder import BOM_SWITCH
 
         os.environ[BOM_SWITCH] = "0"
 
@@ -185,7 +185,7 @@ def validate(target):
 def simulate_command(scenario, out, iterations, seed, workers, plan_dir, engine, dask):
     """Monte Carlo of the plan against the deadlines: chance on time, P50/P80/P90 finish, what drives the risk."""
     import simulate as sim
-    from report.runfolder import atomic_folder
+    from portfolio.runfolder import atomic_folder
     from scenarios.load import load_target
 
     portfolio, settings = load_target(scenario)
@@ -227,7 +227,7 @@ def compare_command(dir_a, dir_b, out_file, fmt):
     from pathlib import Path
 
     from report.compare import compare_runs
-    from report.runfolder import write_file_atomic
+    from portfolio.runfolder import write_file_atomic
 
     if fmt is None:
         fmt = "html" if out_file and Path(out_file).suffix.lower() in (".html", ".htm") else "md"
@@ -277,7 +277,7 @@ def schedule_command(scenario, out, time_limit, deterministic_time, workers, qui
     """
     import optimize
     from optimize.output import summary_lines, write_plan
-    from report.runfolder import atomic_folder
+    from portfolio.runfolder import atomic_folder
     from scenarios.load import load_target
 
     from optimize.progress import terminal_progress
@@ -314,7 +314,7 @@ def psplib_command(files, time_limit, workers, out_file):
 
     from optimize import bnb, ga, psplib
     from portfolio.errors import InputError, Problem
-    from report.runfolder import write_file_atomic
+    from portfolio.runfolder import write_file_atomic
 
     try:
         instances = [psplib.read_sm(f) for f in files]
@@ -414,7 +414,7 @@ def _compute_and_write(compute, write, summary, out, show: bool) -> None:
     print the summary; no plan is a finding (exit 1), no CJK font bad input (exit 2)."""
     import optimize
     from optimize.progress import terminal_progress
-    from report.runfolder import atomic_folder
+    from portfolio.runfolder import atomic_folder
 
     try:
         with terminal_progress(show):

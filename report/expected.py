@@ -23,7 +23,7 @@ from optimize.output import write_plan
 from scenarios.load import load_target
 
 from .pipeline import planned_starts
-from .runfolder import atomic_folder
+from portfolio.runfolder import atomic_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -9,7 +9,7 @@ from optimize.output import write_plan
 from portfolio.milestones import load_milestones, milestones_at
 from simulate.milestones import forecast as forecast_milestones
 
-from .runfolder import atomic_folder, write_csv
+from portfolio.runfolder import atomic_folder, write_csv
 from .write import write_report
 
 

@@ -153,7 +153,7 @@ class Run:
 
     @property
     def input_rows(self) -> dict:
-        """Input file -> {row key: hash} (report/inputrows.py); files the manifest does not cover are absent."""
+        """Input file -> {row key: hash} (portfolio/inputrows.py); files the manifest does not cover are absent."""
         value = self.manifest.get("input_rows")
         return {k: v for k, v in value.items() if isinstance(v, dict)} if isinstance(value, dict) else {}
 

@@ -45,7 +45,7 @@ from .charts import percent
 from .markdown import markdown_table
 from .pipeline import planned_starts
 from .sweep_html import expected_misses_by_first_deadline, signal_sentences, summary_html, sweep_table
-from .runfolder import MARKER, atomic_folder, check_out, package_versions, sha256_of, write_csv, write_manifest
+from portfolio.runfolder import MARKER, atomic_folder, check_out, package_versions, sha256_of, write_csv, write_manifest
 from .write import write_report
 
 SUMMARY_COLUMNS = ["variant", "scenario", "factors", "plan_status", "project_id", "name_zh", "deadline",

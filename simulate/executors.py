@@ -219,11 +219,13 @@ def environment() -> dict[str, str]:
     """
     import numpy
     import ortools
+    import pandas  # noqa: F401
     import scipy
     import simpy
 
     import optimize  # noqa: F401
-    import simulate.runner  # noqa: F401
+
+    from . import engine_fast, engine_simpy, sampling, stats  # noqa: F401  (what simulate.runner's tasks run)
 
     return {"code": code_fingerprint(), "numpy": numpy.__version__, "scipy": scipy.__version__,
             "simpy": simpy.__version__, "ortools": ortools.__version__}

@@ -243,7 +243,7 @@ def test_a_bom_only_difference_is_none(runs, tmp_path):
 def test_bom_switch(monkeypatch, tmp_path):
     import pandas as pd
 
-    from report.runfolder import write_csv
+    from portfolio.runfolder import write_csv
 
     frame = pd.DataFrame({"activity_id": ["西康.T1"], "note": ["=1+1"]})
     write_csv(frame, tmp_path / "with.csv")

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 import cli
 from portfolio.load import check_portfolio, load_portfolio
 from portfolio.model import Link
-from report.runfolder import write_csv
+from portfolio.runfolder import write_csv
 
 from test_load import edited, problems_of
 
@@ -202,7 +202,7 @@ def test_a_folder_in_place_of_a_file_is_a_problem(write_data):
 # -- output cells a spreadsheet would run as formulas -----------------------------------------------
 
 def test_write_csv_neutralises_formula_text_but_not_numbers_or_dates(tmp_path):
-    from report.runfolder import neutralise_formula
+    from portfolio.runfolder import neutralise_formula
 
     frame = pd.DataFrame({
         "name": ["=cmd|' /C calc'!A0", "+1+cmd", "-2+3", "@SUM(A1)", "\tx", "-inf", "普通", "-3", "a=b"],

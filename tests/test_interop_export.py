@@ -142,7 +142,7 @@ def test_run_folder_holds_its_tables_as_one_workbook(bundled_run, tmp_path):
 
     from openpyxl import load_workbook
 
-    from report.runfolder import write_tables_workbook
+    from portfolio.runfolder import write_tables_workbook
 
     tmp, _ = bundled_run
     run = tmp / "run"

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 import cli
 import simulate.runner as runner
-from report.runfolder import atomic_folder
+from portfolio.runfolder import atomic_folder
 from simulate import run, write_outputs
 from simulate.model import build_model
 from simulate.sampling import draws_for
