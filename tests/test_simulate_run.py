@@ -170,7 +170,7 @@ def test_command_with_a_plan(scenario, tmp_path):
     assert asap.exit_code == 0, asap.output
 
     def p50(folder):
-        rows = (folder / "simulation.csv").read_text(encoding="utf-8").splitlines()
+        rows = (folder / "simulation.csv").read_text(encoding="utf-8-sig").splitlines()
         return next(line for line in rows if line.startswith("HJW,")).split(",")[4]
 
     # HJW.T1 may start 2021-06 (its earliest start); the plan holds it to 2022-01, 7 months later.

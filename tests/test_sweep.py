@@ -131,7 +131,7 @@ def test_sweep_writes_one_run_folder_per_variant_and_a_summary(data, tmp_path):
     assert manifest["scenario"] == "mini-provincial0.9" and manifest["simulation"]["iterations"] == 300
     assert manifest["sweep"] == {"scenario": "mini", "variant": "mini-provincial0.9", "funding_scales": [
         {"name": "provincial", "sources": ["provincial"], "from": None, "to": None, "factor": 0.9}]}
-    funding = (out / "mini-provincial0.9" / "funding.csv").read_text(encoding="utf-8").splitlines()
+    funding = (out / "mini-provincial0.9" / "funding.csv").read_text(encoding="utf-8-sig").splitlines()
     assert [r.split(",")[3] for r in funding if r.startswith("2022,provincial,")] == ["108.0"]  # 120 x 0.9
 
     rows = list(csv.DictReader(io.StringIO((out / "summary.csv").read_text(encoding="utf-8-sig"))))
