@@ -375,7 +375,7 @@ def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of
     With origins (--origins, or the scenario's [backtest] origins) it forecasts at each and writes the
     multi-origin evaluation instead: events.csv, scores.csv, differences.csv, pit.csv and the report.
     """
-    from portfolio.errors import InputError, Problem
+    from portfolio.errors import InputError, InputProblem
     from portfolio.months import parse_month
     from report.backtest import run_backtest, summary_text, write_backtest
     from scenarios.load import load_target
@@ -385,7 +385,7 @@ def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of
         try:
             month = parse_month(as_of)
         except ValueError as exc:
-            raise InputError(Problem("--as-of", 0, 0, str(exc))) from None
+            raise InputError(InputProblem("--as-of", 0, 0, str(exc))) from None
     portfolio, settings = load_target(scenario)
     origin_months = _origins_option(origins) if origins is not None else settings.backtest_origins
     if origin_months:
@@ -401,13 +401,13 @@ def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of
 
 
 def _origins_option(text: str) -> tuple[int, ...]:
-    from portfolio.errors import InputError, Problem
+    from portfolio.errors import InputError, InputProblem
     from scenarios.origins import parse_origins
 
     try:
         return parse_origins(text)
     except ValueError as exc:
-        raise InputError(Problem("--origins", 0, 0, str(exc))) from None
+        raise InputError(InputProblem("--origins", 0, 0, str(exc))) from None
 
 
 def _multi_origin_backtest(portfolio, settings, origins, out, as_of, quiet=False, **options) -> None:
@@ -623,19 +623,19 @@ def _baseline_finishes(run_dir) -> dict[str, int]:
     import csv
     from pathlib import Path
 
-    from portfolio.errors import InputError, Problem
+    from portfolio.errors import InputError, InputProblem
     from portfolio.months import parse_month
 
     path = Path(run_dir) / "schedule.csv"
     if not path.is_file():
-        raise InputError(Problem(str(path), 0, 0, "no schedule.csv (expected a run folder of portfolio schedule or run)"))
+        raise InputError(InputProblem(str(path), 0, 0, "no schedule.csv (expected a run folder of portfolio schedule or run)"))
     finishes = {}
     with open(path, encoding="utf-8-sig", newline="") as handle:
         for line, row in enumerate(csv.DictReader(handle), start=2):
             try:
                 finishes[row["activity_id"]] = parse_month(row["finish"])
             except (KeyError, TypeError, ValueError) as exc:
-                raise InputError(Problem(str(path), line, 0, f"expected activity_id and finish (YYYY-MM): {exc}")) from None
+                raise InputError(InputProblem(str(path), line, 0, f"expected activity_id and finish (YYYY-MM): {exc}")) from None
     return finishes
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from portfolio.errors import InputError, PortfolioError, Problem
+from portfolio.errors import InputError, InputProblem, PortfolioError
 
 from . import bnb, core, feasible_sets, ga
 from .heuristic import best_schedule
@@ -329,7 +329,7 @@ def solve_files(files: Iterable[str | Path], time_limit: float = 10.0, workers: 
     try:
         instances = [read_sm(f) for f in files]
     except FormatError as exc:
-        raise InputError(Problem(exc.file, exc.line, 0, exc.message)) from exc
+        raise InputError(InputProblem(exc.file, exc.line, 0, exc.message)) from exc
     limit = Options().ga_min_jobs
     if any(inst.n > limit for inst in instances):
         ga.compile_now()  # once per machine, then loaded from numba's cache
