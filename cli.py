@@ -585,20 +585,16 @@ def import_command(file, out, fmt, projects_from, three_point, reference_class, 
 def quality_command(target, thresholds, thresholds_file, baseline_run):
     """DCMA 14-point schedule-quality checks of a scenario, data folder, or P6 XER / MSPDI file; exit 1 when one fails."""
     import tempfile
-    import tomllib
     from pathlib import Path
 
-    from portfolio.quality import assess, parse_thresholds, table
+    from portfolio.quality import assess, parse_thresholds, read_baseline, read_thresholds_file, table
     from scenarios.load import load_target
 
     limits: dict[str, float] = {}
     if thresholds_file:
         try:
-            with open(thresholds_file, "rb") as handle:
-                loaded = tomllib.load(handle)
-            loaded = loaded.get("quality", loaded)
-            limits.update(parse_thresholds([f"{k}={v}" for k, v in loaded.items()]))
-        except (ValueError, tomllib.TOMLDecodeError) as exc:
+            limits.update(read_thresholds_file(thresholds_file))
+        except ValueError as exc:
             _fail(f"{thresholds_file}: {exc}", 2)
     try:
         limits.update(parse_thresholds(thresholds))
@@ -609,34 +605,13 @@ def quality_command(target, thresholds, thresholds_file, baseline_run):
         if path.is_file() and path.suffix.lower() != ".toml":
             path = _imported_for_quality(path, Path(tmp) / "data")
         portfolio, settings = load_target(path)
-        baseline = _baseline_finishes(baseline_run) if baseline_run else None
+        baseline = read_baseline(baseline_run) if baseline_run else None
         checks = assess(portfolio, settings.status_date, settings.deadline, settings.optimize.hard_deadlines, limits,
                         baseline)
     click.echo(table(checks))
     failed = [c.name for c in checks if c.passed is False]
     if failed:
         raise Finding(f"quality gate failed: {', '.join(failed)}")
-
-
-def _baseline_finishes(run_dir) -> dict[str, int]:
-    """Activity id -> planned finish month in a run folder's schedule.csv (the baseline of the quality gate)."""
-    import csv
-    from pathlib import Path
-
-    from portfolio.errors import InputError, InputProblem
-    from portfolio.months import parse_month
-
-    path = Path(run_dir) / "schedule.csv"
-    if not path.is_file():
-        raise InputError(InputProblem(str(path), 0, 0, "no schedule.csv (expected a run folder of portfolio schedule or run)"))
-    finishes = {}
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        for line, row in enumerate(csv.DictReader(handle), start=2):
-            try:
-                finishes[row["activity_id"]] = parse_month(row["finish"])
-            except (KeyError, TypeError, ValueError) as exc:
-                raise InputError(InputProblem(str(path), line, 0, f"expected activity_id and finish (YYYY-MM): {exc}")) from None
-    return finishes
 
 
 def _imported_for_quality(path, folder):
