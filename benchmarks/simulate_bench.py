@@ -31,7 +31,7 @@ from simulate.engine_simpy import run_block  # noqa: E402
 from simulate.model import build_model  # noqa: E402
 from simulate.sampling import draws_for  # noqa: E402
 from simulate.stats import accumulate  # noqa: E402
-from simulate.synthetic import synthetic_portfolio  # noqa: E402
+from tests.portfolio_builders import synthetic_portfolio  # noqa: E402
 from benchmarks_md import write_section  # noqa: E402
 
 SECTION = "## Simulation"
@@ -51,7 +51,7 @@ def load(args):
             print(f"cannot load {args.scenario} ({str(exc).splitlines()[0]}); using the synthetic portfolio",
                   file=sys.stderr)
     portfolio, settings = synthetic_portfolio(n_projects=10, per_project=10, seed=0)
-    return "synthetic (10 projects x 10 activities, `simulate.synthetic.synthetic_portfolio`)", portfolio, settings, None
+    return "synthetic (10 projects x 10 activities, `tests/portfolio_builders.py`)", portfolio, settings, None
 
 
 def measure(args):

@@ -25,7 +25,7 @@ from simulate.executors import DaskExecutor, ExecutorError, by_block, open_execu
 from simulate.model import build_model
 from simulate.runner import chunks
 from simulate.stats import Accumulator
-from simulate.synthetic import synthetic_portfolio
+from portfolio_builders import synthetic_portfolio
 
 FILES = ("simulation.csv", "criticality.csv", "risks.csv", "distribution.csv")
 RUN_FILES = FILES + ("schedule.csv", "projects.csv", "funding.csv")

@@ -21,7 +21,7 @@ from simulate.model import build_model
 from simulate.sampling import draws_for
 from simulate.engine_simpy import run_block
 from simulate.stats import Accumulator, accumulate
-from simulate.synthetic import activity, make_portfolio, make_settings, project, risk, synthetic_portfolio
+from portfolio_builders import activity, make_portfolio, make_settings, project, risk, synthetic_portfolio
 
 FILES = ("simulation.csv", "criticality.csv", "risks.csv", "distribution.csv")
 
