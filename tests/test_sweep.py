@@ -15,22 +15,11 @@ import cli
 import report.sweep as sweep_module
 from portfolio.errors import InputError
 from report.sweep import folder_name, load_variants, run_sweep
+from scenario_support import problems_of, write_scenario
 from scenarios.load import load_scenario, sweep_variants
 
 FUNDING = ("year,source,cap\n2021,provincial,120\n2022,provincial,120\n2021,local,40\n2022,local,40\n"
            "2023,local,40\n")
-
-
-def write_scenario(folder, text: str, name: str = "s.toml"):
-    path = folder / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def problems_of(path):
-    with pytest.raises(InputError) as info:
-        load_scenario(path)
-    return [str(p) for p in info.value.problems]
 
 
 def invoke(*args):
