@@ -10,6 +10,7 @@ import contextlib
 import functools
 import math
 import os
+import signal
 import sys
 import traceback
 
@@ -32,6 +33,9 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+STOPPED = {signal.SIGINT: "interrupted; nothing was written", signal.SIGTERM: "terminated; nothing was written"}
+
+
 def guarded(command):
     """Turn user errors into clear one-line messages and exit codes: the one place errors meet exit codes."""
 
@@ -40,16 +44,21 @@ def guarded(command):
         debug = click.get_current_context().find_root().params.get("debug", False)
         try:
             return command(*args, **kwargs)
-        except PortfolioError as exc:
-            if exc.exit_code is None:  # a bug, not the user's error: the traceback is the report
-                raise
+        except KeyboardInterrupt:
+            _fail(STOPPED[signal.SIGINT], 130)
+        except Terminated:
+            _fail(STOPPED[signal.SIGTERM], 143)
+        except Exception as exc:
+            stopping_for = interrupts.received()
+            if stopping_for:  # the signal broke off a call that reports it as another error
+                if debug:
+                    traceback.print_exc()
+                _fail(STOPPED[stopping_for], interrupts.EXIT_STATUS[stopping_for])
+            if not isinstance(exc, PortfolioError) or exc.exit_code is None:
+                raise  # a bug, not the user's error: the traceback is the report
             if debug:
                 traceback.print_exc()
             _fail(str(exc), exc.exit_code)
-        except KeyboardInterrupt:
-            _fail("interrupted; nothing was written", 130)
-        except Terminated:
-            _fail("terminated; nothing was written", 143)
 
     return wrapper
 
