@@ -386,7 +386,8 @@ def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of
     """
     from portfolio.errors import InputError, InputProblem
     from portfolio.months import parse_month
-    from report.backtest import run_backtest, summary_text, write_backtest
+    from report.backtest import summary_text
+    from runs.backtest import run_backtest, write_backtest
     from scenarios.load import load_target
 
     month = None
@@ -421,7 +422,8 @@ def _origins_option(text: str) -> tuple[int, ...]:
 
 def _multi_origin_backtest(portfolio, settings, origins, out, as_of, quiet=False, **options) -> None:
     """The multi-origin backtest (docs/backtest.md, "The multi-origin evaluation"): forecast and score per origin."""
-    from report.multiorigin import run_multi_origin, summary_text, write_multi_origin
+    from report.multiorigin import summary_text
+    from runs.multiorigin import run_multi_origin, write_multi_origin
 
     show = sys.stderr.isatty() and not quiet
     log = (lambda text: click.echo(text, err=True)) if show else None
@@ -465,7 +467,7 @@ def run_command(scenario, out, iterations, seed, workers, engine, time_limit, de
     import optimize
     import simulate as sim
     from optimize.output import summary_lines
-    from report.pipeline import run_scenario
+    from runs.pipeline import run_scenario
     from scenarios.load import load_target
 
     from optimize.progress import terminal_progress
@@ -507,7 +509,8 @@ def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit,
     each is a full run (plan, simulation, report) written whole as soon as it is done. Exit 1 when a variant has
     no plan (the summary says why).
     """
-    from report.sweep import run_sweep, summary_text
+    from report.sweep import summary_text
+    from runs.sweep import run_sweep
 
     from optimize.progress import terminal_progress
 

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 import distributed  # noqa: E402
 
-from report.sweep import run_sweep  # noqa: E402
+from runs.sweep import run_sweep  # noqa: E402
 from scenarios.load import load_target  # noqa: E402
 from simulate.executors import DaskExecutor, ProcessPool, open_executor  # noqa: E402
 from simulate.model import BLOCK, build_model  # noqa: E402

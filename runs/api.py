@@ -26,14 +26,15 @@ from portfolio.errors import InputError, InputProblem
 from portfolio.limits import MAX_TIME_LIMIT_S, MAX_WORKERS
 from portfolio.model import Portfolio
 from portfolio.months import format_month
-from report.compare import compare_runs
-from report.pipeline import planned_starts, run_scenario
 from portfolio.runfolder import write_csv
+from report.compare import compare_runs
 from report.write import parse_window, write_report
 from scenarios.load import load_target
 from scenarios.settings import Settings
 from simulate.executors import Executor
 from simulate.stats import formatted
+
+from .pipeline import planned_starts, run_scenario
 
 ASAP: Literal["asap"] = "asap"
 """``simulate(scenario, ASAP)``: simulate without a plan, every activity as soon as links and funds allow."""

@@ -24,6 +24,7 @@ from portfolio.errors import InputError, InputProblem
 from portfolio.months import format_month
 from portfolio.limits import MAX_ITERATIONS, usable_processes
 from portfolio.runfolder import write_csv, write_manifest
+from scenarios.rules import scenario_rules
 
 from . import engine_fast, engine_simpy
 from .executors import local_executor
@@ -204,7 +205,8 @@ def write_outputs(result: SimulationResult, folder) -> list[Path]:
         write_csv(formatted(result.table(name)), path)
         written.append(path)
     if result.settings is not None and result.portfolio is not None:
-        write_manifest(folder, result.settings, result.portfolio, simulation=dict(result.info))
+        write_manifest(folder, result.settings, result.portfolio, scenario_rules(result.settings),
+                       simulation=dict(result.info))
         written.append(folder / "manifest.json")
     return written
 

@@ -20,9 +20,9 @@ import simulate
 from cli import main
 from optimize.output import write_plan
 from report.compare import CHARTS_NOTE, Difference, common_random_numbers, paired_test, row_changes, unpaired_test
-from report.expected import ROOT
+from runs.expected import ROOT
 from portfolio.inputrows import row_hashes
-from report.pipeline import planned_starts
+from runs.pipeline import planned_starts
 from report.rundata import load_run
 from runfolder_fixture import make_run
 from scenarios.load import load_target, sweep_variants

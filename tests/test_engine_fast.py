@@ -71,7 +71,7 @@ def test_bundled_scenario_as_soon_as_possible_and_planned(path):
 def baseline_plan():
     """The optimizer's plan of the baseline (a short time limit: any plan it returns will do)."""
     import optimize
-    from report.pipeline import planned_starts
+    from runs.pipeline import planned_starts
 
     portfolio, settings_ = load_target(ROOT / "scenarios" / "baseline.toml")
     return portfolio, settings_, planned_starts(optimize.solve(portfolio, settings_, time_limit=5))

@@ -12,9 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 import cli
-import report.sweep as sweep_module
+import runs.sweep as sweep_module
 from portfolio.errors import InputError
-from report.sweep import folder_name, load_variants, run_sweep
+from report.sweep import SUMMARY_COLUMNS
+from runs.sweep import folder_name, load_variants, run_sweep
 from scenario_support import problems_of, write_scenario
 from scenarios.load import load_scenario, sweep_variants
 
@@ -124,7 +125,7 @@ def test_sweep_writes_one_run_folder_per_variant_and_a_summary(data, tmp_path):
     assert [r.split(",")[3] for r in funding if r.startswith("2022,provincial,")] == ["108.0"]  # 120 x 0.9
 
     rows = list(csv.DictReader(io.StringIO((out / "summary.csv").read_text(encoding="utf-8-sig"))))
-    assert list(rows[0]) == sweep_module.SUMMARY_COLUMNS
+    assert list(rows[0]) == SUMMARY_COLUMNS
     assert [r["variant"] for r in rows] == (["mini-provincial1.5"] * 3 + ["mini-provincial1"] * 3
                                             + ["mini-provincial0.9"] * 3 + ["mini-provincial0.5"] * 2 + ["other"] * 3)
     sim = {r["project_id"]: r for r in csv.DictReader(open(out / "mini-provincial1" / "simulation.csv",
