@@ -16,8 +16,8 @@ import re
 import zipfile
 from pathlib import Path
 
-from portfolio.errors import InputError, Problem
 from portfolio import milestones
+from portfolio.errors import InputError, InputProblem
 from portfolio.load import FILES, REQUIRED_COLUMNS
 
 from .schedule import ImportProblem
@@ -172,14 +172,14 @@ def csv_bytes(rows: list[list[str]]) -> tuple[bytes, dict[int, int]]:
     return buffer.getvalue().encode("utf-8"), line_to_row
 
 
-class CellProblem(Problem):
+class CellProblem(InputProblem):
     """A problem at a workbook cell: shown as ``book.xlsx:Sheet!B7: message`` (file holds ``book.xlsx:Sheet!B7``)."""
 
     def __str__(self) -> str:
         return f"{self.file}: {self.message}"
 
 
-def workbook_problem(book: str, table: str, line_to_row: dict[int, int], problem: Problem) -> CellProblem:
+def workbook_problem(book: str, table: str, line_to_row: dict[int, int], problem: InputProblem) -> CellProblem:
     """A loader problem in ``table`` given back in the workbook's terms (a whole row reads ``Sheet!7:7``)."""
     sheet = _sheet_name(table)
     if not problem.line:
@@ -221,10 +221,10 @@ def load_workbook_portfolio(path):
         try:
             return write_data_folder_from_workbook(path, Path(tmp) / "data")
         except ImportProblem as exc:
-            raise InputError(Problem(str(path), 0, 0, str(exc).removeprefix(f"{Path(path).name}: "))) from None
+            raise InputError(InputProblem(str(path), 0, 0, str(exc).removeprefix(f"{Path(path).name}: "))) from None
 
 
-def _in_book(book: str, folder, lines, problem: Problem) -> Problem:
+def _in_book(book: str, folder, lines, problem: InputProblem) -> InputProblem:
     table = Path(problem.file).name
     return workbook_problem(book, table, lines.get(table, {}), problem)
 

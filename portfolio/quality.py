@@ -223,3 +223,34 @@ def parse_thresholds(items: list[str] | tuple[str, ...]) -> dict[str, float]:
             raise ValueError(f"expected a number after {name}=, got {value.strip()!r}") from None
     return out
 
+
+
+def read_thresholds_file(path) -> dict[str, float]:
+    """The NAME = VALUE thresholds of a TOML file (top level or under [quality]); ValueError says what is wrong."""
+    import tomllib
+
+    with open(path, "rb") as handle:
+        loaded = tomllib.load(handle)  # its TOMLDecodeError is a ValueError
+    loaded = loaded.get("quality", loaded)
+    return parse_thresholds([f"{k}={v}" for k, v in loaded.items()])
+
+
+def read_baseline(run_dir) -> dict[str, int]:
+    """Activity id -> planned finish month in a run folder's schedule.csv (the baseline of missed tasks and BEI)."""
+    import csv
+    from pathlib import Path
+
+    from .errors import InputError, InputProblem
+    from .months import parse_month
+
+    path = Path(run_dir) / "schedule.csv"
+    if not path.is_file():
+        raise InputError(InputProblem(str(path), 0, 0, "no schedule.csv (expected a run folder of portfolio schedule or run)"))
+    finishes = {}
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            try:
+                finishes[row["activity_id"]] = parse_month(row["finish"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise InputError(InputProblem(str(path), line, 0, f"expected activity_id and finish (YYYY-MM): {exc}")) from None
+    return finishes

@@ -16,7 +16,7 @@ from importlib import metadata
 from pathlib import Path
 
 from portfolio import interrupts
-from portfolio.errors import InputError, Problem
+from portfolio.errors import InputError, InputProblem
 from portfolio.months import format_month
 from scenarios.rules import scenario_rules
 
@@ -71,7 +71,7 @@ LEGACY_SWEEP_KEYS = {"sweep", "versions"}  # the manifest of a sweep folder writ
 _OURS = re.compile(r"^\..+\.(tmp|old)-(\d+)-[0-9a-f]+$|^\..+\.(tmp|old)-[0-9a-z_]+$|^\..+\.lock$")
 
 
-class OptionProblem(Problem):
+class OptionProblem(InputProblem):
     """A problem with an option's value: ``--out PATH: message`` (no line or column)."""
 
     def __str__(self) -> str:

@@ -301,9 +301,9 @@ def run_multi_origin(portfolio: Portfolio, settings, origins, *, as_of: int | No
     finishes and the milestones with a sourced actual month (``milestones``: None = the data folder's)."""
     as_of = data_as_of(portfolio) if as_of is None else as_of
     if as_of is None:
-        from portfolio.errors import InputError, Problem
+        from portfolio.errors import InputError, InputProblem
 
-        raise InputError(Problem(settings.data_dir or "data", 0, 0, "the data records no actual date, so no "
+        raise InputError(InputProblem(settings.data_dir or "data", 0, 0, "the data records no actual date, so no "
                                  "outcome is known: give --as-of YYYY-MM or add actual dates"))
     if milestones is None:
         milestones = load_milestones(settings.data_dir, portfolio) if settings.data_dir else ()

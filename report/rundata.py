@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from portfolio.errors import InputError, Problem
+from portfolio.errors import InputError, InputProblem
 from portfolio.months import format_month, parse_month
 
 PORTFOLIO = "PORTFOLIO"
@@ -190,7 +190,7 @@ class Run:
 
 
 def _problem(path: Path, line: int, column: int, message: str) -> InputError:
-    return InputError(Problem(str(path), line, column, message))
+    return InputError(InputProblem(str(path), line, column, message))
 
 
 def load_run(folder) -> Run:

@@ -35,7 +35,7 @@ from pathlib import Path
 import optimize
 import simulate
 from optimize.output import write_plan
-from portfolio.errors import InputError, Problem
+from portfolio.errors import InputError, InputProblem
 from portfolio.limits import usable_processes
 from scenarios.load import Variant, load_target, sweep_variants
 from simulate.executors import DaskExecutor, local_executor
@@ -85,16 +85,16 @@ def folder_name(name: str) -> str:
 def load_variants(targets) -> list[tuple[str, Variant]]:
     """(scenario name, variant) for every variant of every scenario file (or data folder), in order."""
     if not targets:
-        raise InputError(Problem("sweep", 0, 0, "no scenario given"))
+        raise InputError(InputProblem("sweep", 0, 0, "no scenario given"))
     out: list[tuple[str, Variant]] = []
-    problems: list[Problem] = []
+    problems: list[InputProblem] = []
     seen: dict[str, str] = {}
     for target in targets:
         portfolio, settings = load_target(target)
         for variant in sweep_variants(portfolio, settings):
             key = folder_name(variant.name).lower()  # folders must differ on case-insensitive file systems too
             if key in seen:
-                problems.append(Problem(str(target), 0, 0, f"two variants would write the folder "
+                problems.append(InputProblem(str(target), 0, 0, f"two variants would write the folder "
                                                            f"{folder_name(variant.name)!r} (the other from "
                                                            f"{seen[key]}); give the scenarios different names "
                                                            "(name = \"...\")"))

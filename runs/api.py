@@ -22,7 +22,7 @@ import pandas as pd
 import optimize
 import simulate as _simulate
 from optimize.output import summary_lines
-from portfolio.errors import InputError, Problem
+from portfolio.errors import InputError, InputProblem
 from portfolio.limits import MAX_TIME_LIMIT_S, MAX_WORKERS
 from portfolio.model import Portfolio
 from portfolio.months import format_month
@@ -51,7 +51,7 @@ def _check_range(name: str, value, low, high, kinds: tuple[type, ...] = (int, fl
     """The bounds the command's options hold (portfolio/limits.py), for a keyword argument of the API."""
     if value is not None and not (isinstance(value, kinds) and low <= value <= high):
         what = "a whole number" if kinds == (int,) else "a number"
-        raise InputError(Problem(name, 0, 0, f"must be {what} from {low:g} to {high:g}, got {value!r}"))
+        raise InputError(InputProblem(name, 0, 0, f"must be {what} from {low:g} to {high:g}, got {value!r}"))
 
 
 # -- load -------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from portfolio.errors import InputError, Problem
+from portfolio.errors import InputError, InputProblem
 from portfolio.months import format_month
 from portfolio.limits import MAX_ITERATIONS, usable_processes
 from portfolio.runfolder import write_csv, write_manifest
@@ -153,11 +153,11 @@ def run(portfolio, settings, plan_starts: dict[str, int] | None = None, iteratio
     engine = engine or sim.engine
     source = settings.scenario_file or "simulate"
     if not 1 <= iterations <= MAX_ITERATIONS:
-        raise InputError(Problem(source, 0, 0, f"iterations must be between 1 and {MAX_ITERATIONS}, got {iterations}"))
+        raise InputError(InputProblem(source, 0, 0, f"iterations must be between 1 and {MAX_ITERATIONS}, got {iterations}"))
     if not 0 <= seed < SEED_LIMIT:  # the seed is one 64-bit word of the draws' key (simulate.keyed)
-        raise InputError(Problem(source, 0, 0, f"seed must be a whole number from 0 to 2**64 - 1, got {seed}"))
+        raise InputError(InputProblem(source, 0, 0, f"seed must be a whole number from 0 to 2**64 - 1, got {seed}"))
     if engine not in ENGINES:
-        raise InputError(Problem(source, 0, 0, f"engine {engine!r} is not available (available: "
+        raise InputError(InputProblem(source, 0, 0, f"engine {engine!r} is not available (available: "
                                                f"{', '.join(ENGINES)})"))
     t0 = time.perf_counter()
     model = build_model(portfolio, settings, plan_starts)

@@ -24,7 +24,7 @@ from simulate import engine_fast, engine_simpy, fast_kernel
 from simulate.model import DONE, FUTURE, build_model
 from simulate.outcomes import driving_paths
 from simulate.sampling import Draws, draws_for
-from simulate.synthetic import activity, make_portfolio, make_settings, project, risk
+from portfolio_builders import activity, make_portfolio, make_settings, project, risk
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
