@@ -1,7 +1,7 @@
 """Excel workbooks: a data folder from a workbook (one sheet per table), the empty template, a run's tables as a workbook.
 
 Read and written with openpyxl (MIT). A workbook's sheets are named like the CSV files
-(``projects``, ``activities``, ``funding``, ``risks``, ``resources``; ``.csv`` may be kept and
+(``projects``, ``activities``, ``funding``, ``risks``, ``resources``, ``deadlines``, ``milestones``; ``.csv`` may be kept and
 case does not matter); other sheets (the template's ``README``) are ignored. Row n of a sheet
 becomes the CSV row that the loader reports as line n, so every problem is given back as
 ``book.xlsx:Sheet!B7: message``. Files are written with fixed zip timestamps and document dates,
@@ -14,13 +14,17 @@ import datetime as dt
 import io
 from pathlib import Path
 
+from portfolio import milestones
 from portfolio.errors import InputError, InputProblem
 from portfolio.load import FILES, REQUIRED_COLUMNS
 from portfolio.workbook import save_fixed, tables_workbook  # noqa: F401  (save_fixed: used by the CLI)
 
 from .schedule import ImportProblem
 
-MONTH_COLUMNS = {"deadline", "earliest_start", "actual_start", "actual_finish", "start", "finish", "planned_finish"}
+MONTH_COLUMNS = {"deadline", "earliest_start", "actual_start", "actual_finish", "start", "finish", "planned_finish",
+                 "known_since", "earliest_start_known_since", "actual"}
+SHEETS = FILES + (milestones.FILE,)  # the loader's tables and the optional milestones (docs/data.md)
+REQUIRED = {**REQUIRED_COLUMNS, milestones.FILE: milestones.REQUIRED}
 
 COLUMNS: dict[str, dict[str, str]] = {
     "projects.csv": {
@@ -83,6 +87,17 @@ COLUMNS: dict[str, dict[str, str]] = {
         "known_since": "YYYY-MM the target became known (empty: known from the start)",
         "source": "where the target was stated",
     },
+    "milestones.csv": {
+        "milestone_id": "its id; may repeat with another known_since (the target as known from then)",
+        "project_id": "a project_id of the projects sheet (the activity's project)",
+        "name": "what happens, e.g. tunnel breakthrough",
+        "activity_id": "the activity whose start or finish it is",
+        "event": "start or finish",
+        "deadline": "YYYY-MM: on time when the event happens in or before that month",
+        "known_since": "YYYY-MM from which this deadline was known (empty: always)",
+        "actual": "YYYY-MM it happened, when a source says so (optional)",
+        "source": "where the deadline and the actual come from",
+    },
 }
 
 
@@ -121,7 +136,7 @@ def read_workbook(path) -> dict[str, list[list[str]]]:
         raise ImportProblem(f"{Path(path).name}: not an .xlsx workbook ({type(exc).__name__})") from exc
     tables = {}
     by_name = {name.lower().removesuffix(".csv"): name for name in book.sheetnames}
-    for table in FILES:
+    for table in SHEETS:
         sheet = by_name.get(_sheet_name(table))
         if sheet is None:
             continue
@@ -182,16 +197,18 @@ def write_data_folder_from_workbook(path, out):
     missing = [t for t in ("projects.csv", "activities.csv") if t not in tables]
     if missing:
         raise ImportProblem(f"{book}: no sheet named {_sheet_name(missing[0])!r} (expected one sheet per table: "
-                            f"{', '.join(_sheet_name(t) for t in FILES)})")
+                            f"{', '.join(_sheet_name(t) for t in SHEETS)})")
     with atomic_folder(out) as folder:
         lines = {}
         for table, rows in tables.items():
             data, lines[table] = csv_bytes(rows)
             (Path(folder) / table).write_bytes(data)
         try:
-            return load_portfolio(folder)
+            portfolio = load_portfolio(folder)
+            milestones.load_milestones(folder, portfolio)  # checked here too: the folder must load as it is
         except InputError as exc:
             raise InputError([_in_book(book, folder, lines, p) for p in exc.problems]) from None
+        return portfolio
 
 
 def load_workbook_portfolio(path):
@@ -221,17 +238,17 @@ def template_workbook():
     readme.title = "README"
     lines = ["One sheet per table of the data folder (docs/design.md, 'Data files'); the header of each column has a "
              "comment that explains it.",
-             "Required columns: " + "; ".join(f"{_sheet_name(t)}: {', '.join(REQUIRED_COLUMNS[t])}" for t in FILES),
+             "Required columns: " + "; ".join(f"{_sheet_name(t)}: {', '.join(REQUIRED[t])}" for t in SHEETS),
              "Months are YYYY-MM; money is 亿元 (10^8 CNY); durations are months.",
              "Use it with: portfolio import book.xlsx --out DATA_DIR"]
     for row, text in enumerate(lines, start=1):
         readme.cell(row=row, column=1, value=text)
-    for table in FILES:
+    for table in SHEETS:
         sheet = book.create_sheet(_sheet_name(table))
         for column, (name, text) in enumerate(COLUMNS[table].items(), start=1):
             cell = sheet.cell(row=1, column=column, value=name)
             cell.font = Font(bold=True)
-            required = "required" if name in REQUIRED_COLUMNS[table] else "optional column"
+            required = "required" if name in REQUIRED[table] else "optional column"
             cell.comment = Comment(f"{name} ({required}): {text}", "portfolio")
             sheet.column_dimensions[column_letter(column)].width = max(12, len(name) + 4)
         sheet.freeze_panes = "A2"
