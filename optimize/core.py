@@ -671,8 +671,10 @@ def solve_stages(
             det_budget = None
         else:
             det_left = deterministic_time - result.deterministic_time
-            if k > 0 and (det_left <= 0.001 or left <= 0.05):
-                result.wall_clock_stop |= left <= 0.05 < det_left
+            if k > 0 and det_left <= 0.001:
+                break  # the budget is spent: a decision on deterministic time alone
+            if k > 0 and left <= 0.05:
+                result.wall_clock_stop = True  # the safety net decides: whatever budget is left, not reproducible
                 break
             det_budget = det_left if k == len(stages) - 1 else max(det_left * shares[k], 0.001)
             budget = left

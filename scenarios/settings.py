@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class OptimizeSettings:
-    time_limit_s: float = 600.0  # wall-clock safety net; the plan is bounded by deterministic_time
+    # wall-clock safety net; the plan is bounded by deterministic_time. An hour: a deterministic unit took up to
+    # 15 s of wall time on a loaded 2-core machine, so 60 units may need 15 minutes (BENCHMARKS.md)
+    time_limit_s: float = 3600.0
     deterministic_time: float = 60.0  # CP-SAT deterministic time for all stages: the same plan on any machine
     workers: int = 1
     # "lateness" (default, lexicographic: weighted lateness, then weighted finish),

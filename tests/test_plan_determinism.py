@@ -2,10 +2,11 @@
 
 Each plan is computed twice, once on a quiet CPU and once with every core busy with other processes; the plan
 files must be equal byte for byte. With the old wall-clock limits a loaded machine stopped the search earlier
-and funding-cut came out different. The bundled scenarios run with their full budgets (all proven optimal,
-110 deterministic units in all) under load only, against the stored expected plans: an estimated 2-3 minutes
-on a 2-core machine of its own (10 minutes measured while other test runs shared it); the stopped searches
-take 20-35 s each.
+and funding-cut came out different. The bundled scenarios run with their full budgets (125 deterministic units
+in all; funding-cut spends its whole first-stage share and is not proven optimal, so its plan is the one the
+budget stops at) under load only, against the stored expected plans: an estimated 2-3 minutes on a 2-core
+machine of its own, 25-30 minutes while other test runs shared it (a deterministic unit then took up to 15 s,
+which is why the wall-clock safety net is an hour); the stopped searches take 20-35 s each.
 """
 from __future__ import annotations
 
@@ -50,7 +51,6 @@ def plan_bytes(scenario: Path, folder: Path, **options) -> tuple[dict[str, bytes
     return {name: (folder / name).read_bytes() for name in PLAN_FILES}, plan
 
 
-@pytest.mark.xfail(reason="fails after the merge of this wave; open, see the closing note", strict=False)
 def test_every_bundled_plan_is_the_same_on_a_loaded_machine(tmp_path):
     """The first computation of each plan is the stored one (``python -m runs.expected``, on another day and
     load; tests/test_expected.py recomputes it on a quiet CPU against the same bytes); the second runs here with
@@ -59,9 +59,11 @@ def test_every_bundled_plan_is_the_same_on_a_loaded_machine(tmp_path):
         loaded = {s.stem: plan_bytes(s, tmp_path / s.stem) for s in bundled_scenarios()}
     for name, (files, plan) in loaded.items():
         assert plan.reproducible, f"{name}: the wall-clock safety net stopped the search"
-        assert plan.status == "optimal", f"{name}: not proven optimal within its deterministic budget"
         stored = json.loads((EXPECTED / name / "manifest.json").read_text(encoding="utf-8"))["optimizer"]
+        assert plan.status == stored["status"], f"{name}: {plan.status} under load, {stored['status']} stored"
         assert plan.deterministic_time == pytest.approx(stored["deterministic_time"], abs=1e-3), name
+        assert [s.deterministic_time for s in plan.stages] == pytest.approx(
+            [s["deterministic_time"] for s in stored["stages"]], abs=1e-3), name
         for file in PLAN_FILES:
             assert files[file] == (EXPECTED / name / file).read_bytes(), f"{name}/{file} differs under load"
 
