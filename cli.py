@@ -209,14 +209,11 @@ def main(debug):
 @guarded
 def validate(target):
     """Check a scenario's data (or a data folder); list every problem with file, line and column."""
-    from scenarios.load import load_target
+    from scenarios.load import load_data_milestones, load_target
     from portfolio.summary import validation_summary
 
     portfolio, settings = load_target(target)
-    if settings.data_dir:
-        from portfolio.milestones import load_milestones
-
-        load_milestones(settings.data_dir, portfolio)  # the optional milestones.csv (docs/data.md)
+    load_data_milestones(settings.data_dir, portfolio)  # the optional milestones (docs/data.md)
     click.echo(validation_summary(portfolio, settings))
 
 

@@ -222,6 +222,18 @@ def load_workbook_portfolio(path):
             raise InputError(InputProblem(str(path), 0, 0, str(exc).removeprefix(f"{Path(path).name}: "))) from None
 
 
+def load_workbook_milestones(path, portfolio):
+    """The milestones of a workbook's optional ``milestones`` sheet, checked against ``portfolio``; () without it."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            write_data_folder_from_workbook(path, Path(tmp) / "data")
+        except ImportProblem as exc:
+            raise InputError(InputProblem(str(path), 0, 0, str(exc).removeprefix(f"{Path(path).name}: "))) from None
+        return milestones.load_milestones(Path(tmp) / "data", portfolio)
+
+
 def _in_book(book: str, folder, lines, problem: InputProblem) -> InputProblem:
     table = Path(problem.file).name
     return workbook_problem(book, table, lines.get(table, {}), problem)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from portfolio.errors import InputError, InputProblem
-from portfolio.milestones import Milestone, load_milestones, milestones_at
+from portfolio.milestones import Milestone, milestones_at
 from portfolio.model import Portfolio
 from portfolio.months import format_month
 from portfolio.progress import data_as_of
@@ -22,6 +22,7 @@ from report.backtest import write_report_files
 from report.multiorigin import (EVENT_COLUMNS, MultiOriginResult, OriginForecast, differences_frame, evaluate,
                                 event_rows, formatted_events, formatted_numbers, milestone_events, project_events,
                                 render_charts, render_html, render_markdown, scores_json)
+from scenarios.load import load_data_milestones
 from scenarios.rules import scenario_rules
 from simulate.milestones import event_months
 from simulate.stats import formatted
@@ -80,7 +81,7 @@ def run_multi_origin(portfolio: Portfolio, settings, origins, *, as_of: int | No
         raise InputError(InputProblem(settings.data_dir or "data", 0, 0, "the data records no actual date, so no "
                                  "outcome is known: give --as-of YYYY-MM or add actual dates"))
     if milestones is None:
-        milestones = load_milestones(settings.data_dir, portfolio) if settings.data_dir else ()
+        milestones = load_data_milestones(settings.data_dir, portfolio)
     rows, forecasts = [], []
     for origin in origins:
         if log:

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 import optimize
 import simulate
 from optimize.output import write_plan
-from portfolio.milestones import load_milestones, milestones_at
+from portfolio.milestones import milestones_at
+from scenarios.load import load_data_milestones
 from portfolio.runfolder import atomic_folder, write_csv
 from report.write import write_report
 from simulate.milestones import forecast as forecast_milestones
@@ -30,7 +31,7 @@ def run_scenario(portfolio, settings, out, *, iterations=None, seed=None, worker
 
     ``executor``: where the Monte Carlo blocks run (``simulate.executors``, e.g. Dask); None = ``workers`` processes.
     """
-    milestones = milestones_at(load_milestones(settings.data_dir, portfolio), None) if settings.data_dir else ()
+    milestones = milestones_at(load_data_milestones(settings.data_dir, portfolio), None)
     plan = optimize.solve(portfolio, settings, time_limit=time_limit, deterministic_time=deterministic_time)
     with atomic_folder(out, tables_workbook=True) as folder:
         write_plan(portfolio, settings, plan, folder)

@@ -59,6 +59,20 @@ def _load_data(path: Path) -> Portfolio:
     return load_portfolio(str(path))
 
 
+def load_data_milestones(data, portfolio: Portfolio) -> tuple:
+    """The milestones of a data folder's milestones.csv or a workbook's ``milestones`` sheet; () without them."""
+    if data is None:
+        return ()
+    path = Path(data)
+    if _is_workbook(path):
+        from interop.xlsx import load_workbook_milestones
+
+        return load_workbook_milestones(path, portfolio)
+    from portfolio.milestones import load_milestones
+
+    return load_milestones(path, portfolio)
+
+
 def load_scenario(path: str | os.PathLike) -> tuple[Portfolio, Settings]:
     """The portfolio and settings of a scenario file; every problem (scenarios/schema.py) as an InputError."""
     path = Path(path)

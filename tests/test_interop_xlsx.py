@@ -141,3 +141,15 @@ def test_a_scenario_names_the_cell_of_a_workbook_problem(tmp_path):
     done = _cli("validate", str(scenario))
     assert done.returncode == 2
     assert done.stderr.strip() == 'bad.xlsx:activities!E3: most_likely: expected a number > 0, got "soon"'
+
+
+def test_a_scenario_naming_a_workbook_forecasts_its_milestones(tmp_path):
+    """A run reads the milestones from the workbook's sheet as it does from a data folder's milestones.csv."""
+    from scenarios.load import load_data_milestones, load_target
+
+    book = bundled_workbook(tmp_path / "data.xlsx")
+    portfolio, _ = load_target(book)
+    from_book = load_data_milestones(book, portfolio)
+    assert len(from_book) > 0 and from_book == load_data_milestones(ROOT / "data", portfolio)
+    without = bundled_workbook(tmp_path / "none.xlsx", lambda b: b.remove(b["milestones"]))
+    assert load_data_milestones(without, portfolio) == ()
