@@ -9,19 +9,22 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import os
 import sys
 import traceback
 
 import click
 
 from portfolio import interrupts
-from portfolio.errors import InputError
+from portfolio.errors import InputError, PortfolioError
 from portfolio.limits import MAX_DETERMINISTIC_TIME, MAX_ITERATIONS, MAX_SEED, MAX_TIME_LIMIT_S, MAX_WORKERS
 from portfolio.interrupts import Terminated
 
 
-class Finding(Exception):
+class Finding(PortfolioError):
     """A result the user must act on (exit 1), e.g. an infeasible plan or a regression."""
+
+    exit_code = 1
 
 
 def _fail(message: str, code: int) -> None:
@@ -30,21 +33,19 @@ def _fail(message: str, code: int) -> None:
 
 
 def guarded(command):
-    """Turn user errors into clear one-line messages and exit codes."""
+    """Turn user errors into clear one-line messages and exit codes: the one place errors meet exit codes."""
 
     @functools.wraps(command)
     def wrapper(*args, **kwargs):
         debug = click.get_current_context().find_root().params.get("debug", False)
         try:
             return command(*args, **kwargs)
-        except InputError as exc:
+        except PortfolioError as exc:
+            if exc.exit_code is None:  # a bug, not the user's error: the traceback is the report
+                raise
             if debug:
                 traceback.print_exc()
-            _fail("\n".join(str(p) for p in exc.problems), 2)
-        except Finding as exc:
-            if debug:
-                traceback.print_exc()
-            _fail(str(exc), 1)
+            _fail(str(exc), exc.exit_code)
         except KeyboardInterrupt:
             _fail("interrupted; nothing was written", 130)
         except Terminated:
@@ -78,7 +79,7 @@ def claims_out(kind: str = "run", param: str = "out"):
     def decorate(command):
         @functools.wraps(command)
         def wrapper(*args, **kwargs):
-            from report.runfolder import claimed
+            from portfolio.runfolder import claimed
 
             with claimed(kwargs[param], kind=kind):
                 return command(*args, **kwargs)
@@ -133,6 +134,19 @@ def dask_executor(dask: tuple[str | None, dict], workers: int | None):
         _fail(f"dask: {exc}", 2)
 
 
+def _no_bom(ctx, param, value):
+    if value:
+        from portfolio.runfolder import BOM_SWITCH
+
+        os.environ[BOM_SWITCH] = "0"
+
+
+no_bom_option = click.option(
+    "--no-bom", is_flag=True, expose_value=False, is_eager=True, callback=_no_bom,
+    help="Write CSV files without the UTF-8 byte-order mark (default: with it, so that Excel reads Chinese text; "
+         "also PORTFOLIO_CSV_BOM=0).")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
 def main(debug):
@@ -157,6 +171,7 @@ def validate(target):
 
 
 @main.command("simulate")
+@no_bom_option
 @click.argument("scenario", type=click.Path())
 @click.option("--out", required=True, type=click.Path(), help="Run folder to write (built aside, then renamed).")
 @click.option("--iterations", type=ITERATIONS, help="Monte Carlo iterations (default: the scenario's).")
@@ -170,12 +185,12 @@ def validate(target):
 def simulate_command(scenario, out, iterations, seed, workers, plan_dir, engine, dask):
     """Monte Carlo of the plan against the deadlines: chance on time, P50/P80/P90 finish, what drives the risk."""
     import simulate as sim
-    from report.runfolder import atomic_folder
+    from portfolio.runfolder import atomic_folder
     from scenarios.load import load_target
 
     portfolio, settings = load_target(scenario)
     plan = sim.read_plan_starts(plan_dir, portfolio) if plan_dir else None
-    with dask_executor(dask, workers) as executor, atomic_folder(out) as folder:
+    with dask_executor(dask, workers) as executor, atomic_folder(out, tables_workbook=True) as folder:
         result = sim.run(portfolio, settings, plan_starts=plan, iterations=iterations, seed=seed,
                          workers=workers or settings.simulate.workers, progress=sys.stderr.isatty(), engine=engine,
                          executor=executor)
@@ -192,13 +207,9 @@ def simulate_command(scenario, out, iterations, seed, workers, plan_dir, engine,
 @claims_out(kind="existing", param="run_dir")
 def report_command(run_dir, gantt_window):
     """(Re)write DIR/report.md and a self-contained DIR/report.html (charts in DIR/charts/) from a run folder."""
-    from report.fonts import MissingFontError
     from report.write import parse_window, write_report
 
-    try:
-        written = write_report(run_dir, parse_window(gantt_window) if gantt_window else None)
-    except MissingFontError as exc:
-        _fail(str(exc), 2)
+    written = write_report(run_dir, parse_window(gantt_window) if gantt_window else None)
     click.echo(f"wrote {written['report.html']} and {written['report.md']} "
                f"({sum(1 for k in written if k.startswith('charts/'))} charts)")
 
@@ -216,15 +227,11 @@ def compare_command(dir_a, dir_b, out_file, fmt):
     from pathlib import Path
 
     from report.compare import compare_runs
-    from report.fonts import MissingFontError
-    from report.runfolder import write_file_atomic
+    from portfolio.runfolder import write_file_atomic
 
     if fmt is None:
         fmt = "html" if out_file and Path(out_file).suffix.lower() in (".html", ".htm") else "md"
-    try:
-        text = compare_runs(dir_a, dir_b, fmt)
-    except MissingFontError as exc:
-        _fail(str(exc), 2)
+    text = compare_runs(dir_a, dir_b, fmt)
     if out_file:
         write_file_atomic(out_file, text)
     if out_file and fmt == "html":
@@ -253,6 +260,7 @@ SAFETY_HELP = "Wall-clock seconds after which CP-SAT stops anyway, marking the p
 
 
 @main.command("schedule")
+@no_bom_option
 @click.argument("scenario", type=click.Path())
 @click.option("--out", required=True, type=click.Path(), help="Run folder to write (built aside, then renamed).")
 @click.option("--time-limit", type=TIME_LIMIT, help=SAFETY_HELP)
@@ -269,7 +277,7 @@ def schedule_command(scenario, out, time_limit, deterministic_time, workers, qui
     """
     import optimize
     from optimize.output import summary_lines, write_plan
-    from report.runfolder import atomic_folder
+    from portfolio.runfolder import atomic_folder
     from scenarios.load import load_target
 
     from optimize.progress import terminal_progress
@@ -281,7 +289,7 @@ def schedule_command(scenario, out, time_limit, deterministic_time, workers, qui
                                   deterministic_time=deterministic_time)
     except optimize.Infeasible as exc:
         raise Finding(str(exc)) from exc
-    with atomic_folder(out) as folder:
+    with atomic_folder(out, tables_workbook=True) as folder:
         write_plan(portfolio, settings, plan, folder)
     click.echo(f"scenario: {settings.name} ({len(portfolio.activities)} activities, {len(portfolio.projects)} projects)")
     for line in summary_lines(portfolio, plan):
@@ -306,7 +314,7 @@ def psplib_command(files, time_limit, workers, out_file):
 
     from optimize import bnb, ga, psplib
     from portfolio.errors import InputError, Problem
-    from report.runfolder import write_file_atomic
+    from portfolio.runfolder import write_file_atomic
 
     try:
         instances = [psplib.read_sm(f) for f in files]
@@ -334,6 +342,7 @@ def psplib_command(files, time_limit, workers, out_file):
 
 
 @main.command("backtest")
+@no_bom_option
 @click.argument("scenario", type=click.Path())
 @click.option("--out", required=True, type=click.Path(), help="Folder to write (built aside, then renamed).")
 @click.option("--iterations", type=ITERATIONS, help="Monte Carlo iterations (default: the scenario's).")
@@ -405,24 +414,21 @@ def _compute_and_write(compute, write, summary, out, show: bool) -> None:
     print the summary; no plan is a finding (exit 1), no CJK font bad input (exit 2)."""
     import optimize
     from optimize.progress import terminal_progress
-    from report.fonts import MissingFontError
-    from report.runfolder import atomic_folder
+    from portfolio.runfolder import atomic_folder
 
     try:
         with terminal_progress(show):
             result = compute()
     except optimize.Infeasible as exc:
         raise Finding(str(exc)) from exc
-    try:
-        with atomic_folder(out) as folder:
-            write(result, folder)
-    except MissingFontError as exc:
-        _fail(str(exc), 2)
+    with atomic_folder(out, tables_workbook=True) as folder:
+        write(result, folder)
     click.echo(summary(result))
     click.echo(f"wrote {out}")
 
 
 @main.command("run")
+@no_bom_option
 @click.argument("scenario", type=click.Path())
 @click.option("--out", required=True, type=click.Path(), help="Run folder to write (built aside, then renamed).")
 @click.option("--iterations", type=ITERATIONS, help="Monte Carlo iterations (default: the scenario's).")
@@ -440,7 +446,6 @@ def run_command(scenario, out, iterations, seed, workers, engine, time_limit, de
     import optimize
     import simulate as sim
     from optimize.output import summary_lines
-    from report.fonts import MissingFontError
     from report.pipeline import run_scenario
     from scenarios.load import load_target
 
@@ -455,8 +460,6 @@ def run_command(scenario, out, iterations, seed, workers, engine, time_limit, de
                                   deterministic_time=deterministic_time)
     except optimize.Infeasible as exc:
         raise Finding(str(exc)) from exc
-    except MissingFontError as exc:
-        _fail(str(exc), 2)
     click.echo(f"scenario: {settings.name} ({len(portfolio.activities)} activities, {len(portfolio.projects)} projects)")
     for line in summary_lines(portfolio, result.plan):
         click.echo(line)
@@ -465,6 +468,7 @@ def run_command(scenario, out, iterations, seed, workers, engine, time_limit, de
 
 
 @main.command("sweep")
+@no_bom_option
 @click.argument("scenarios", metavar="SCENARIO...", nargs=-1, required=True, type=click.Path())
 @click.option("--out", required=True, type=click.Path(), help="Folder for the variants' run folders and the summary.")
 @click.option("--iterations", type=ITERATIONS, help="Monte Carlo iterations of every variant (default: each scenario's).")
@@ -484,7 +488,6 @@ def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit,
     each is a full run (plan, simulation, report) written whole as soon as it is done. Exit 1 when a variant has
     no plan (the summary says why).
     """
-    from report.fonts import MissingFontError
     from report.sweep import run_sweep, summary_text
 
     from optimize.progress import terminal_progress
@@ -494,8 +497,6 @@ def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit,
             result = run_sweep(scenarios, out, iterations=iterations, seed=seed, workers=workers, engine=engine,
                                time_limit=time_limit, executor=executor, echo=click.echo,
                                deterministic_time=deterministic_time)
-    except MissingFontError as exc:
-        _fail(str(exc), 2)
     except KeyboardInterrupt:
         _fail(f"interrupted; the variants listed above are complete in {out}, no summary was written", 130)
     except Terminated:
@@ -509,7 +510,7 @@ def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit,
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Data folder to write (built aside, then renamed).")
-@click.option("--format", "fmt", type=click.Choice(["xer", "mspdi", "xlsx"]), help="The file's format (default: detected from its content).")
+@click.option("--format", "fmt", type=click.Choice(["xer", "mspdi", "mpp", "xlsx"]), help="The file's format (default: detected from its content; mpp needs the extra [mpp]).")
 @click.option("--projects-from", type=click.Choice(["project", "wbs"]), default="project", show_default=True,
               help="XER: a project per P6 project, or per top WBS node.")
 @click.option("--three-point", metavar="OPTIMISTIC,PESSIMISTIC",
@@ -619,7 +620,7 @@ def _baseline_finishes(run_dir) -> dict[str, int]:
     if not path.is_file():
         raise InputError(Problem(str(path), 0, 0, "no schedule.csv (expected a run folder of portfolio schedule or run)"))
     finishes = {}
-    with open(path, encoding="utf-8", newline="") as handle:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
         for line, row in enumerate(csv.DictReader(handle), start=2):
             try:
                 finishes[row["activity_id"]] = parse_month(row["finish"])

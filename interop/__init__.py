@@ -1,11 +1,11 @@
-"""Planners' files in and out: P6 XER and MS Project XML (MSPDI) to the data folder and back (docs/interop.md)."""
+"""Planners' files in and out: P6 XER, MS Project XML (MSPDI) and, with MPXJ, binary .mpp, to the data folder and back (docs/interop.md)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from .schedule import ImportedSchedule, ImportProblem
 
-FORMATS = ("xer", "mspdi")
+FORMATS = ("xer", "mspdi", "mpp")
 
 
 def detect_format(path, allow_xlsx: bool = False) -> str:
@@ -14,9 +14,8 @@ def detect_format(path, allow_xlsx: bool = False) -> str:
         head = handle.read(512).lstrip(b"\xef\xbb\xbf \t\r\n")
     if allow_xlsx and head.startswith(b"PK\x03\x04"):
         return "xlsx"
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ImportProblem(f"{Path(path).name}:1:1: a binary MS Project (.mpp) file: save it from MS Project as XML "
-                            "(File > Save As > XML) and import that (docs/interop.md)")
+    if head.startswith(b"\xd0\xcf\x11\xe0"):  # an OLE compound file: binary MS Project (read with MPXJ)
+        return "mpp"
     if head.startswith(b"ERMHDR"):
         return "xer"
     if head.startswith(b"<") and b"schemas.microsoft.com/project" in Path(path).read_bytes()[:4096]:
@@ -33,4 +32,7 @@ def read_schedule(path, fmt: str | None = None, projects_from: str = "project",
         from .xer import read_xer
         return read_xer(path, projects_from, three_point, encoding, resource_limits)
     from .mspdi import read_mspdi
+    if fmt == "mpp":
+        from .mpp import mpp_to_mspdi
+        return read_mspdi(path, three_point, resource_limits, data=mpp_to_mspdi(path))
     return read_mspdi(path, three_point, resource_limits)

@@ -1,6 +1,6 @@
 """Write an ``ImportedSchedule`` as a data folder (the CSV files of docs/design.md) plus a scenario.
 
-The folder is built aside and renamed into place by ``report.runfolder.atomic_folder``, so a
+The folder is built aside and renamed into place by ``portfolio.runfolder.atomic_folder``, so a
 failed import leaves nothing half-written. ``scenario.toml`` in the folder plans from the
 file's data date against its planned finish, so ``portfolio schedule DATADIR/scenario.toml``
 works at once.
@@ -12,7 +12,7 @@ import io
 from pathlib import Path
 
 from portfolio import reference
-from report.runfolder import atomic_folder
+from portfolio.runfolder import atomic_folder
 
 from .schedule import MONEY_UNIT, ImportedActivity, ImportedSchedule, category_of_class
 

@@ -79,7 +79,7 @@ def load_plan(run_dir, portfolio: Portfolio, status: int) -> Plan:
                                  "differ (expected --data to name the run's scenario or data folder)"))
     progress = {a.activity_id: p.state for a, p in zip(portfolio.activities, progress_at(portfolio, status))}
     rows = []
-    with open(path, encoding="utf-8", newline="") as handle:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         missing = [c for c in SCHEDULE_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:

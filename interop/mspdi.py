@@ -159,10 +159,11 @@ def _field_hours(value: str, day_hours: float) -> float | None:
         return None
 
 
-def read_mspdi(path, three_point: tuple[str, str] | None = None, resource_limits: bool = False) -> ImportedSchedule:
-    """The schedule in the MSPDI file at ``path``."""
+def read_mspdi(path, three_point: tuple[str, str] | None = None, resource_limits: bool = False,
+               data: bytes | None = None) -> ImportedSchedule:
+    """The schedule in the MSPDI file at ``path`` (or in ``data``, MSPDI converted from the file at ``path``)."""
     file = Path(path).name
-    root = parse_xml(Path(path).read_bytes(), file)
+    root = parse_xml(Path(path).read_bytes() if data is None else data, file)
     minutes_per_week = float(_text(root, "MinutesPerWeek", "2400") or 2400)
     week = calendar_week_hours(root, minutes_per_week)
     project_calendar = _text(root, "CalendarUID", "1")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from portfolio import reference
+from portfolio.errors import PortfolioError
 from portfolio.months import format_month
 
 WEEKS_PER_MONTH = 52 / 12
@@ -31,7 +32,7 @@ MONEY_UNIT = 1e8  # the schema's money is 亿 (10^8 of the currency)
 _UNSAFE_ID = re.compile(r"[\s;:,]+")
 
 
-class ImportProblem(Exception):
+class ImportProblem(PortfolioError):
     """The file cannot be read as a schedule; the message names where."""
 
 
@@ -144,7 +145,7 @@ def check_reference_class(text: str) -> str:
     """``CLASS`` or ``CLASS/KIND`` as the loader reads it; ImportProblem if unknown."""
     try:
         found = reference.parse_tag(f"reference class: {text}")
-    except reference.ReferenceError as exc:
+    except reference.ReferenceClassError as exc:
         raise ImportProblem(str(exc)) from exc
     if found is None:
         raise ImportProblem(f"expected a reference class such as logistics or hsr/works, got {text!r}")

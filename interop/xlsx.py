@@ -177,7 +177,7 @@ def workbook_problem(book: str, table: str, line_to_row: dict[int, int], problem
 def write_data_folder_from_workbook(path, out):
     """The workbook's tables as a data folder at ``out``; the loader's problems name sheet and cell. Returns the Portfolio."""
     from portfolio.load import load_portfolio
-    from report.runfolder import atomic_folder
+    from portfolio.runfolder import atomic_folder
 
     book = Path(path).name
     tables = read_workbook(path)

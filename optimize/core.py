@@ -23,8 +23,9 @@ from ortools.sat.python import cp_model
 
 from portfolio import interrupts
 from portfolio.graph import topological_order
+from portfolio.links import LinkKind
 
-FS, SS, FF, SF = 0, 1, 2, 3
+FS, SS, FF, SF = LinkKind.FS, LinkKind.SS, LinkKind.FF, LinkKind.SF  # codes of the one definition
 
 
 @dataclass(frozen=True)

@@ -14,14 +14,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from portfolio.errors import PortfolioError
+from portfolio.links import LinkKind
 from portfolio.months import format_month
 
 from . import core
 from .problem import Built
 
 
-class Infeasible(Exception):
+class Infeasible(PortfolioError):
     """No plan fits the scenario; the message says why in the planner's words (several lines)."""
+
+    exit_code = 1  # a finding about the scenario, not a malformed input
 
 
 class NoPlanFound(Infeasible):
@@ -115,7 +119,7 @@ class Explainer:
                 continue
             b = core.link_bound(kind, int(es[pi]), int(es[pi]) + d[pi], lag, d[sj])
             if b > p.fixed_start[sj]:
-                kind_name = ("FS", "SS", "FF", "SF")[kind]
+                kind_name = LinkKind(kind).name
                 reasons.append(
                     f"The scenario forces {self.ids[sj]} to start {self.month(p.fixed_start[sj])}, but its {kind_name}"
                     f"{lag:+d} link from {self.ids[pi]} allows {self.month(b)} at the earliest: "

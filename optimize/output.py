@@ -10,7 +10,7 @@ PLAN_FILES = ("schedule.csv", "projects.csv", "funding.csv")
 
 def write_plan(portfolio, settings, plan: Plan, folder: str | Path) -> None:
     """schedule.csv, projects.csv, funding.csv and the ``optimizer`` section of manifest.json into ``folder``."""
-    from report.runfolder import write_csv, write_manifest
+    from portfolio.runfolder import write_csv, write_manifest
 
     folder = Path(folder)
     write_csv(schedule_frame(portfolio, plan), folder / "schedule.csv")

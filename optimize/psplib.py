@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from portfolio.errors import PortfolioError
+
 from . import bnb, core, feasible_sets, ga
 from .heuristic import best_schedule
 
@@ -50,7 +52,7 @@ def parse_name(name: str) -> tuple[str, int, int] | None:
     return None
 
 
-class FormatError(ValueError):
+class FormatError(PortfolioError, ValueError):
     """A file that is not a readable single-mode PSPLIB instance; ``file`` and ``line`` say where."""
 
     def __init__(self, file: str, line: int, message: str):

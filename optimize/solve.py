@@ -16,6 +16,7 @@ import time
 import numpy as np
 
 from portfolio.network import build_network
+from portfolio.errors import PortfolioError
 
 from . import core
 from .checker import check_plan
@@ -32,8 +33,10 @@ STAGE_SHARE = 0.8  # of the time left that a stage may use when more stages foll
 DEFAULT_PARAMS: dict = {"linearization_level": 0}
 
 
-class PlanCheckError(AssertionError):
+class PlanCheckError(PortfolioError):
     """The optimizer returned a plan that the independent checker rejects (a bug, not an input problem)."""
+
+    exit_code = None  # a bug: the CLI lets the traceback through
 
 
 def stages_for(mode: str) -> list[tuple[str, str]]:

@@ -20,7 +20,14 @@ class Problem:
         return "".join(f"<U+{ord(ch):04X}>" if ch in _LINE_BREAKS else ch for ch in text)
 
 
-class InputError(Exception):
+class PortfolioError(Exception):
+    """Base of every error the product raises on purpose; the CLI prints ``str(error)`` and exits with
+    ``exit_code`` (2: bad input, 1: a finding the user must act on, None: a bug, shown with its traceback)."""
+
+    exit_code: int | None = 2
+
+
+class InputError(PortfolioError):
     """Bad input from the user: one or more problems, each naming file, line and column."""
 
     def __init__(self, problems: list[Problem] | Problem):

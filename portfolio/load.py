@@ -487,7 +487,7 @@ def _activity_durations(c: _Checker, t: Table, row: Row, category: str | None = 
     m = c.number(t, row, "most_likely", 0.0, strict=True, limit=MONTHS_LIMIT)
     try:
         found = reference.parse_tag(t.value(row, "source"))
-    except reference.ReferenceError as exc:
+    except reference.ReferenceClassError as exc:
         c.at(t, row, "source", str(exc))
         return None
     if found is None:

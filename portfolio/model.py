@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-LINK_TYPES = ("FS", "SS", "FF", "SF")
+from .links import LINK_TYPES  # noqa: F401 (read from here too)
+
 CATEGORIES = ("aviation", "water", "rail", "metro", "road", "logistics", "health", "other")
 
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .graph import topological_order
+from .links import LinkKind
 from .model import Portfolio
 from .progress import DONE, FUTURE, RUNNING, progress_at  # noqa: F401 (the states are used from here too)
-KIND_CODES = {"FS": 0, "SS": 1, "FF": 2, "SF": 3}
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class Network:
     project_of: np.ndarray  # activity -> project index
     pred: np.ndarray  # per binding link: predecessor index
     succ: np.ndarray  # per binding link: successor index
-    kind: np.ndarray  # per binding link: KIND_CODES value
+    kind: np.ndarray  # per binding link: its LinkKind code
     lag: np.ndarray  # per binding link: months
     order: tuple[int, ...]  # a topological order of all activities
     state: np.ndarray  # FUTURE / RUNNING / DONE
@@ -80,7 +80,7 @@ def build_network(portfolio: Portfolio, status: int, default_deadline: int) -> N
         raise ValueError("the activity network has a cycle")
 
     binding = [
-        (index[link.predecessor], j, KIND_CODES[link.kind], link.lag)
+        (index[link.predecessor], j, int(LinkKind[link.kind]), link.lag)
         for j, a in enumerate(acts)
         if state[j] == FUTURE
         for link in a.predecessors

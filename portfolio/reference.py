@@ -23,6 +23,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from portfolio.errors import PortfolioError
+
 KINDS = ("preparation", "works", "opening")
 DEFAULT_KIND = "works"
 RISK_PREFIX = "RC-"
@@ -112,14 +114,14 @@ CATEGORY_DEFAULTS = {"aviation": "aviation", "rail": "hsr", "metro": "metro", "r
                      "health": "hospital", "logistics": "logistics"}
 
 
-class ReferenceError(ValueError):
+class ReferenceClassError(PortfolioError, ValueError):
     """A reference-class tag that names no known class or kind."""
 
 
 def parse_tag(text: str) -> tuple[str, str] | None:
     """(class, kind) named by ``reference class: CLASS[/KIND]`` in ``text``; None when there is no tag.
 
-    Raises ``ReferenceError`` when the tag names an unknown class or kind.
+    Raises ``ReferenceClassError`` when the tag names an unknown class or kind.
     """
     m = _TAG.search(text or "")
     if not m:
@@ -127,9 +129,9 @@ def parse_tag(text: str) -> tuple[str, str] | None:
     name = m.group("name").lower()
     kind = (m.group("kind") or DEFAULT_KIND).lower()
     if name not in CLASSES:
-        raise ReferenceError(f"unknown reference class {name!r} (expected one of {', '.join(CLASSES)})")
+        raise ReferenceClassError(f"unknown reference class {name!r} (expected one of {', '.join(CLASSES)})")
     if kind not in KINDS:
-        raise ReferenceError(f"unknown phase kind {kind!r} in the reference class (expected one of {', '.join(KINDS)})")
+        raise ReferenceClassError(f"unknown phase kind {kind!r} in the reference class (expected one of {', '.join(KINDS)})")
     return name, kind
 
 

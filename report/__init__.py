@@ -1,7 +1,7 @@
 """The report stage: run folders, the human report, comparisons of runs and regression checks.
 
 ``write_report``, ``compare_runs`` and ``check_runs`` import matplotlib and pandas
-only when called, so that ``report.runfolder`` stays cheap for the other stages.
+only when called, so that ``portfolio.runfolder`` stays cheap for the other stages.
 """
 from __future__ import annotations
 

@@ -579,8 +579,8 @@ def write_report_files(folder: Path, svgs: dict[str, str], markdown: str, html: 
 
 
 def write_backtest(result: BacktestResult, folder, portfolio: Portfolio | None = None, charts: bool = True) -> list[Path]:
-    """Write the backtest files into ``folder`` (which must exist; use report.runfolder.atomic_folder)."""
-    from .runfolder import write_csv, write_manifest
+    """Write the backtest files into ``folder`` (which must exist; use portfolio.runfolder.atomic_folder)."""
+    from portfolio.runfolder import write_csv, write_manifest
 
     folder = Path(folder)
     written = []

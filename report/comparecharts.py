@@ -185,13 +185,32 @@ def _shift_label(s: Shift, words: str, value: int) -> str:
     return f"{words} finish {_months_text(value)} ({month_text(first)} → {month_text(last)}){note}"
 
 
+def _widen_to_fit(ax, texts) -> None:
+    """Widen the x-axis until every bar label lies inside it (a label cut at the edge loses its verdict)."""
+    if not texts:
+        return
+    figure = ax.figure
+    for _ in range(4):  # the labels keep their size in points, so each widening needs less
+        figure.draw_without_rendering()
+        to_data = ax.transData.inverted()
+        xs = []
+        for t in texts:  # a margin of a third of the label: the outlines drawn are wider than measured here
+            x0, x1 = sorted(to_data.transform(t.get_window_extent())[:, 0])
+            xs += [x0, x0 + 1.35 * (x1 - x0)] if t.get_ha() == "left" else [x1 - 1.35 * (x1 - x0), x1]
+        lo, hi = ax.get_xlim()
+        if min(xs) >= lo and max(xs) <= hi:
+            return
+        pad = 0.02 * (max(hi, max(xs)) - min(lo, min(xs)))
+        ax.set_xlim(min(lo, min(xs) - pad), max(hi, max(xs) + pad))
+
+
 def shifts_chart(shifts: list[Shift], scenario_a: str, scenario_b: str):
     """Per project whose finish moved: the P80 move (solid) and the planned finish move (hatched), in months."""
     from matplotlib.patches import Patch
 
     fig = _figure(1.7 + 0.5 * len(shifts))
     ax = fig.add_subplot()
-    titles = {}
+    titles, labels = {}, []
     values = [v for s in shifts for v in (s.p80, s.planned) if v is not None]
     span = max([abs(v) for v in values] + [1])
     for i, s in enumerate(shifts):
@@ -206,13 +225,14 @@ def shifts_chart(shifts: list[Shift], scenario_a: str, scenario_b: str):
                           hatch=hatch, linewidth=1.2, zorder=2)
             bar.patches[0].set_gid(f"shift-{i}-{words}")
             text = _shift_label(s, words, value)
-            ax.text(value + (0.02 if value >= 0 else -0.02) * span, i + offset, text, va="center",
-                    ha="left" if value >= 0 else "right", fontsize=8.5, color=INK)
+            labels.append(ax.text(value + (0.02 if value >= 0 else -0.02) * span, i + offset, text, va="center",
+                                  ha="left" if value >= 0 else "right", fontsize=8.5, color=INK))
             titles[f"shift-{i}-{words}"] = f"{s.pid} {s.label}: {text}"
     ax.axvline(0, color=INK, linewidth=0.9, zorder=3)
     left = min(values + [0])
     right = max(values + [0])
     ax.set_xlim(left - 0.8 * span if left < 0 else -0.05 * span, right + (0.8 * span if right > 0 else 0.05 * span))
+    _widen_to_fit(ax, labels)
     ax.set_ylim(len(shifts) - 0.5, -0.6)
     ax.set_yticks(range(len(shifts)), [_wrapped(s.label, s.pid) for s in shifts], fontsize=9)
     ax.tick_params(axis="y", length=0)

@@ -11,7 +11,7 @@ import html
 import re
 
 STYLE = """
-body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", system-ui, sans-serif;
+body { font-family: "PortfolioCJK", "Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", system-ui, sans-serif;
        margin: 2em auto; max-width: 80em; padding: 0 1em; color: #222; line-height: 1.45; }
 h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 1.6em; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; }
@@ -21,7 +21,9 @@ tr:nth-child(even) td { background: #fafafa; }
 code { font-size: 0.9em; background: #f3f3f3; padding: 0 0.2em; }
 figure { margin: 0.6em 0 1.2em; } svg.chart { display: block; width: 100%; max-width: 72em; height: auto; }
 .how { color: #555; max-width: 60em; }
-@media print { figure { break-inside: avoid; } h2 { break-after: avoid; } }
+@page { size: A4; margin: 12mm 10mm; }
+@media print { body { margin: 0; max-width: none; font-size: 10.5pt; } figure, tr { break-inside: avoid; }
+               h2 { break-after: avoid; } }
 """
 
 _CODE = re.compile(r"`([^`]*)`")
@@ -107,6 +109,10 @@ def markdown_to_html(text: str, charts: dict[str, str] | None = None) -> str:
         else:
             body.append(f"<p>{inline(' '.join(block))}</p>")
     body += pending  # no section after the summary
+    from .fonts import embedded_font_css
+    from .write import _visible_text
+
+    css = STYLE + embedded_font_css(_visible_text("\n".join(body) + title))  # the Chinese names, even offline
     return "\n".join(['<!DOCTYPE html>', '<html lang="en">', "<head>", '<meta charset="utf-8">',
-                      f"<title>{html.escape(title)}</title>", f"<style>{STYLE}</style>", "</head>", "<body>",
+                      f"<title>{html.escape(title)}</title>", f"<style>{css}</style>", "</head>", "<body>",
                       *body, "</body>", "</html>"]) + "\n"

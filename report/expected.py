@@ -23,7 +23,7 @@ from optimize.output import write_plan
 from scenarios.load import load_target
 
 from .pipeline import planned_starts
-from .runfolder import atomic_folder
+from portfolio.runfolder import atomic_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,7 +48,7 @@ def expected_plan(scenario: Path):
 def write_expected(scenario: Path, out: Path) -> None:
     """The plan and the Monte Carlo files of ``scenario`` into ``out`` (written whole)."""
     portfolio, settings, plan = expected_plan(scenario)
-    with atomic_folder(out) as folder:
+    with atomic_folder(out, tables_workbook=True) as folder:
         write_plan(portfolio, settings, plan, folder)
         result = simulate.run(portfolio, settings, plan_starts=planned_starts(plan))
         simulate.write_outputs(result, folder)

@@ -15,6 +15,7 @@ import os
 import re
 import warnings
 from pathlib import Path
+from portfolio.errors import PortfolioError
 
 INSTALL_HINT = (
     "no CJK font found for the Chinese names in the charts: install the Debian package fonts-wqy-microhei "
@@ -47,7 +48,7 @@ GLYPH_MISSING = r"Glyph .* missing from (current )?font"
 _cache: dict[str, str] = {}
 
 
-class MissingFontError(RuntimeError):
+class MissingFontError(PortfolioError, RuntimeError):
     """No font on this machine can draw the Chinese names."""
 
 

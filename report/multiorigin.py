@@ -567,10 +567,10 @@ def scores_json(result: MultiOriginResult) -> dict:
 
 def write_multi_origin(result: MultiOriginResult, folder, portfolio: Portfolio | None = None,
                        charts: bool = True) -> list[Path]:
-    """Write the multi-origin files into ``folder`` (which must exist; use report.runfolder.atomic_folder)."""
+    """Write the multi-origin files into ``folder`` (which must exist; use portfolio.runfolder.atomic_folder)."""
     from simulate.stats import formatted
 
-    from .runfolder import write_csv, write_manifest
+    from portfolio.runfolder import write_csv, write_manifest
 
     folder = Path(folder)
     written = []

@@ -9,7 +9,7 @@ from optimize.output import write_plan
 from portfolio.milestones import load_milestones, milestones_at
 from simulate.milestones import forecast as forecast_milestones
 
-from .runfolder import atomic_folder, write_csv
+from portfolio.runfolder import atomic_folder, write_csv
 from .write import write_report
 
 
@@ -33,7 +33,7 @@ def run_scenario(portfolio, settings, out, *, iterations=None, seed=None, worker
     """
     milestones = milestones_at(load_milestones(settings.data_dir, portfolio), None) if settings.data_dir else ()
     plan = optimize.solve(portfolio, settings, time_limit=time_limit, deterministic_time=deterministic_time)
-    with atomic_folder(out) as folder:
+    with atomic_folder(out, tables_workbook=True) as folder:
         write_plan(portfolio, settings, plan, folder)
         result = simulate.run(portfolio, settings, plan_starts=planned_starts(plan), iterations=iterations,
                               seed=seed, workers=workers or settings.simulate.workers, progress=progress,

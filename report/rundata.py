@@ -153,7 +153,7 @@ class Run:
 
     @property
     def input_rows(self) -> dict:
-        """Input file -> {row key: hash} (report/inputrows.py); files the manifest does not cover are absent."""
+        """Input file -> {row key: hash} (portfolio/inputrows.py); files the manifest does not cover are absent."""
         value = self.manifest.get("input_rows")
         return {k: v for k, v in value.items() if isinstance(v, dict)} if isinstance(value, dict) else {}
 
@@ -215,7 +215,8 @@ def load_run(folder) -> Run:
         if path.is_file():
             data = path.read_bytes()
             raw, parsed = _read_table(path, data, spec)
-            run.raw[name], run.tables[name], run.raw_bytes[name] = raw, parsed, data
+            run.raw[name], run.tables[name] = raw, parsed
+            run.raw_bytes[name] = data.removeprefix(b"\xef\xbb\xbf")  # a BOM-only difference is none
     if not run.has("schedule.csv") and not run.has("simulation.csv"):
         raise _problem(folder, 0, 0, "run folder has neither schedule.csv nor simulation.csv")
     if run.has("simulation.csv") and run.iterations is None:

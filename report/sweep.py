@@ -45,7 +45,7 @@ from .charts import percent
 from .markdown import markdown_table
 from .pipeline import planned_starts
 from .sweep_html import expected_misses_by_first_deadline, signal_sentences, summary_html, sweep_table
-from .runfolder import MARKER, atomic_folder, check_out, package_versions, sha256_of, write_csv, write_manifest
+from portfolio.runfolder import MARKER, atomic_folder, check_out, package_versions, sha256_of, write_csv, write_manifest
 from .write import write_report
 
 SUMMARY_COLUMNS = ["variant", "scenario", "factors", "plan_status", "project_id", "name_zh", "deadline",
@@ -159,7 +159,7 @@ def run_sweep(targets, out, *, iterations=None, seed=None, workers=None, engine=
             echo(f"[{k + 1}/{len(variants)}] {v.name}: {status}, no folder written")
         else:
             name = folder_name(v.name)
-            with atomic_folder(out / name) as folder:
+            with atomic_folder(out / name, tables_workbook=True) as folder:
                 write_plan(v.portfolio, v.settings, plan, folder)
                 simulate.write_outputs(result, folder)
                 write_manifest(folder, v.settings, v.portfolio, sweep=_sweep_section(scenario, v))

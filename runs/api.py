@@ -28,7 +28,7 @@ from portfolio.model import Portfolio
 from portfolio.months import format_month
 from report.compare import compare_runs
 from report.pipeline import planned_starts, run_scenario
-from report.runfolder import write_csv
+from portfolio.runfolder import write_csv
 from report.write import parse_window, write_report
 from scenarios.load import load_target
 from scenarios.settings import Settings

@@ -37,6 +37,7 @@ from typing import Callable, Iterator, Protocol
 
 from portfolio.limits import MAX_DASK_LOCAL_WORKERS
 from portfolio import interrupts
+from portfolio.errors import PortfolioError
 
 from .model import BLOCK, SimModel
 
@@ -47,7 +48,7 @@ CONNECT_TIMEOUT = 30.0  # seconds to reach a scheduler (and for it to have a wor
 INSTALL_HINT = "install the optional extra: pip install 'portfolio[dask]' (or pip install 'dask[distributed]')"
 
 
-class ExecutorError(Exception):
+class ExecutorError(PortfolioError):
     """The executor cannot be used (no Dask installed, no scheduler at the address, workers run other code)."""
 
 
@@ -218,11 +219,13 @@ def environment() -> dict[str, str]:
     """
     import numpy
     import ortools
+    import pandas  # noqa: F401
     import scipy
     import simpy
 
     import optimize  # noqa: F401
-    import simulate.runner  # noqa: F401
+
+    from . import engine_fast, engine_simpy, sampling, stats  # noqa: F401  (what simulate.runner's tasks run)
 
     return {"code": code_fingerprint(), "numpy": numpy.__version__, "scipy": scipy.__version__,
             "simpy": simpy.__version__, "ortools": ortools.__version__}

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from portfolio.links import LinkKind
 from portfolio.model import Portfolio
 from portfolio.network import DONE, FUTURE, RUNNING, build_network
 from portfolio.progress import progress_at, stated_work
@@ -20,7 +21,7 @@ from .keyed import keys
 
 BLOCK = 1024  # iterations per sampling block (docs/simulation.md, "Draws")
 HORIZON = 600  # months after the status date at which an iteration is cut off
-FS, SS, FF, SF = 0, 1, 2, 3
+FS, SS, FF, SF = LinkKind.FS, LinkKind.SS, LinkKind.FF, LinkKind.SF  # codes of the one definition
 
 
 @dataclass(frozen=True, eq=False)

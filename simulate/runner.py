@@ -23,7 +23,7 @@ import pandas as pd
 from portfolio.errors import InputError, Problem
 from portfolio.months import format_month
 from portfolio.limits import MAX_ITERATIONS, usable_processes
-from report.runfolder import write_csv, write_manifest
+from portfolio.runfolder import write_csv, write_manifest
 
 from . import engine_fast, engine_simpy
 from .executors import local_executor

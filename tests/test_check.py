@@ -223,3 +223,31 @@ def test_a_plan_marked_not_reproducible_is_named(runs, tmp_path):
     result = check(got, runs["a"])
     assert result.exit_code == 0
     assert "warning: the checked run's plan is marked not reproducible" in result.output
+
+
+def test_a_bom_only_difference_is_none(runs, tmp_path):
+    """A run written with the UTF-8 byte-order mark (the default, for Excel on Chinese Windows) checks equal to an
+    expected folder written without it, and the other way round: byte for byte after the mark."""
+    marked = copy(runs["a"], tmp_path, "marked")
+    for path in marked.glob("*.csv"):
+        path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    for got, expected in ((marked, runs["a"]), (runs["a"], marked)):
+        result = check(got, expected)
+        assert result.exit_code == 0, result.output
+        assert "byte for byte" in result.output
+    edit(marked, "simulation.csv", "HJW-2", "p_on_time", "0.6001")  # a real change is still one
+    result = check(marked, runs["a"])
+    assert result.exit_code == 1 and "simulation.csv HJW-2 p_on_time" in result.output
+
+
+def test_bom_switch(monkeypatch, tmp_path):
+    import pandas as pd
+
+    from portfolio.runfolder import write_csv
+
+    frame = pd.DataFrame({"activity_id": ["西康.T1"], "note": ["=1+1"]})
+    write_csv(frame, tmp_path / "with.csv")
+    assert (tmp_path / "with.csv").read_bytes() == "\ufeffactivity_id,note\n西康.T1,'=1+1\n".encode("utf-8")
+    monkeypatch.setenv("PORTFOLIO_CSV_BOM", "0")
+    write_csv(frame, tmp_path / "without.csv")
+    assert (tmp_path / "without.csv").read_bytes() == "activity_id,note\n西康.T1,'=1+1\n".encode("utf-8")

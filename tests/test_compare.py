@@ -21,7 +21,7 @@ from cli import main
 from optimize.output import write_plan
 from report.compare import CHARTS_NOTE, Difference, common_random_numbers, paired_test, row_changes, unpaired_test
 from report.expected import ROOT
-from report.inputrows import row_hashes
+from portfolio.inputrows import row_hashes
 from report.pipeline import planned_starts
 from report.rundata import load_run
 from runfolder_fixture import make_run

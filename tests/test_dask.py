@@ -18,7 +18,7 @@ from distributed import Client, LocalCluster
 
 import cli
 import simulate.executors as executors
-from report.runfolder import atomic_folder
+from portfolio.runfolder import atomic_folder
 from report.sweep import run_sweep
 from simulate import run, write_outputs
 from simulate.executors import DaskExecutor, ExecutorError, by_block, open_executor

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 import cli
 from portfolio.load import check_portfolio, load_portfolio
 from portfolio.model import Link
-from report.runfolder import write_csv
+from portfolio.runfolder import write_csv
 
 from test_load import edited, problems_of
 
@@ -202,7 +202,7 @@ def test_a_folder_in_place_of_a_file_is_a_problem(write_data):
 # -- output cells a spreadsheet would run as formulas -----------------------------------------------
 
 def test_write_csv_neutralises_formula_text_but_not_numbers_or_dates(tmp_path):
-    from report.runfolder import neutralise_formula
+    from portfolio.runfolder import neutralise_formula
 
     frame = pd.DataFrame({
         "name": ["=cmd|' /C calc'!A0", "+1+cmd", "-2+3", "@SUM(A1)", "\tx", "-inf", "普通", "-3", "a=b"],
@@ -211,7 +211,7 @@ def test_write_csv_neutralises_formula_text_but_not_numbers_or_dates(tmp_path):
         "value": [-3, -1.5, 0, 1, 2, 3, 4, 5, 6],
     })
     write_csv(frame, tmp_path / "out.csv")
-    with open(tmp_path / "out.csv", encoding="utf-8", newline="") as fh:
+    with open(tmp_path / "out.csv", encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
     back = pd.DataFrame(rows[1:], columns=rows[0])
     assert list(back["name"]) == ["'=cmd|' /C calc'!A0", "'+1+cmd", "'-2+3", "'@SUM(A1)", "'\tx", "'-inf", "普通",
@@ -267,6 +267,19 @@ def test_no_horizon_warning_when_every_finish_is_inside_it():
 def test_every_bundled_data_file_encodes_to_gbk(path):
     text = path.read_text(encoding="utf-8")
     assert text.encode("gbk").decode("gbk") == text
+
+
+def test_bundled_data_saved_as_gbk_loads_to_the_same_portfolio(tmp_path):
+    """The folder as Excel on Chinese Windows would save it (GBK) reads to the same projects, activities and links."""
+    from portfolio.load import load_portfolio
+
+    for path in (ROOT / "data").iterdir():
+        if path.suffix == ".csv":
+            (tmp_path / path.name).write_bytes(path.read_text(encoding="utf-8").encode("gbk"))
+    utf8, gbk = load_portfolio(ROOT / "data"), load_portfolio(tmp_path)
+    assert gbk.projects == utf8.projects and gbk.activities == utf8.activities
+    assert gbk.risks == utf8.risks and gbk.funding == utf8.funding
+    assert [sha for _, sha in gbk.inputs] != [sha for _, sha in utf8.inputs]  # the bytes did change
 
 
 def test_header_names_typed_in_full_width_or_with_a_zero_width_space_are_found(write_data, mini_files):

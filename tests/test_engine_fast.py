@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import simulate
 import simulate.runner as runner
 from portfolio.months import parse_month
-from report.runfolder import atomic_folder
+from portfolio.runfolder import atomic_folder
 from scenarios.load import load_target
 from simulate import engine_fast, engine_simpy, fast_kernel
 from simulate.model import DONE, FUTURE, build_model

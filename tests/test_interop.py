@@ -257,8 +257,11 @@ def test_cli_import_names_problems_in_the_file(xer_file, tmp_path):
 def test_mpp_gets_a_way_out(tmp_path):
     mpp = tmp_path / "plan.mpp"
     mpp.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))
-    with pytest.raises(ImportProblem, match=r"plan.mpp:1:1: a binary MS Project \(.mpp\) file: save it from MS Project"):
-        detect_format(mpp)
+    assert detect_format(mpp) == "mpp"  # read with MPXJ when the extra is installed, else a way out is named
+    import interop
+
+    with pytest.raises(ImportProblem, match=r"plan.mpp:1:1: (a binary MS Project \(.mpp\) file needs|MPXJ )"):
+        interop.read_schedule(mpp)
 
 
 def test_mspdi_three_point_from_named_fields(tmp_path):
@@ -284,3 +287,29 @@ def test_import_gives_the_same_bytes(xer_file, tmp_path):
     names = sorted(p.name for p in (tmp_path / "one").iterdir())
     assert names == ["activities.csv", "funding.csv", "projects.csv", "resources.csv", "risks.csv", "scenario.toml"]
     assert all((tmp_path / "one" / n).read_bytes() == (tmp_path / "two" / n).read_bytes() for n in names)
+
+
+MPP = ROOT / "tests" / "data" / "mpp" / "task-links-project2019.mpp"
+
+
+def test_mpp_without_the_extra_says_how_to_install_it(monkeypatch, tmp_path):
+    """Without MPXJ an .mpp file is refused with the way to get it (exit 2 at the command line)."""
+    import importlib.util
+
+    import interop
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "mpxj" else real(name, *a))
+    assert interop.detect_format(MPP) == "mpp"
+    with pytest.raises(interop.ImportProblem, match=r"task-links-project2019.mpp:1:1: .*pip install 'portfolio\[mpp\]'"):
+        interop.read_schedule(MPP)
+
+
+@pytest.mark.skipif(not __import__("interop.mpp").mpp.mpxj_available(), reason="needs the extra [mpp] and Java")
+def test_mpp_imports_like_its_xml_twin(tmp_path):
+    """MPXJ reads the .mpp: 16 tasks, FS x5 and one SS, FF and SF, each with a lag of a month after rounding."""
+    import interop
+
+    schedule = interop.read_schedule(MPP)
+    kinds = sorted(link.kind for a in schedule.activities for link in a.links)
+    assert len(schedule.activities) == 16 and kinds == ["FF", "FS", "FS", "FS", "FS", "FS", "SF", "SS"]

@@ -41,7 +41,7 @@ def bundle(folder: Path) -> Path:
 
 
 def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
-    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
     return rows[0], rows[1:]
 
 

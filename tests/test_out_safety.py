@@ -100,7 +100,7 @@ def test_an_empty_folder_and_an_earlier_run_folder_are_replaced(scenario, tmp_pa
 
 
 def test_run_folders_of_older_versions_are_recognised(scenario, tmp_path):
-    from report.runfolder import is_run_folder
+    from portfolio.runfolder import is_run_folder
 
     old = make_run(tmp_path / "old", iterations=200)  # a manifest with scenario, inputs, versions; no marker
     assert "written_by" not in json.loads((old / "manifest.json").read_text(encoding="utf-8"))
@@ -170,7 +170,7 @@ def test_new_run_folders_follow_the_umask(scenario, tmp_path):
 
 
 def test_the_target_is_checked_again_before_it_is_replaced(tmp_path):
-    from report.runfolder import OutError, atomic_folder
+    from portfolio.runfolder import OutError, atomic_folder
 
     out = tmp_path / "x"
     with pytest.raises(OutError, match="not a run folder"):
@@ -206,7 +206,7 @@ def test_temporary_folders_of_killed_runs_are_removed_by_the_next_run(scenario, 
 def hold_lock(folder: Path) -> subprocess.Popen:
     """Another process holding ``folder``'s lock, as a run writing it would."""
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time\nfrom report.runfolder import claimed\n"
+        [sys.executable, "-c", "import sys, time\nfrom portfolio.runfolder import claimed\n"
                                "with claimed(sys.argv[1]):\n    print('held', flush=True)\n    time.sleep(60)\n",
          str(folder)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"

@@ -54,9 +54,9 @@ def test_parse_tag(text, expected):
 
 
 def test_parse_tag_unknown_names():
-    with pytest.raises(reference.ReferenceError, match="unknown reference class 'canal'"):
+    with pytest.raises(reference.ReferenceClassError, match="unknown reference class 'canal'"):
         reference.parse_tag("reference class: canal")
-    with pytest.raises(reference.ReferenceError, match="unknown phase kind 'design'"):
+    with pytest.raises(reference.ReferenceClassError, match="unknown phase kind 'design'"):
         reference.parse_tag("reference class: metro/design")
 
 

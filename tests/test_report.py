@@ -46,7 +46,7 @@ def expected_by_deadline(folder) -> dict[str, tuple[int, float, int]]:
     import csv
 
     out: dict[str, list] = {}
-    with open(folder / "simulation.csv", encoding="utf-8") as f:
+    with open(folder / "simulation.csv", encoding="utf-8-sig") as f:
         for row in csv.DictReader(f):
             if row["project_id"] != "PORTFOLIO":
                 out.setdefault(row["deadline"], []).append(float(row["p_on_time"]))
@@ -303,3 +303,33 @@ def test_s_curves_tornado_and_criticality_say_something(full_run):
     assert "Due 2025-12: 7 projects, expected misses" in on_time and "Due 2026-12: 1 project," in on_time
     bars = [bar.get_width() for bar in figs["criticality"].axes[0].patches]
     assert bars and all(CONTESTED[0] < w < CONTESTED[1] for w in bars)  # never a wall of 100% bars
+
+
+def test_gantt_draws_the_status_date_each_deadline_and_the_driving_path_with_its_links(full_run):
+    from matplotlib.colors import to_hex
+    from matplotlib.text import Annotation
+
+    from report.charts import DEADLINE, INK, driving_path
+
+    run, figs = built_charts(full_run)
+    ax = figs["gantt"].axes[0]
+    status = [line for line in ax.get_lines() if to_hex(line.get_color()) == "#1565c0"]
+    assert len(status) == 1 and list(status[0].get_xdata()) == [run.status_date] * 2  # a line, not just a label
+    schedule = run.get("schedule.csv")
+    projects = sorted(set(schedule["project_id"]))
+    deadlines = [line for line in ax.get_lines() if line.get_color() == DEADLINE]
+    assert len(deadlines) == len(projects)  # one deadline mark per project row, inside the default window
+    # the driving path: exactly its phases outlined in ink, and one arrow per touching pair of them
+    outlined = {p.get_gid() for p in ax.patches if p.get_gid() and to_hex(p.get_edgecolor()) == to_hex(INK)}
+    svg = (full_run / "charts" / "gantt.svg").read_text(encoding="utf-8")
+    on_path = set(re.findall(r"<title>[^<]*\(([^)]+)\):[^<]*on the driving path</title>", svg))
+    expected_path, expected_links = set(), 0
+    for pid in projects:
+        rows = schedule[schedule["project_id"] == pid]
+        path = driving_path(rows)
+        expected_path |= path
+        ends = {r.activity_id: (r.start_m, r.finish_m) for r in rows.itertuples() if r.activity_id in path}
+        expected_links += sum(1 for a in ends for b in ends if a != b and ends[a][1] + 1 == ends[b][0])
+    assert expected_path and on_path == expected_path and len(outlined) == len(expected_path)
+    arrows = [t for t in ax.texts if isinstance(t, Annotation) and t.arrow_patch is not None]
+    assert expected_links > 0 and len(arrows) == expected_links

@@ -141,10 +141,18 @@ def test_headline_numbers_in_the_browser_equal_those_from_simulation_csv(chromiu
     from html.parser import HTMLParser
 
     by_deadline: dict[str, list[float]] = {}
-    with open(report_folder / "simulation.csv", encoding="utf-8") as f:
+    below_names: dict[str, set[str]] = {}
+    with open(report_folder / "simulation.csv", encoding="utf-8-sig") as f:
         for row in csv.DictReader(f):
             if row["project_id"] != "PORTFOLIO":
                 by_deadline.setdefault(row["deadline"], []).append(float(row["p_on_time"]))
+                if float(row["p_on_time"]) < 0.5:
+                    below_names.setdefault(row["deadline"], set()).add(row["name_zh"])
+    late_names: dict[str, set[str]] = {}  # the projects the plan itself finishes after their deadline
+    with open(report_folder / "projects.csv", encoding="utf-8-sig") as f:
+        for row in csv.DictReader(f):
+            if row["planned_finish"] > row["deadline"]:
+                late_names.setdefault(row["deadline"], set()).add(row["name_zh"])
 
     class Cells(HTMLParser):
         """The text of each cell of the headline table, per row (keyed by the row's deadline)."""
@@ -164,6 +172,8 @@ def test_headline_numbers_in_the_browser_equal_those_from_simulation_csv(chromiu
                 self.row.append(self.cell)
 
         def handle_endtag(self, tag):
+            if tag == "td":
+                self.cell = None
             if tag == "table":
                 self.inside, self.row = False, None
 
@@ -172,15 +182,27 @@ def test_headline_numbers_in_the_browser_equal_those_from_simulation_csv(chromiu
                 self.cell.append(data)
 
     parser = Cells()
-    parser.feed(rendered_dom(chromium, report_folder / "report.html", tmp_path / "profile"))
+    dom = rendered_dom(chromium, report_folder / "report.html", tmp_path / "profile")
+    parser.feed(dom)
     rows = {d: ["".join(c).strip() for c in cells] for d, cells in parser.rows.items()}
     assert list(rows) == sorted(by_deadline), rows  # every deadline, the earliest first
     for deadline, ps in by_deadline.items():
         n, misses, below = len(ps), sum(1 - p for p in ps), sum(p < 0.5 for p in ps)
-        deadline_cell, projects, expected, below_cell, _late = rows[deadline]
+        deadline_cell, projects, expected, below_cell, late_cell = rows[deadline]
         assert deadline_cell == deadline and int(projects) == n
         assert float(expected) == round(misses, 1), (deadline, expected, misses)
         assert below_cell.count("%") == below or below == 0 and below_cell == "none"
+        for name in below_names.get(deadline, ()):
+            assert name in below_cell, (deadline, name, below_cell)
+        late = {n.strip() for n in late_cell.split(",")} - {"none"}
+        assert late == late_names.get(deadline, set()), (deadline, late_cell)
+    # the plan's status in words, read from the optimizer's status in manifest.json
+    import json
+
+    status = json.loads((report_folder / "manifest.json").read_text(encoding="utf-8"))["optimizer"]["status"]
+    words = {"OPTIMAL": "The plan is proven optimal", "FEASIBLE": "not proven optimal"}[status.upper()]
+    lede = re.search(r'<ul class="lede">(.*?)</ul>', dom, flags=re.S)
+    assert lede and words in lede.group(1), "the headline does not say whether the plan is proven optimal"
 
 
 def test_sweep_summary_page_is_drawn(chromium, mini_data, tmp_path):

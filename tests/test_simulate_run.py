@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 import cli
 import simulate.runner as runner
-from report.runfolder import atomic_folder
+from portfolio.runfolder import atomic_folder
 from simulate import run, write_outputs
 from simulate.model import build_model
 from simulate.sampling import draws_for
@@ -105,7 +105,7 @@ def test_output_format(tmp_path):
     res = run(pf, settings, iterations=300, seed=1)
     with atomic_folder(tmp_path / "out") as folder:
         write_outputs(res, folder)
-        text = {name: (folder / name).read_text(encoding="utf-8") for name in FILES}
+        text = {name: (folder / name).read_text(encoding="utf-8-sig") for name in FILES}
     lines = text["simulation.csv"].splitlines()
     assert lines[0] == "project_id,name_zh,deadline,p_on_time,finish_p50,finish_p80,finish_p90,mean_delay_months"
     assert lines[-1].startswith("PORTFOLIO,全部项目,2023-06,")

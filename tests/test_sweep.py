@@ -134,12 +134,12 @@ def test_sweep_writes_one_run_folder_per_variant_and_a_summary(data, tmp_path):
     funding = (out / "mini-provincial0.9" / "funding.csv").read_text(encoding="utf-8").splitlines()
     assert [r.split(",")[3] for r in funding if r.startswith("2022,provincial,")] == ["108.0"]  # 120 x 0.9
 
-    rows = list(csv.DictReader(io.StringIO((out / "summary.csv").read_text(encoding="utf-8"))))
+    rows = list(csv.DictReader(io.StringIO((out / "summary.csv").read_text(encoding="utf-8-sig"))))
     assert list(rows[0]) == sweep_module.SUMMARY_COLUMNS
     assert [r["variant"] for r in rows] == (["mini-provincial1.5"] * 3 + ["mini-provincial1"] * 3
                                             + ["mini-provincial0.9"] * 3 + ["mini-provincial0.5"] * 2 + ["other"] * 3)
     sim = {r["project_id"]: r for r in csv.DictReader(open(out / "mini-provincial1" / "simulation.csv",
-                                                           encoding="utf-8"))}
+                                                           encoding="utf-8-sig"))}
     first = {r["project_id"]: r for r in rows if r["variant"] == "mini-provincial1"}
     assert first["HJW"]["p_on_time"] == sim["HJW"]["p_on_time"] and first["PORTFOLIO"]["finish_p80"] == \
         sim["PORTFOLIO"]["finish_p80"]

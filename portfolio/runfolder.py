@@ -31,16 +31,19 @@ PACKAGES = ("portfolio", "ortools", "simpy", "numpy", "pandas", "scipy", "click"
 
 
 @contextlib.contextmanager
-def atomic_folder(out: str | os.PathLike):
+def atomic_folder(out: str | os.PathLike, *, tables_workbook: bool = False):
     """Yield a temporary folder beside ``out``; on success it replaces ``out``, on any error it is removed.
 
     ``out`` is checked and locked first (``claimed``): only a run folder this tool wrote, or an empty folder, is
-    ever replaced. The temporary folder follows the umask like any folder the user makes.
+    ever replaced. The temporary folder follows the umask like any folder the user makes. ``tables_workbook``:
+    a run folder, which also holds its CSV tables as one workbook, TABLES_WORKBOOK, written with the rest.
     """
     with claimed(out) as target:
         tmp = _new_aside(target, "tmp", make=True)
         try:
             yield tmp
+            if tables_workbook:
+                write_tables_workbook(tmp)
         except BaseException:
             with interrupts.deferred():
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -346,14 +349,40 @@ def write_file_atomic(path: str | os.PathLike, text: str) -> Path:
     return target
 
 
-def write_csv(df, path: Path) -> None:
-    """CSV bytes that depend only on the data: UTF-8, LF line ends, no index; formula-like text neutralised."""
+BOM_SWITCH = "PORTFOLIO_CSV_BOM"
+
+
+def csv_bom() -> bool:
+    """Whether output CSV files start with a UTF-8 byte-order mark: yes unless PORTFOLIO_CSV_BOM is 0 (or --no-bom).
+
+    Excel on a Chinese Windows reads a CSV file without the mark as GBK and garbles every Chinese name; with the
+    mark it reads UTF-8. Every reader of this tool accepts both.
+    """
+    return os.environ.get(BOM_SWITCH, "1").strip().lower() not in ("0", "no", "false", "off")
+
+
+TABLES_WORKBOOK = "tables.xlsx"
+
+
+def write_tables_workbook(folder: Path) -> None:
+    """TABLES_WORKBOOK: every CSV table of ``folder`` as a sheet, for planners who open one file in Excel; fixed
+    document dates, so the same tables give the same bytes. Nothing when the folder has no CSV table."""
+    from interop.xlsx import run_workbook, save_fixed
+
+    if any(Path(folder).glob("*.csv")):
+        save_fixed(run_workbook(folder), Path(folder) / TABLES_WORKBOOK)
+
+
+def write_csv(df, path: Path, bom: bool | None = None) -> None:
+    """CSV bytes that depend only on the data (and the BOM switch): UTF-8, with a byte-order mark unless ``csv_bom``
+    says no, LF line ends, no index; formula-like text neutralised. A text buffer gets no mark."""
     text = [c for c in df.columns if df[c].dtype.kind == "O"]  # object or string columns
     if text:
         df = df.copy()
         for column in text:
             df[column] = df[column].map(neutralise_formula)
-    df.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+    encoding = "utf-8-sig" if (csv_bom() if bom is None else bom) else "utf-8"
+    df.to_csv(path, index=False, lineterminator="\n", encoding=encoding)
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
