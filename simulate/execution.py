@@ -26,11 +26,13 @@ SHORT_OPTIMISTIC = 0.85
 PROJECT_STREAM = 0  # the stream of a project's "held" draw (kind "project": no other draw moves)
 
 
-def short_phase_optimistic(o: np.ndarray, m: np.ndarray) -> np.ndarray:
-    """Optimistic durations with the rounding collapse undone: SHORT_OPTIMISTIC x m where o == m > 0."""
+def short_phase_optimistic(o: np.ndarray, m: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Optimistic durations with the rounding collapse undone: SHORT_OPTIMISTIC x m where o == m < p (a spread
+    that collapsed on its early side only). A fixed duration (o == m == p) stays fixed."""
     o = np.asarray(o, dtype=float)
     m = np.asarray(m, dtype=float)
-    return np.where((o == m) & (m > 0), SHORT_OPTIMISTIC * m, o)
+    p = np.asarray(p, dtype=float)
+    return np.where((o == m) & (m > 0) & (p > m), SHORT_OPTIMISTIC * m, o)
 
 
 def early_bound(planned: np.ndarray, earliest: np.ndarray) -> np.ndarray:

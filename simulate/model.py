@@ -16,7 +16,7 @@ from portfolio.model import Portfolio
 from portfolio.network import DONE, FUTURE, RUNNING, build_network
 from portfolio.progress import progress_at, stated_work
 
-from .execution import early_bound, short_phase_optimistic
+from .execution import HELD_SHARE, early_bound, short_phase_optimistic
 from .keyed import keys
 
 BLOCK = 1024  # iterations per sampling block (docs/simulation.md, "Draws")
@@ -31,6 +31,7 @@ class SimModel:
     distribution: str  # "triangular" or "pert"
     correlation: float  # rho of the common category factor
     carry_over: bool
+    held_share: float  # chance that a project is held to its deadline (simulate.execution; 0 without the rule)
     # activities (portfolio order)
     activity_ids: tuple[str, ...]
     project_of: np.ndarray  # activity -> project index
@@ -201,10 +202,12 @@ def build_model(portfolio: Portfolio, settings, plan_starts: dict[str, int] | No
         distribution=sim.distribution,
         correlation=float(sim.correlation),
         carry_over=bool(sim.carry_over),
+        held_share=HELD_SHARE if sim.deadline_pressure else 0.0,
         activity_ids=net.activity_ids,
         project_of=net.project_of,
         category_of=np.array([category_index[project_cat[a.project_id]] for a in acts], dtype=np.int64),
-        o=short_phase_optimistic([a.optimistic for a in acts], [a.most_likely for a in acts]),
+        o=short_phase_optimistic([a.optimistic for a in acts], [a.most_likely for a in acts],
+                                 [a.pessimistic for a in acts]),
         m=f([a.most_likely for a in acts]),
         p=f([a.pessimistic for a in acts]),
         state=net.state,

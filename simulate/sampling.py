@@ -18,7 +18,7 @@ from scipy.special import ndtr, ndtri
 
 from portfolio.distributions import cdf, ppf
 
-from .execution import HELD_SHARE, PROJECT_STREAM, crash
+from .execution import PROJECT_STREAM, crash
 from .keyed import uniforms
 from .model import BLOCK, DONE, RUNNING, SimModel
 
@@ -67,7 +67,7 @@ def held_rows(model: SimModel, seed: int, i0: int, i1: int) -> np.ndarray:
     "project"), so no other draw moves (simulate.execution)."""
     out = np.empty((i1 - i0, len(model.project_keys)))
     uniforms(np.uint64(seed), model.project_keys, PROJECT_STREAM, int(i0), out)
-    return out < HELD_SHARE
+    return out < model.held_share
 
 
 def raw_block(model: SimModel, seed: int, block: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

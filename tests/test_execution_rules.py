@@ -5,9 +5,10 @@ from simulate.execution import CRASH_LIMIT, CRASH_PREMIUM, HELD_SHARE, crash, ea
 
 
 def test_short_phase_keeps_its_spread():
-    # 0.85 x 3 rounds back to 3 in the data: the rule restores 2.55; a real spread (8.5 -> 9 < 10) is kept.
-    o = short_phase_optimistic([3, 9, 0], [3, 10, 0])
-    assert o.tolist() == [0.85 * 3, 9.0, 0.0]
+    # 0.85 x 3 rounds back to 3 in the data (p 5): the rule restores 2.55; a real spread (8.5 -> 9 < 10) is kept;
+    # a fixed duration (o = m = p = 4) stays fixed.
+    o = short_phase_optimistic([3, 9, 0, 4], [3, 10, 0, 4], [5, 14, 1, 4])
+    assert o.tolist() == [0.85 * 3, 9.0, 0.0, 4.0]
     assert o[0] == 2.55 and o[0] < 3
 
 
