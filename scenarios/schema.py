@@ -190,6 +190,7 @@ SCHEMA = Table(keys={
         "distribution": Choice(values=DISTRIBUTIONS),
         "correlation": Number(low=0, high=1),
         "carry_over": Flag(),
+        "deadline_pressure": Flag(),
         "engine": Choice(values=ENGINES),
         "workers": Number(low=1, whole=True, most=MAX_WORKERS),
     }),

@@ -26,6 +26,8 @@ class SimulateSettings:
     distribution: str = "triangular"  # or "pert"
     correlation: float = 0.0  # share of variance from one common factor per project category
     carry_over: bool = True  # unspent funds of a year stay in the pool for the next
+    # the "held to the deadline" execution rule (simulate/execution.py); False: no project is ever crashed
+    deadline_pressure: bool = True
     engine: str = "fast"  # "fast" (compiled, simulate/engine_fast.py) or "simpy" (the reference); same results
     workers: int = 1
 

@@ -25,7 +25,7 @@ from numba import njit, types
 from numba.extending import intrinsic
 
 SEED_LIMIT = 1 << 64  # a seed is one 64-bit word of the key
-KINDS = ("activity", "risk", "category")
+KINDS = ("activity", "risk", "category", "project")
 
 _M0 = np.uint64(0xD2E7470EE14C6C93)  # Philox4x64 multipliers
 _M1 = np.uint64(0xCA5A826395121157)

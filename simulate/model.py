@@ -16,6 +16,7 @@ from portfolio.model import Portfolio
 from portfolio.network import DONE, FUTURE, RUNNING, build_network
 from portfolio.progress import progress_at, stated_work
 
+from .execution import HELD_SHARE, early_bound, short_phase_optimistic
 from .keyed import keys
 
 BLOCK = 1024  # iterations per sampling block (docs/simulation.md, "Draws")
@@ -30,6 +31,7 @@ class SimModel:
     distribution: str  # "triangular" or "pert"
     correlation: float  # rho of the common category factor
     carry_over: bool
+    held_share: float  # chance that a project is held to its deadline (simulate.execution; 0 without the rule)
     # activities (portfolio order)
     activity_ids: tuple[str, ...]
     project_of: np.ndarray  # activity -> project index
@@ -84,6 +86,7 @@ class SimModel:
     # keys of the random draws (simulate.keyed.stable_hash of each id): activities, categories, risks
     activity_keys: np.ndarray
     category_keys: np.ndarray
+    project_keys: np.ndarray  # one "held to the deadline" draw per project (simulate.execution)
     risk_keys: np.ndarray
 
     @property
@@ -129,7 +132,7 @@ def build_model(portfolio: Portfolio, settings, plan_starts: dict[str, int] | No
             month = forced.get(a.activity_id)
         if month is not None:
             planned[j] = max(0, month - status)
-    plan_bound = np.maximum(planned, net.earliest)
+    plan_bound = early_bound(planned, net.earliest)  # a planned start is a target (simulate.execution)
 
     # Funding order: higher priority, then earlier planned start (started: actual start), then the activity id
     # (not the file order: reordering rows of activities.csv changes nothing).
@@ -199,10 +202,12 @@ def build_model(portfolio: Portfolio, settings, plan_starts: dict[str, int] | No
         distribution=sim.distribution,
         correlation=float(sim.correlation),
         carry_over=bool(sim.carry_over),
+        held_share=HELD_SHARE if sim.deadline_pressure else 0.0,
         activity_ids=net.activity_ids,
         project_of=net.project_of,
         category_of=np.array([category_index[project_cat[a.project_id]] for a in acts], dtype=np.int64),
-        o=f([a.optimistic for a in acts]),
+        o=short_phase_optimistic([a.optimistic for a in acts], [a.most_likely for a in acts],
+                                 [a.pessimistic for a in acts]),
         m=f([a.most_likely for a in acts]),
         p=f([a.pessimistic for a in acts]),
         state=net.state,
@@ -246,6 +251,7 @@ def build_model(portfolio: Portfolio, settings, plan_starts: dict[str, int] | No
         month_lo=month_lo,
         activity_keys=keys("activity", net.activity_ids),
         category_keys=keys("category", categories),
+        project_keys=keys("project", net.project_ids),
         risk_keys=keys("risk", (r.risk_id for r in risks)),
     )
 

@@ -185,6 +185,7 @@ def run(portfolio, settings, plan_starts: dict[str, int] | None = None, iteratio
         "distribution": model.distribution,
         "correlation": model.correlation,
         "carry_over": model.carry_over,
+        "deadline_pressure": model.held_share > 0,
         "block_size": BLOCK,
         "draws": DRAWS,
         "horizon_months": model.horizon,

@@ -18,6 +18,7 @@ from scipy.special import ndtr, ndtri
 
 from portfolio.distributions import cdf, ppf
 
+from .execution import PROJECT_STREAM, crash
 from .keyed import uniforms
 from .model import BLOCK, DONE, RUNNING, SimModel
 
@@ -59,6 +60,14 @@ def raw_rows(model: SimModel, seed: int, i0: int, i1: int) -> tuple[np.ndarray, 
                               (model.risk_keys, 0, occurs), (model.risk_keys, 1, impact)):
         uniforms(np.uint64(seed), keys, stream, int(i0), out)
     return v, g, occurs, impact
+
+
+def held_rows(model: SimModel, seed: int, i0: int, i1: int) -> np.ndarray:
+    """Whether each project is held to its deadline in iterations i0 .. i1 - 1 (rows): its own keyed stream (kind
+    "project"), so no other draw moves (simulate.execution)."""
+    out = np.empty((i1 - i0, len(model.project_keys)))
+    uniforms(np.uint64(seed), model.project_keys, PROJECT_STREAM, int(i0), out)
+    return out < model.held_share
 
 
 def raw_block(model: SimModel, seed: int, block: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -135,9 +144,11 @@ def _empty(model: SimModel, rows: int) -> tuple:
     return (*(np.empty((rows, n)) for _ in range(5)), np.empty((rows, r), dtype=bool), np.empty((rows, r)))
 
 
-def derive(model: SimModel, i0: int, v, g, occurs, impact, out: tuple | None = None) -> Draws:
+def derive(model: SimModel, i0: int, v, g, occurs, impact, out: tuple | None = None,
+           held: np.ndarray | None = None) -> Draws:
     """The per-iteration values both engines execute, from the raw uniforms (rows = iterations); into ``out``
-    (arrays as ``_empty`` makes them) if given."""
+    (arrays as ``_empty`` makes them) if given; ``held`` (rows, projects): the projects held to their deadline,
+    whose remaining work is crashed (simulate.execution)."""
     u, duration, extra, work, rate, occurred, delay = out if out is not None else _empty(model, len(v))
     rho = model.correlation
     if rho == 0.0:  # Phi(Phi^-1(v)) is v: the activity's own uniform, without the round trip's rounding
@@ -165,12 +176,15 @@ def derive(model: SimModel, i0: int, v, g, occurs, impact, out: tuple | None = N
     _risk_sums(delay, by_id, np.searchsorted(risk, np.arange(model.n_risks + 1)), target, extra)
 
     _work_rate(duration, extra, model.elapsed, model.cost, done, work, rate)
+    if held is not None and held.any():
+        crash(work, rate, held.take(model.project_of, axis=1) & ~done)
     return Draws(i0, i0 + len(v), u, duration, extra, work, rate, occurred, delay)
 
 
 def draw_block(model: SimModel, seed: int, block: int) -> Draws:
     """All draws of block ``block``: iterations block * BLOCK .. (block + 1) * BLOCK - 1."""
-    return derive(model, block * BLOCK, *raw_block(model, seed, block))
+    return derive(model, block * BLOCK, *raw_block(model, seed, block),
+                  held=held_rows(model, seed, block * BLOCK, (block + 1) * BLOCK))
 
 
 def draws_for(model: SimModel, seed: int, i0: int, i1: int, cache: dict | None = None) -> Draws:
@@ -185,7 +199,8 @@ def draws_for(model: SimModel, seed: int, i0: int, i1: int, cache: dict | None =
         b0 = block * BLOCK
         lo, hi = max(i0, b0), min(i1, b0 + BLOCK)
         if out is not None and (lo, hi) == (b0, b0 + BLOCK):
-            derive(model, b0, *raw_block(model, seed, block), out=tuple(a[lo - i0:hi - i0] for a in out))
+            derive(model, b0, *raw_block(model, seed, block), out=tuple(a[lo - i0:hi - i0] for a in out),
+                   held=held_rows(model, seed, b0, b0 + BLOCK))
             continue
         if cache is not None and cache.get("key") == (id(model), seed, block):
             d = cache["draws"]

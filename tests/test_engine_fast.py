@@ -198,10 +198,11 @@ def hand_draws(model, work, rate):
 
 
 def test_a_last_piece_below_rounding_ends_after_the_payments_of_its_month():
-    # A starts at 28 with W = the float after 100: its last piece (1.4e-14) is paid at k = 128, and 128 + 1.4e-14
-    # rounds to 128.0. A ends at t = 128 after the payments of 128, so B (FS) starts at 129, C (SS on B) too;
-    # D (FF) ends with A; E (FS-1) waits for A's traced work.
-    pf = make_portfolio([project("P")], [activity("A", "P", 5, cost=10, source="s"),
+    # A may not start before 28 (its earliest start, 2023-05: a planned start is no wall) and W = the float after
+    # 100: its last piece (1.4e-14) is paid at k = 128, and 128 + 1.4e-14 rounds to 128.0. A ends at t = 128 after
+    # the payments of 128, so B (FS) starts at 129, C (SS on B) too; D (FF) ends with A; E (FS-1) waits for A's
+    # traced work.
+    pf = make_portfolio([project("P")], [activity("A", "P", 5, cost=10, source="s", earliest="2023-05"),
                                          activity("B", "P", 5, preds="A", cost=1, source="s"),
                                          activity("C", "P", 5, preds="B:SS", source="s"),
                                          activity("D", "P", 2, preds="A:FF", source="s"),

@@ -246,7 +246,7 @@ def test_stable_hash_is_the_documented_sha256_prefix():
         hashlib.sha256("activity:XIY-P3.T1".encode()).digest()[:8], "little")
     assert keyed.stable_hash("activity", "A") != keyed.stable_hash("risk", "A")
     with pytest.raises(ValueError):
-        keyed.stable_hash("project", "A")
+        keyed.stable_hash("stage", "A")
 
 
 @hsettings(max_examples=40, deadline=None)

@@ -41,9 +41,11 @@ def folder(write_data):
 
 
 def _settings(folder, tmp_path, status="2021-01"):
+    """The scenario without the deadline-pressure draw (tests/test_execution_rules.py checks it): the cases below
+    give an activity an exact duration, which a held project would crash."""
     scenario = tmp_path / "s.toml"
     scenario.write_text(f'name = "m"\ndata = "{folder.as_posix()}"\nstatus_date = "{status}"\ndeadline = "2025-12"\n'
-                        "[simulate]\niterations = 400\nseed = 7\n", encoding="utf-8")
+                        "[simulate]\niterations = 400\nseed = 7\ndeadline_pressure = false\n", encoding="utf-8")
     return load_target(scenario)
 
 

@@ -71,7 +71,7 @@ def test_ranges_are_slices_of_blocks_whatever_the_chunking():
 
 
 def test_work_rate_and_risk_delays():
-    model = small()
+    model = small(deadline_pressure=False)
     d = draws_for(model, 1, 0, BLOCK)
     # Risk delays go to the affected activities that are not done; work = remaining base work + delays.
     np.testing.assert_array_equal(d.extra[:, 0], d.delay[:, 1])
@@ -84,7 +84,7 @@ def test_work_rate_and_risk_delays():
 
 
 def test_running_activity_is_conditioned_on_its_elapsed_months():
-    model = small()
+    model = small(deadline_pressure=False)
     d = draws_for(model, 1, 0, BLOCK)
     f6 = triangular_cdf(6.0, 4, 10, 16)
     np.testing.assert_allclose(d.duration[:, 2], triangular_ppf(f6 + d.u[:, 2] * (1 - f6), 4, 10, 16))
@@ -92,9 +92,24 @@ def test_running_activity_is_conditioned_on_its_elapsed_months():
     np.testing.assert_allclose(d.work[:, 2], d.duration[:, 2] - 6.0 + d.extra[:, 2])
     # An exhausted estimate (elapsed beyond the pessimistic duration) leaves one month of work.
     pf = make_portfolio([project("P")], [activity("A", "P", 2, 3, 4, actual_start="2020-01")])
-    d = draws_for(build_model(pf, make_settings()), 1, 0, 5)
+    d = draws_for(build_model(pf, make_settings(deadline_pressure=False)), 1, 0, 5)
     np.testing.assert_array_equal(d.work[:, 0], 1.0)
     np.testing.assert_array_equal(d.duration[:, 0], 13.0)
+
+
+def test_a_held_project_is_crashed_by_its_own_keyed_draw():
+    # Project k is held in iteration i when its uniform (kind "project", stream 0) is below 0.25; then the work of
+    # its activities that are not done is x 0.75 and their rate x 1.43 / 0.75 (simulate.execution); nothing else
+    # moves. Q.B is done: never crashed.
+    plain, model = small(deadline_pressure=False), small()
+    free, d = draws_for(plain, 3, 0, BLOCK), draws_for(model, 3, 0, BLOCK)
+    held = np.array([[documented_uniform(3, "project", p, 0, i) < 0.25 for p in ("P", "Q")] for i in range(BLOCK)])
+    assert 0.2 < held.mean() < 0.3
+    crashed = held[:, [0, 0, 1, 1]] & np.array([True, True, True, False])
+    np.testing.assert_array_equal(d.work, np.where(crashed, free.work * 0.75, free.work))
+    np.testing.assert_array_equal(d.rate, np.where(crashed, free.rate * (1.43 / 0.75), free.rate))
+    for name in ("u", "duration", "extra", "occurred", "delay"):
+        np.testing.assert_array_equal(getattr(d, name), getattr(free, name))
 
 
 def test_pert_distribution():

@@ -11,7 +11,14 @@ from simulate import run
 from simulate.engine_simpy import run_block
 from simulate.model import build_model
 from simulate.sampling import draws_for
-from portfolio_builders import activity, make_portfolio, make_settings, project, risk
+from portfolio_builders import activity, make_portfolio, project, risk
+from portfolio_builders import make_settings as synthetic_settings
+
+
+def make_settings(**kw):
+    """Settings without the deadline-pressure draw (tests/test_execution_rules.py checks that rule):
+    the exact distributions below are those of the sampled durations and risks alone."""
+    return synthetic_settings(deadline_pressure=False, **kw)
 
 N = 10000
 

@@ -9,7 +9,14 @@ from simulate import run
 from simulate.engine_simpy import run_block
 from simulate.model import build_model
 from simulate.sampling import draws_for
-from portfolio_builders import activity, make_portfolio, make_settings, project, risk
+from portfolio_builders import activity, make_portfolio, project, risk
+from portfolio_builders import make_settings as synthetic_settings
+
+
+def make_settings(**kw):
+    """Settings without the deadline-pressure draw (tests/test_execution_rules.py checks that rule):
+    the hand-worked cases below follow the links, the money and the clock alone."""
+    return synthetic_settings(deadline_pressure=False, **kw)
 
 
 def one(portfolio, settings=None, plan=None):
@@ -51,11 +58,12 @@ def test_partial_payment_works_part_of_the_month():
 
 @pytest.mark.parametrize("carry, end", [(True, 21.0), (False, 27.0)])
 def test_carry_over(carry, end):
-    # Planned start 2021-10 (k = 9), cap 6 a year, 1 per month: 2021 pays months 9-11 (9 left, 3 unspent).
+    # Earliest start 2021-10 (k = 9), cap 6 a year, 1 per month: 2021 pays months 9-11 (9 left, 3 unspent).
     # With carry-over 2022 holds 9: months 12-20, end 21. Without: 6 in 2022 (months 12-17, 3 left), 6 in 2023:
     # months 24-26, end 27.
-    pf = make_portfolio([project("P")], [activity("A", "P", 12, cost=12, source="bond")], funding=caps("bond", 6.0))
-    start, ends, _ = one(pf, make_settings(carry_over=carry), plan={"A": parse_month("2021-10")})
+    pf = make_portfolio([project("P")], [activity("A", "P", 12, cost=12, source="bond", earliest="2021-10")],
+                        funding=caps("bond", 6.0))
+    start, ends, _ = one(pf, make_settings(carry_over=carry))
     assert start["A"] == 9.0 and ends["A"] == end
 
 
@@ -168,13 +176,18 @@ def test_last_ending_tie_goes_to_the_smallest_id_whatever_the_file_order():
 def test_earliest_and_planned_starts():
     pf = make_portfolio([project("P")], [activity("A", "P", 2, earliest="2021-05"), activity("B", "P", 2),
                                          activity("C", "P", 1, preds="B")])
-    start, _, out = one(pf, plan={"B": parse_month("2021-08"), "A": parse_month("2021-02")})
-    assert start["A"] == 4.0 and start["B"] == 7.0 and start["C"] == 9.0
-    # A's start is held by its earliest start, C's by the link: the path of P is C <- B.
-    assert out.on_path[0].tolist() == [False, True, True]
-    # Without a plan a forced start of the scenario is the planned start.
+    start, end, out = one(pf, plan={"B": parse_month("2021-08"), "A": parse_month("2021-02")})
+    # A's start is held by its earliest start (2021-05, k = 4), not brought forward by its plan (2021-02). B's
+    # planned 2021-08 is a target, not a wall (simulate.execution): nothing holds it, so it starts at 0 and C
+    # follows its link at 2. A ends last (6): the path of P is A alone.
+    assert start["A"] == 4.0 and start["B"] == 0.0 and start["C"] == 2.0
+    assert end["A"] == 6.0 and end["C"] == 3.0
+    assert out.on_path[0].tolist() == [True, False, False]
+    # Without a plan a forced start of the scenario is the planned start: a target too.
     start, _, _ = one(pf, make_settings(forced_starts=[("B", "2021-03")]))
-    assert start["B"] == 2.0
+    assert start["B"] == 0.0
+    start, _, _ = one(make_portfolio([project("P")], [activity("B", "P", 2, earliest="2021-03")]))
+    assert start["B"] == 2.0  # an earliest start is a wall
 
 
 def test_cross_project_link_marks_only_own_project():

@@ -109,7 +109,8 @@ def test_stated_work_left_keeps_the_activity_s_relative_spread(write_data):
 
     folder = data(write_data, "4", "", rows=ROWS.replace("P.A,P,x,10,10,10", "P.A,P,x,8,10,15"))
     path = folder.parent / "spread.toml"
-    path.write_text(f'data = "{folder.name}"\nstatus_date = "2024-01"\ndeadline = "2025-12"\n', encoding="utf-8")
+    path.write_text(f'data = "{folder.name}"\nstatus_date = "2024-01"\ndeadline = "2025-12"\n'
+                    '[simulate]\ndeadline_pressure = false\n', encoding="utf-8")  # no held project's crash
     portfolio, settings = load_target(path)
     model = build_model(portfolio, settings)
     work = draw_block(model, 1, 0).work[:, portfolio.activity_index("P.A")]
