@@ -108,11 +108,11 @@ def check_starts(portfolio, settings, start, end) -> list[str]:
 
     # hard deadlines
     if opt.hard_deadlines:
-        for proj in portfolio.projects:
+        for k, proj in enumerate(portfolio.projects):
             members = [i for i, a in enumerate(acts) if a.project_id == proj.project_id]
             if not members:
                 continue
-            deadline = proj.deadline if proj.deadline is not None else settings.deadline
+            deadline = int(network.deadline[k])  # the data's deadline, else the scenario's: the network's rule
             finish = status + int(max(e[i] for i in members)) - 1
             if finish > deadline:
                 out.append(f"{proj.project_id}: finishes {format_month(finish)}, after its hard deadline {format_month(deadline)}")

@@ -39,6 +39,7 @@ import pandas as pd
 from portfolio.model import Portfolio
 from portfolio.months import format_month
 from portfolio.known import deadline_at, known_at  # noqa: F401  (known_at: the backtest's view, re-exported)
+from portfolio.network import resolve_deadline
 from portfolio.progress import DONE, data_as_of, progress_at, project_finish
 
 from . import scoring
@@ -81,8 +82,7 @@ def project_outcomes(portfolio: Portfolio, status: int, default_deadline: int, a
     progress = progress_at(portfolio, None)
     out = []
     for p in portfolio.projects:
-        deadline = deadline_at(portfolio, p.project_id, status)
-        deadline = deadline if deadline is not None else default_deadline
+        deadline = resolve_deadline(deadline_at(portfolio, p.project_id, status), default_deadline)
         acts = portfolio.activities_of(p.project_id)
         finish = project_finish(portfolio, progress, p.project_id)
         if finish is not None:

@@ -220,8 +220,7 @@ def build_model(portfolio: Portfolio, settings, plan_starts: dict[str, int] | No
         source_of=net.source_of,
         project_ids=net.project_ids,
         project_names=tuple(p.name_zh for p in portfolio.projects),
-        deadline=np.array([(p.deadline if p.deadline is not None else settings.deadline) - status
-                           for p in portfolio.projects], dtype=np.int64),
+        deadline=net.deadline - status,
         members=members,
         categories=categories,
         link_pred=net.pred,
