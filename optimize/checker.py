@@ -20,7 +20,9 @@ Rules checked (months relative to the status month, t = 0 its first instant):
   start_i + L, FF end_j >= end_i + L, SF end_j >= start_i + L;
 - funding caps: per (year, source) with a cap, the spend from t = 0 on
   (cost / (end - start) per month of work) within that calendar year is at most
-  the cap (the status year's cap prorated to its months left);
+  the cap (the status year's cap prorated to its months left; computed here on
+  purpose, not by ``portfolio.funding`` which the optimizer and the simulator
+  share, so that a mistake in that rule shows up here);
 - resources: in every month from t = 0 on, the units of the activities at work
   are at most the capacity;
 - hard deadlines (if the scenario asks for them): each project's finish month

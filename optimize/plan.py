@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from portfolio.funding import effective_caps
 from portfolio.model import Portfolio
 from portfolio.months import format_month
 from portfolio.network import Network
@@ -134,12 +135,7 @@ def spend_table(portfolio: Portfolio, status: int, start, end, include_caps: boo
         rate = a.cost / (e - s)
         for t in range(max(0, s), e):
             spend[((status + t) // 12, a.funding_source)] += rate
-    caps: dict[tuple[int, str], float] = {}
-    status_year, left = status // 12, 12 - status % 12
-    if include_caps:
-        for f in portfolio.funding:
-            if f.year >= status_year:
-                caps[(f.year, f.source)] = f.cap * left / 12 if f.year == status_year else f.cap
+    caps = effective_caps(portfolio, status) if include_caps else {}
     keys = sorted(set(spend) | set(caps))
     return tuple(SpendRow(y, src, spend.get((y, src), 0.0), caps.get((y, src))) for y, src in keys)
 

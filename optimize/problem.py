@@ -26,6 +26,7 @@ import numpy as np
 
 from portfolio.distributions import whole_months
 from portfolio.errors import InputError, Problem as InputProblem
+from portfolio.funding import effective_cap
 from portfolio.model import Portfolio
 from portfolio.network import DONE, FUTURE, RUNNING, Network
 
@@ -128,15 +129,14 @@ def build(portfolio: Portfolio, settings, network: Network, durations: np.ndarra
     # budgets
     budgets, infos = [], []
     if opt.funding and portfolio.funding:
-        status_year, left = status // 12, 12 - status % 12
         src_members: dict[str, list[int]] = {}
         for i, a in enumerate(portfolio.activities):
             src_members.setdefault(a.funding_source, []).append(i)
         for f in sorted(portfolio.funding, key=lambda f: (f.year, f.source)):
-            if f.year < status_year:
+            effective = effective_cap(f.cap, f.year, status)
+            if effective is None:
                 continue
             a, b = max(0, 12 * f.year - status), 12 * (f.year + 1) - status
-            effective = f.cap * left / 12 if f.year == status_year else f.cap
             rates = []
             for i in src_members.get(f.source, []):
                 cost = portfolio.activities[i].cost

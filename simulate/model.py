@@ -11,8 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from portfolio.funding import effective_caps
 from portfolio.links import LinkKind
 from portfolio.model import Portfolio
+from portfolio.months import year_of
 from portfolio.network import DONE, FUTURE, RUNNING, build_network
 from portfolio.progress import progress_at, stated_work
 
@@ -141,12 +143,10 @@ def build_model(portfolio: Portfolio, settings, plan_starts: dict[str, int] | No
     funding_rank[funding_order] = np.arange(n)
 
     # Pools: the status year's cap prorated to the months left in it, then each 1 January that year's cap.
-    caps = portfolio.caps()
+    caps = effective_caps(portfolio, status)
     sources = net.sources
-    first_year = status // 12
-    months_left = 12 - status % 12
-    pool0 = np.array([caps[(first_year, s)] * months_left / 12 if (first_year, s) in caps else np.inf
-                      for s in sources], dtype=float)
+    first_year = year_of(status)
+    pool0 = np.array([caps.get((first_year, s), np.inf) for s in sources], dtype=float)
     refills = []
     year = first_year + 1
     while year * 12 - status < horizon:
