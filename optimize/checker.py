@@ -34,7 +34,7 @@ import math
 from collections import defaultdict
 
 from portfolio.distributions import whole_months
-from portfolio.months import format_month
+from portfolio.months import format_month, year_of
 from portfolio.network import DONE, FUTURE, build_network
 
 TOLERANCE = 1e-6  # relative, on money and resource units
@@ -128,8 +128,8 @@ def check_starts(portfolio, settings, start, end) -> list[str]:
                 continue
             rate = a.cost / months
             for t in range(max(0, int(s[i])), int(e[i])):
-                spend[((status + t) // 12, a.funding_source)] += rate
-        status_year, left = status // 12, 12 - status % 12
+                spend[(year_of(status + t), a.funding_source)] += rate
+        status_year, left = year_of(status), 12 - status % 12
         for f in portfolio.funding:
             if f.year < status_year:
                 continue

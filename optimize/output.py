@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .plan import OBJECTIVE_LABELS, Plan, funding_frame, projects_frame, schedule_frame
+from portfolio.runfiles import PLAN_FILES  # noqa: F401 (the plan's file names, used from here too)
 
-PLAN_FILES = ("schedule.csv", "projects.csv", "funding.csv")
+from .plan import OBJECTIVE_LABELS, Plan, funding_frame, projects_frame, schedule_frame
 
 
 def write_plan(portfolio, settings, plan: Plan, folder: str | Path) -> None:

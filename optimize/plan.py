@@ -9,7 +9,7 @@ import pandas as pd
 
 from portfolio.funding import effective_caps
 from portfolio.model import Portfolio
-from portfolio.months import format_month
+from portfolio.months import format_month, year_of
 from portfolio.network import Network
 
 OBJECTIVE_LABELS = {
@@ -85,6 +85,10 @@ class Plan:
         np.maximum.at(ends, self.network.project_of, self.end.astype(float))
         return ends
 
+    def planned_starts(self) -> dict[str, int]:
+        """activity_id -> absolute planned start month, as the simulator takes it."""
+        return {aid: self.network.status + int(s) for aid, s in zip(self.network.activity_ids, self.start)}
+
     def lateness(self) -> np.ndarray:
         ends = self.project_end()
         return np.where(np.isfinite(ends), np.maximum(ends - self.network.deadline_end, 0), 0).astype(np.int64)
@@ -134,7 +138,7 @@ def spend_table(portfolio: Portfolio, status: int, start, end, include_caps: boo
             continue
         rate = a.cost / (e - s)
         for t in range(max(0, s), e):
-            spend[((status + t) // 12, a.funding_source)] += rate
+            spend[(year_of(status + t), a.funding_source)] += rate
     caps = effective_caps(portfolio, status) if include_caps else {}
     keys = sorted(set(spend) | set(caps))
     return tuple(SpendRow(y, src, spend.get((y, src), 0.0), caps.get((y, src))) for y, src in keys)

@@ -17,6 +17,7 @@ import numpy as np
 
 from portfolio.network import build_network
 from portfolio.errors import PortfolioError
+from scenarios.settings import OBJECTIVES
 
 from . import core
 from .checker import check_plan
@@ -25,7 +26,6 @@ from .heuristic import group_values, portfolio_hint
 from .plan import Plan, StageReport, objective_values, spend_table
 from .problem import build, estimate_durations
 
-OBJECTIVES = ("lateness", "makespan", "on_time")
 SEED = 20210101
 STAGE_SHARE = 0.8  # of the time left that a stage may use when more stages follow
 # CP-SAT without its LP relaxation: with 1 worker the baseline's lexicographic optimum is proven in a median

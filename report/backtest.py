@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from portfolio.model import Portfolio
-from portfolio.months import format_month
+from portfolio.months import format_month, year_of
 from portfolio.known import deadline_at, known_at  # noqa: F401  (known_at: the backtest's view, re-exported)
 from portfolio.network import resolve_deadline
 from portfolio.progress import DONE, data_as_of, progress_at, project_finish
@@ -162,10 +162,9 @@ def forecast(portfolio: Portfolio, settings, *, iterations=None, seed=None, work
     plan, starts = None, None
     if use_plan:
         plan = optimize.solve(known, settings, time_limit=time_limit)
-        starts = {a.activity_id: int(round(float(s))) + settings.status_date
-                  for a, s in zip(known.activities, plan.start)}
+        starts = plan.planned_starts()
     result = simulate.run(known, settings, plan_starts=starts, iterations=iterations, seed=seed,
-                          workers=workers or settings.simulate.workers, progress=progress)
+                          workers=settings.simulate_workers(workers), progress=progress)
     return plan, result
 
 
@@ -362,7 +361,7 @@ def _chart_forecast_vs_actual(result: BacktestResult):
     for tick, r in zip(ax.get_yticklabels(), t.itertuples(index=False)):
         if not r.scored:
             tick.set_color(MUTED)
-    years = range(lo // 12, hi // 12 + 1)
+    years = range(year_of(lo), year_of(hi) + 1)
     step = 1 if len(years) <= 12 else 2
     ax.set_xlim(lo, hi)
     ax.set_xticks([y * 12 for y in years if lo <= y * 12 <= hi and y % step == 0],

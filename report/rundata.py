@@ -25,6 +25,7 @@ import pandas as pd
 
 from portfolio.errors import InputError, Problem
 from portfolio.months import format_month, parse_month
+from portfolio.runfiles import PLAN_FILES, SIMULATION_TABLES
 
 PORTFOLIO = "PORTFOLIO"
 
@@ -85,8 +86,7 @@ SPECS: dict[str, dict] = {
         numbers=("iterations",),
     ),
 }
-PLAN_FILES = ("schedule.csv", "projects.csv", "funding.csv")
-MC_FILES = ("simulation.csv", "criticality.csv", "risks.csv", "distribution.csv")
+MC_FILES = SIMULATION_TABLES
 
 
 @dataclass
