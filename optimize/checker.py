@@ -35,7 +35,9 @@ from collections import defaultdict
 
 from portfolio.distributions import whole_months
 from portfolio.months import format_month, year_of
+from portfolio.model import Portfolio
 from portfolio.network import DONE, FUTURE, build_network
+from scenarios.settings import Settings
 
 TOLERANCE = 1e-6  # relative, on money and resource units
 
@@ -44,12 +46,12 @@ def _month(status: int, t: float) -> str:
     return format_month(status + int(math.floor(t)))
 
 
-def check_plan(portfolio, settings, plan) -> list[str]:
+def check_plan(portfolio: Portfolio, settings: Settings, plan) -> list[str]:
     """Violations of the plan's ``start``/``end`` (relative months, portfolio order); empty when valid."""
     return check_starts(portfolio, settings, plan.start, plan.end)
 
 
-def check_starts(portfolio, settings, start, end) -> list[str]:
+def check_starts(portfolio: Portfolio, settings: Settings, start, end) -> list[str]:
     status = settings.status_date
     opt = settings.optimize
     acts = portfolio.activities

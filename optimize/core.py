@@ -15,6 +15,7 @@ SF end_j >= start_i + L.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
@@ -24,6 +25,8 @@ from ortools.sat.python import cp_model
 from portfolio import interrupts
 from portfolio.graph import topological_order
 from portfolio.links import LinkKind
+
+from .status import SolveStatus
 
 FS, SS, FF, SF = LinkKind.FS, LinkKind.SS, LinkKind.FF, LinkKind.SF  # codes of the one definition
 
@@ -573,7 +576,7 @@ class Stage:
 
 @dataclass
 class StagedResult:
-    status: str  # "optimal", "feasible", "infeasible", "unknown"
+    status: SolveStatus
     stages: list[Stage] = field(default_factory=list)
     start: np.ndarray | None = None
     seconds: float = 0.0
@@ -581,7 +584,15 @@ class StagedResult:
     wall_clock_stop: bool = False  # a deterministic solve was cut by the wall-clock safety net: not reproducible
 
 
-SolverParams = dict
+@dataclass(frozen=True)
+class SolverOptions:
+    """How CP-SAT searches (not what it solves): its limits, workers, seed and any extra parameters."""
+
+    time_limit: float  # wall-clock seconds; a safety net when ``deterministic_time`` is set
+    workers: int = 1
+    seed: int = 0
+    params: dict = field(default_factory=dict)  # extra CP-SAT parameters, e.g. {"linearization_level": 0}
+    deterministic_time: float | None = None  # CP-SAT's work measure: the same answer on any machine
 
 # Who hears of a long solve's progress: None (silent), or a callable(stage, best, bound, seconds) that the CLI
 # sets for a terminal (optimize/progress.py); stage None = the solve is over. CP-SAT calls it from its search
@@ -606,9 +617,8 @@ def _progress_callbacks(solver: cp_model.CpSolver, stage: str, t0: float):
     return Listener()
 
 
-def make_solver(time_limit: float, workers: int, seed: int = 0, params: dict | None = None,
-                deterministic_time: float | None = None) -> cp_model.CpSolver:
-    """A CP-SAT solver; with ``deterministic_time`` its answer depends on the model and parameters alone.
+def make_solver(options: SolverOptions) -> cp_model.CpSolver:
+    """A CP-SAT solver; with ``options.deterministic_time`` its answer depends on the model and parameters alone.
 
     CP-SAT's parallel portfolio lets its workers race, so with several workers the deterministic limit alone
     does not fix the answer; ``interleave_search`` runs them in fixed batches (the same answer on every run,
@@ -616,14 +626,14 @@ def make_solver(time_limit: float, workers: int, seed: int = 0, params: dict | N
     """
     solver = cp_model.CpSolver()
     sp = solver.parameters
-    sp.max_time_in_seconds = max(0.01, float(time_limit))
-    sp.num_workers = max(1, int(workers))
-    sp.random_seed = seed
-    if deterministic_time is not None:
-        sp.max_deterministic_time = max(0.001, float(deterministic_time))
+    sp.max_time_in_seconds = max(0.01, float(options.time_limit))
+    sp.num_workers = max(1, int(options.workers))
+    sp.random_seed = options.seed
+    if options.deterministic_time is not None:
+        sp.max_deterministic_time = max(0.001, float(options.deterministic_time))
         if sp.num_workers > 1:
             sp.interleave_search = True
-    for key, value in (params or {}).items():
+    for key, value in options.params.items():
         current = getattr(sp, key)
         if isinstance(value, (list, tuple)):  # repeated field, e.g. subsolvers
             clear = getattr(sp, f"clear_{key}", None)
@@ -641,24 +651,21 @@ def make_solver(time_limit: float, workers: int, seed: int = 0, params: dict | N
 def solve_stages(
     core: CoreModel,
     stages: list[tuple[str, object, str]],
-    time_limit: float,
-    workers: int = 1,
-    seed: int = 0,
-    params: dict | None = None,
+    options: SolverOptions,
     hint: np.ndarray | None = None,
     stage_shares: list[float] | None = None,
-    deterministic_time: float | None = None,
 ) -> StagedResult:
     """Solve each (name, expression, "min"/"max") in turn, holding earlier values; return the last solution.
 
-    Without ``deterministic_time`` stage k may use ``stage_shares[k]`` of the wall-clock time still left (the
-    last stage: all of it), so the answer may depend on the machine's speed. With it, the shares are of the
-    deterministic budget still left, counted in CP-SAT's deterministic time, and ``time_limit`` is only a
+    Without ``options.deterministic_time`` stage k may use ``stage_shares[k]`` of the wall-clock time still left
+    (the last stage: all of it), so the answer may depend on the machine's speed. With it, the shares are of the
+    deterministic budget still left, counted in CP-SAT's deterministic time, and ``options.time_limit`` is only a
     safety net: when it stops a stage, ``wall_clock_stop`` says the answer is not reproducible.
     """
+    time_limit, deterministic_time = options.time_limit, options.deterministic_time
     m = core.model
     t0 = time.perf_counter()
-    result = StagedResult(status="unknown")
+    result = StagedResult(status=SolveStatus.UNKNOWN)
     if hint is not None:
         _set_hint(core, hint)
     shares = stage_shares or [0.7] * len(stages)
@@ -689,7 +696,7 @@ def solve_stages(
             m.minimize(expr)
         else:
             m.maximize(expr)
-        solver = make_solver(budget, workers, seed, params, det_budget)
+        solver = make_solver(dataclasses.replace(options, time_limit=budget, deterministic_time=det_budget))
         with interrupts.stoppable(solver):  # a signal stops the search and is raised here, never a partial plan
             status = solver.solve(m, _progress_callbacks(solver, name, t0))
         elapsed = solver.wall_time
@@ -698,11 +705,11 @@ def solve_stages(
         if det_budget is not None and status not in (cp_model.OPTIMAL, cp_model.INFEASIBLE):
             result.wall_clock_stop |= stopped_by_wall_clock(used, det_budget)
         if status == cp_model.INFEASIBLE:
-            result.status = "infeasible" if k == 0 else result.status
+            result.status = SolveStatus.INFEASIBLE if k == 0 else result.status
             break
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             if k == 0:
-                result.status = "unknown"
+                result.status = SolveStatus.UNKNOWN
             break
         start = np.array([solver.value(s) for s in core.start], dtype=np.int64)
         result.start = start
@@ -716,10 +723,10 @@ def solve_stages(
             else:
                 m.add(expr >= round(value))
         _set_hint(core, start)
-        result.status = "feasible"
+        result.status = SolveStatus.FEASIBLE
     if result.start is not None:
         done = len(result.stages) == len(stages)
-        result.status = "optimal" if done and all(s.optimal for s in result.stages) else "feasible"
+        result.status = SolveStatus.OPTIMAL if done and all(s.optimal for s in result.stages) else SolveStatus.FEASIBLE
     result.seconds = time.perf_counter() - t0
     if progress_report is not None:
         progress_report(None, None, None, result.seconds)  # the solve is over

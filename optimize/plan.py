@@ -12,6 +12,8 @@ from portfolio.model import Portfolio
 from portfolio.months import format_month, year_of
 from portfolio.network import Network
 
+from .status import SolveStatus
+
 OBJECTIVE_LABELS = {
     "weighted_lateness": "priority-weighted months late",
     "weighted_finish": "priority-weighted sum of project end months",
@@ -63,7 +65,7 @@ class Plan:
     durations: np.ndarray  # whole-month estimate per activity (portfolio order)
     start: np.ndarray  # relative months (t = 0 is the status month)
     end: np.ndarray  # start + duration (a running activity: max(start + d, 1); done: actual)
-    status: str  # "optimal" or "feasible"
+    status: SolveStatus  # OPTIMAL or FEASIBLE
     objective_name: str  # the objective that decides status and gap (see docs/optimizer.md)
     objective: float
     best_bound: float

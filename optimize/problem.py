@@ -29,6 +29,7 @@ from portfolio.errors import InputError, Problem as InputProblem
 from portfolio.funding import effective_cap
 from portfolio.model import Portfolio
 from portfolio.network import DONE, FUTURE, RUNNING, Network
+from scenarios.settings import Settings
 
 from . import core
 
@@ -54,7 +55,7 @@ class Built:
     weight_scale: int
 
 
-def estimate_durations(portfolio: Portfolio, settings) -> np.ndarray:
+def estimate_durations(portfolio: Portfolio, settings: Settings) -> np.ndarray:
     opt = settings.optimize
     return np.array(
         [whole_months(a.optimistic, a.most_likely, a.pessimistic, opt.duration_percentile, settings.simulate.distribution)
@@ -81,7 +82,7 @@ def span(network: Network, durations: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return start.astype(np.int64), end.astype(np.int64)
 
 
-def build(portfolio: Portfolio, settings, network: Network, durations: np.ndarray) -> Built:
+def build(portfolio: Portfolio, settings: Settings, network: Network, durations: np.ndarray) -> Built:
     status = network.status
     n = network.n
     opt = settings.optimize

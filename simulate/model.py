@@ -17,6 +17,7 @@ from portfolio.model import Portfolio
 from portfolio.months import year_of
 from portfolio.network import DONE, FUTURE, RUNNING, build_network
 from portfolio.progress import progress_at, stated_work
+from scenarios.settings import Settings
 
 from .keyed import keys
 
@@ -106,7 +107,7 @@ class SimModel:
         return self.horizon - self.month_lo
 
 
-def build_model(portfolio: Portfolio, settings, plan_starts: dict[str, int] | None = None,
+def build_model(portfolio: Portfolio, settings: Settings, plan_starts: dict[str, int] | None = None,
                 horizon: int = HORIZON) -> SimModel:
     """Prepare ``portfolio`` under ``settings``; ``plan_starts`` maps activity ids to absolute start months."""
     sim = settings.simulate

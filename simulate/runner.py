@@ -25,7 +25,8 @@ from portfolio.months import format_month
 from portfolio.limits import MAX_ITERATIONS, usable_processes
 from portfolio.runfiles import SIMULATION_FILES
 from portfolio.runfolder import write_csv, write_manifest
-from scenarios.settings import ENGINES as ENGINE_NAMES
+from portfolio.model import Portfolio
+from scenarios.settings import ENGINES as ENGINE_NAMES, Settings
 
 from . import engine_fast, engine_simpy
 from .executors import local_executor
@@ -140,8 +141,8 @@ class Progress:
 
 # -- the library entry point -----------------------------------------------------------------------
 
-def run(portfolio, settings, plan_starts: dict[str, int] | None = None, iterations: int | None = None,
-        seed: int | None = None, workers: int = 1, progress: bool = False,
+def run(portfolio: Portfolio, settings: Settings, plan_starts: dict[str, int] | None = None,
+        iterations: int | None = None, seed: int | None = None, workers: int = 1, progress: bool = False,
         engine: str | None = None, executor=None) -> SimulationResult:
     """Monte Carlo of ``portfolio`` under ``settings``.
 
