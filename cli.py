@@ -10,6 +10,7 @@ import contextlib
 import functools
 import math
 import os
+import signal
 import sys
 import traceback
 
@@ -32,6 +33,9 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+STOPPED = {signal.SIGINT: "interrupted; nothing was written", signal.SIGTERM: "terminated; nothing was written"}
+
+
 def guarded(command):
     """Turn user errors into clear one-line messages and exit codes: the one place errors meet exit codes."""
 
@@ -40,16 +44,21 @@ def guarded(command):
         debug = click.get_current_context().find_root().params.get("debug", False)
         try:
             return command(*args, **kwargs)
-        except PortfolioError as exc:
-            if exc.exit_code is None:  # a bug, not the user's error: the traceback is the report
-                raise
+        except KeyboardInterrupt:
+            _fail(STOPPED[signal.SIGINT], 130)
+        except Terminated:
+            _fail(STOPPED[signal.SIGTERM], 143)
+        except Exception as exc:
+            stopping_for = interrupts.received()
+            if stopping_for:  # the signal broke off a call that reports it as another error
+                if debug:
+                    traceback.print_exc()
+                _fail(STOPPED[stopping_for], interrupts.EXIT_STATUS[stopping_for])
+            if not isinstance(exc, PortfolioError) or exc.exit_code is None:
+                raise  # a bug, not the user's error: the traceback is the report
             if debug:
                 traceback.print_exc()
             _fail(str(exc), exc.exit_code)
-        except KeyboardInterrupt:
-            _fail("interrupted; nothing was written", 130)
-        except Terminated:
-            _fail("terminated; nothing was written", 143)
 
     return wrapper
 
@@ -71,6 +80,47 @@ SEED = click.IntRange(0, MAX_SEED)
 WORKERS = click.IntRange(1, MAX_WORKERS)
 TIME_LIMIT = FiniteFloat(0.1, MAX_TIME_LIMIT_S)
 DET_TIME = FiniteFloat(0.01, MAX_DETERMINISTIC_TIME)
+
+DET_HELP = ("CP-SAT deterministic time for the plan, all stages together (default: the scenario's "
+            "deterministic_time); the same value gives the same plan on any machine.")
+SAFETY_HELP = "Wall-clock seconds after which CP-SAT stops anyway, marking the plan not reproducible (default: the scenario's time_limit_s)."
+PROGRESS_HELP = "No progress on the terminal (the solver's and the simulation's)."
+
+
+def _option(*names, help: str, **fixed):
+    """An option declared once for every command that takes it; a command may reword its help or change
+    ``type``, ``default`` or ``required`` where the option means something narrower there."""
+
+    def declare(help_text: str = help, **changes):
+        return click.option(*names, help=help_text, **{**fixed, **changes})
+
+    return declare
+
+
+out_option = _option("--out", type=click.Path(), required=True, help="Run folder to write (built aside, then renamed).")
+iterations_option = _option("--iterations", type=ITERATIONS, help="Monte Carlo iterations (default: the scenario's).")
+seed_option = _option("--seed", type=SEED, help="Random seed (default: the scenario's).")
+workers_option = _option("--workers", type=WORKERS,
+                         help="Worker processes (default: the scenario's); any number gives the same files.")
+engine_option = _option("--engine",
+                        help="Simulation engine: fast or simpy, the same results (default: the scenario's, else fast).")
+time_limit_option = _option("--time-limit", type=TIME_LIMIT, help=SAFETY_HELP)
+deterministic_time_option = _option("--deterministic-time", type=DET_TIME, help=DET_HELP)
+quiet_option = _option("--quiet", is_flag=True, help=PROGRESS_HELP)
+scenario_argument = click.argument("scenario", type=click.Path())
+
+
+def monte_carlo_options(workers_help: str | None = None):
+    """--iterations, --seed and --workers of a command that simulates one scenario."""
+    workers = workers_option(workers_help) if workers_help else workers_option()
+
+    def decorate(command):
+        for option in (workers, seed_option(), iterations_option()):  # innermost first: listed in this order
+            command = option(command)
+        return command
+
+    return decorate
+
 
 def claims_out(kind: str = "run", param: str = "out"):
     """Check ``--out`` and lock it for the whole command, before any work (docs/safety.md): a place the tool may
@@ -172,13 +222,11 @@ def validate(target):
 
 @main.command("simulate")
 @no_bom_option
-@click.argument("scenario", type=click.Path())
-@click.option("--out", required=True, type=click.Path(), help="Run folder to write (built aside, then renamed).")
-@click.option("--iterations", type=ITERATIONS, help="Monte Carlo iterations (default: the scenario's).")
-@click.option("--seed", type=SEED, help="Random seed (default: the scenario's).")
-@click.option("--workers", type=WORKERS, help="Worker processes (default: the scenario's); any number gives the same files.")
+@scenario_argument
+@out_option()
+@monte_carlo_options()
 @click.option("--plan", "plan_dir", type=click.Path(), help="Run folder whose schedule.csv gives the planned starts (default: as soon as possible).")
-@click.option("--engine", help="Simulation engine: fast or simpy, the same results (default: the scenario's, else fast).")
+@engine_option()
 @dask_options()
 @guarded
 @claims_out()
@@ -254,19 +302,14 @@ def check_command(run_dir, expected):
     click.echo(result.report())
 
 
-DET_HELP = ("CP-SAT deterministic time for the plan, all stages together (default: the scenario's "
-            "deterministic_time); the same value gives the same plan on any machine.")
-SAFETY_HELP = "Wall-clock seconds after which CP-SAT stops anyway, marking the plan not reproducible (default: the scenario's time_limit_s)."
-
-
 @main.command("schedule")
 @no_bom_option
-@click.argument("scenario", type=click.Path())
-@click.option("--out", required=True, type=click.Path(), help="Run folder to write (built aside, then renamed).")
-@click.option("--time-limit", type=TIME_LIMIT, help=SAFETY_HELP)
-@click.option("--deterministic-time", type=DET_TIME, help=DET_HELP)
-@click.option("--workers", type=WORKERS, help="CP-SAT worker threads (default: the scenario's); any number is deterministic.")
-@click.option("--quiet", is_flag=True, help="No progress on the terminal (the solver's and the simulation's).")
+@scenario_argument
+@out_option()
+@time_limit_option()
+@deterministic_time_option()
+@workers_option("CP-SAT worker threads (default: the scenario's); any number is deterministic.")
+@quiet_option()
 @guarded
 @claims_out()
 def schedule_command(scenario, out, time_limit, deterministic_time, workers, quiet):
@@ -299,8 +342,8 @@ def schedule_command(scenario, out, time_limit, deterministic_time, workers, qui
 
 @main.command("psplib")
 @click.argument("files", metavar="FILE...", nargs=-1, required=True, type=click.Path())
-@click.option("--time-limit", type=TIME_LIMIT, default=10.0, show_default=True, help="Seconds per instance.")
-@click.option("--workers", type=WORKERS, default=1, show_default=True, help="CP-SAT worker threads.")
+@time_limit_option("Seconds per instance.", default=10.0, show_default=True)
+@workers_option("CP-SAT worker threads.", default=1, show_default=True)
 @click.option("--out", "out_file", type=click.Path(), help="CSV to write (default: standard output).")
 @guarded
 def psplib_command(files, time_limit, workers, out_file):
@@ -309,50 +352,28 @@ def psplib_command(files, time_limit, workers, out_file):
     Instances over 50 jobs get a genetic algorithm's schedule as hint; on smaller ones that CP-SAT has not
     closed within a fifth of the time limit, a branch-and-bound takes the rest. CSV columns: instance, makespan, lower_bound, optimal, seconds.
     """
-    import csv
-    import io
-
-    from optimize import bnb, ga, psplib
-    from portfolio.errors import InputError, Problem
+    from optimize import psplib
     from portfolio.runfolder import write_file_atomic
 
-    try:
-        instances = [psplib.read_sm(f) for f in files]
-    except psplib.FormatError as exc:
-        raise InputError(Problem(exc.file, exc.line, 0, exc.message)) from exc
-    if any(inst.n > psplib.Options().ga_min_jobs for inst in instances):
-        ga.compile_now()  # once per machine, then loaded from numba's cache: not inside an instance's time limit
-    if any(inst.n <= psplib.Options().ga_min_jobs for inst in instances):
-        bnb.compile_now()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(psplib.RESULT_COLUMNS)
-    proven = 0
-    for inst in instances:
-        result = psplib.solve_instance(inst, time_limit, workers)
-        proven += result.optimal
-        writer.writerow(psplib.result_row(result))
-        if out_file:
-            click.echo(",".join(psplib.result_row(result)))
+    echo_row = (lambda result: click.echo(",".join(psplib.result_row(result)))) if out_file else None
+    table, results = psplib.solve_files(files, time_limit, workers, on_result=echo_row)
     if out_file:
-        write_file_atomic(out_file, buffer.getvalue())
-        click.echo(f"{proven} of {len(instances)} proven optimal; wrote {out_file}")
+        write_file_atomic(out_file, table)
+        click.echo(f"{sum(r.optimal for r in results)} of {len(results)} proven optimal; wrote {out_file}")
     else:
-        click.echo(buffer.getvalue(), nl=False)
+        click.echo(table, nl=False)
 
 
 @main.command("backtest")
 @no_bom_option
-@click.argument("scenario", type=click.Path())
-@click.option("--out", required=True, type=click.Path(), help="Folder to write (built aside, then renamed).")
-@click.option("--iterations", type=ITERATIONS, help="Monte Carlo iterations (default: the scenario's).")
-@click.option("--seed", type=SEED, help="Random seed (default: the scenario's).")
-@click.option("--workers", type=WORKERS, help="Worker processes (default: the scenario's); any number gives the same files.")
-@click.option("--time-limit", type=TIME_LIMIT, help=SAFETY_HELP)
+@scenario_argument
+@out_option("Folder to write (built aside, then renamed).")
+@monte_carlo_options()
+@time_limit_option()
 @click.option("--as-of", "as_of", metavar="YYYY-MM", help="Date of the data's outcomes (default: the latest actual date in the data).")
 @click.option("--asap", is_flag=True, help="Simulate without the optimizer's plan: every activity as soon as links and funds allow.")
 @click.option("--origins", metavar="FROM:TO:EVERY|YYYY-MM,...", help="Backtest at several status dates, e.g. 2019-01:2023-01:12 (default: the scenario's [backtest] origins; without them, its status date).")
-@click.option("--quiet", is_flag=True, help="No progress on the terminal (the solver's and the simulation's).")
+@quiet_option()
 @guarded
 @claims_out()
 def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of, asap, origins, quiet):
@@ -363,9 +384,10 @@ def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of
     With origins (--origins, or the scenario's [backtest] origins) it forecasts at each and writes the
     multi-origin evaluation instead: events.csv, scores.csv, differences.csv, pit.csv and the report.
     """
-    from portfolio.errors import InputError, Problem
+    from portfolio.errors import InputError, InputProblem
     from portfolio.months import parse_month
-    from report.backtest import run_backtest, summary_text, write_backtest
+    from report.backtest import summary_text
+    from runs.backtest import run_backtest, write_backtest
     from scenarios.load import load_target
 
     month = None
@@ -373,7 +395,7 @@ def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of
         try:
             month = parse_month(as_of)
         except ValueError as exc:
-            raise InputError(Problem("--as-of", 0, 0, str(exc))) from None
+            raise InputError(InputProblem("--as-of", 0, 0, str(exc))) from None
     portfolio, settings = load_target(scenario)
     origin_months = _origins_option(origins) if origins is not None else settings.backtest_origins
     if origin_months:
@@ -389,18 +411,19 @@ def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of
 
 
 def _origins_option(text: str) -> tuple[int, ...]:
-    from portfolio.errors import InputError, Problem
+    from portfolio.errors import InputError, InputProblem
     from scenarios.origins import parse_origins
 
     try:
         return parse_origins(text)
     except ValueError as exc:
-        raise InputError(Problem("--origins", 0, 0, str(exc))) from None
+        raise InputError(InputProblem("--origins", 0, 0, str(exc))) from None
 
 
 def _multi_origin_backtest(portfolio, settings, origins, out, as_of, quiet=False, **options) -> None:
     """The multi-origin backtest (docs/backtest.md, "The multi-origin evaluation"): forecast and score per origin."""
-    from report.multiorigin import run_multi_origin, summary_text, write_multi_origin
+    from report.multiorigin import summary_text
+    from runs.multiorigin import run_multi_origin, write_multi_origin
 
     show = sys.stderr.isatty() and not quiet
     log = (lambda text: click.echo(text, err=True)) if show else None
@@ -429,16 +452,14 @@ def _compute_and_write(compute, write, summary, out, show: bool) -> None:
 
 @main.command("run")
 @no_bom_option
-@click.argument("scenario", type=click.Path())
-@click.option("--out", required=True, type=click.Path(), help="Run folder to write (built aside, then renamed).")
-@click.option("--iterations", type=ITERATIONS, help="Monte Carlo iterations (default: the scenario's).")
-@click.option("--seed", type=SEED, help="Random seed (default: the scenario's).")
-@click.option("--workers", type=WORKERS, help="Worker processes for the simulation; any number gives the same files.")
-@click.option("--engine", help="Simulation engine: fast or simpy, the same results (default: the scenario's, else fast).")
-@click.option("--time-limit", type=TIME_LIMIT, help=SAFETY_HELP)
-@click.option("--deterministic-time", type=DET_TIME, help=DET_HELP)
+@scenario_argument
+@out_option()
+@monte_carlo_options("Worker processes for the simulation; any number gives the same files.")
+@engine_option()
+@time_limit_option()
+@deterministic_time_option()
 @dask_options()
-@click.option("--quiet", is_flag=True, help="No progress on the terminal (the solver's and the simulation's).")
+@quiet_option()
 @guarded
 @claims_out()
 def run_command(scenario, out, iterations, seed, workers, engine, time_limit, deterministic_time, dask, quiet):
@@ -446,7 +467,7 @@ def run_command(scenario, out, iterations, seed, workers, engine, time_limit, de
     import optimize
     import simulate as sim
     from optimize.output import summary_lines
-    from report.pipeline import run_scenario
+    from runs.pipeline import run_scenario
     from scenarios.load import load_target
 
     from optimize.progress import terminal_progress
@@ -470,15 +491,15 @@ def run_command(scenario, out, iterations, seed, workers, engine, time_limit, de
 @main.command("sweep")
 @no_bom_option
 @click.argument("scenarios", metavar="SCENARIO...", nargs=-1, required=True, type=click.Path())
-@click.option("--out", required=True, type=click.Path(), help="Folder for the variants' run folders and the summary.")
-@click.option("--iterations", type=ITERATIONS, help="Monte Carlo iterations of every variant (default: each scenario's).")
-@click.option("--seed", type=SEED, help="Random seed of every variant (default: each scenario's).")
-@click.option("--workers", type=WORKERS, help="Local worker processes (default: each scenario's); any number gives the same files.")
-@click.option("--engine", help="Simulation engine (default: each scenario's).")
-@click.option("--time-limit", type=TIME_LIMIT, help="Wall-clock safety net for CP-SAT per variant (default: each scenario's time_limit_s).")
-@click.option("--deterministic-time", type=DET_TIME, help=DET_HELP)
+@out_option("Folder for the variants' run folders and the summary.")
+@iterations_option("Monte Carlo iterations of every variant (default: each scenario's).")
+@seed_option("Random seed of every variant (default: each scenario's).")
+@workers_option("Local worker processes (default: each scenario's); any number gives the same files.")
+@engine_option("Simulation engine (default: each scenario's).")
+@time_limit_option("Wall-clock safety net for CP-SAT per variant (default: each scenario's time_limit_s).")
+@deterministic_time_option()
 @dask_options("Run the plans and the Monte Carlo on Dask: tls://HOST:PORT (with --tls-*), tcp://HOST:PORT (trusted networks only) or local:N (docs/cluster.md).")
-@click.option("--quiet", is_flag=True, help="No solver progress on the terminal (one line per variant still).")
+@quiet_option("No solver progress on the terminal (one line per variant still).")
 @guarded
 @claims_out(kind="sweep")
 def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit, deterministic_time, dask, quiet):
@@ -488,7 +509,8 @@ def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit,
     each is a full run (plan, simulation, report) written whole as soon as it is done. Exit 1 when a variant has
     no plan (the summary says why).
     """
-    from report.sweep import run_sweep, summary_text
+    from report.sweep import summary_text
+    from runs.sweep import run_sweep
 
     from optimize.progress import terminal_progress
 
@@ -509,7 +531,7 @@ def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit,
 
 @main.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Data folder to write (built aside, then renamed).")
+@out_option("Data folder to write (built aside, then renamed).", type=click.Path(file_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["xer", "mspdi", "mpp", "xlsx"]), help="The file's format (default: detected from its content; mpp needs the extra [mpp]).")
 @click.option("--projects-from", type=click.Choice(["project", "wbs"]), default="project", show_default=True,
               help="XER: a project per P6 project, or per top WBS node.")
@@ -575,20 +597,16 @@ def import_command(file, out, fmt, projects_from, three_point, reference_class, 
 def quality_command(target, thresholds, thresholds_file, baseline_run):
     """DCMA 14-point schedule-quality checks of a scenario, data folder, or P6 XER / MSPDI file; exit 1 when one fails."""
     import tempfile
-    import tomllib
     from pathlib import Path
 
-    from portfolio.quality import assess, parse_thresholds, table
+    from portfolio.quality import assess, parse_thresholds, read_baseline, read_thresholds_file, table
     from scenarios.load import load_target
 
     limits: dict[str, float] = {}
     if thresholds_file:
         try:
-            with open(thresholds_file, "rb") as handle:
-                loaded = tomllib.load(handle)
-            loaded = loaded.get("quality", loaded)
-            limits.update(parse_thresholds([f"{k}={v}" for k, v in loaded.items()]))
-        except (ValueError, tomllib.TOMLDecodeError) as exc:
+            limits.update(read_thresholds_file(thresholds_file))
+        except ValueError as exc:
             _fail(f"{thresholds_file}: {exc}", 2)
     try:
         limits.update(parse_thresholds(thresholds))
@@ -599,34 +617,13 @@ def quality_command(target, thresholds, thresholds_file, baseline_run):
         if path.is_file() and path.suffix.lower() != ".toml":
             path = _imported_for_quality(path, Path(tmp) / "data")
         portfolio, settings = load_target(path)
-        baseline = _baseline_finishes(baseline_run) if baseline_run else None
+        baseline = read_baseline(baseline_run) if baseline_run else None
         checks = assess(portfolio, settings.status_date, settings.deadline, settings.optimize.hard_deadlines, limits,
                         baseline)
     click.echo(table(checks))
     failed = [c.name for c in checks if c.passed is False]
     if failed:
         raise Finding(f"quality gate failed: {', '.join(failed)}")
-
-
-def _baseline_finishes(run_dir) -> dict[str, int]:
-    """Activity id -> planned finish month in a run folder's schedule.csv (the baseline of the quality gate)."""
-    import csv
-    from pathlib import Path
-
-    from portfolio.errors import InputError, Problem
-    from portfolio.months import parse_month
-
-    path = Path(run_dir) / "schedule.csv"
-    if not path.is_file():
-        raise InputError(Problem(str(path), 0, 0, "no schedule.csv (expected a run folder of portfolio schedule or run)"))
-    finishes = {}
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        for line, row in enumerate(csv.DictReader(handle), start=2):
-            try:
-                finishes[row["activity_id"]] = parse_month(row["finish"])
-            except (KeyError, TypeError, ValueError) as exc:
-                raise InputError(Problem(str(path), line, 0, f"expected activity_id and finish (YYYY-MM): {exc}")) from None
-    return finishes
 
 
 def _imported_for_quality(path, folder):
@@ -655,7 +652,7 @@ def _imported_for_quality(path, folder):
                    "inputs' hashes).")
 @click.option("--format", "fmt", required=True, type=click.Choice(["xer", "mspdi", "xlsx"]),
               help="P6 XER, MS Project XML, or an .xlsx workbook of the run's tables.")
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="File to write (written aside, then renamed).")
+@out_option("File to write (written aside, then renamed).", type=click.Path(dir_okay=False))
 @click.option("--encoding", default="utf-8", show_default=True,
               help="XER text encoding, e.g. gb18030 for P6 on Chinese Windows (MSPDI is always UTF-8).")
 @guarded
@@ -695,7 +692,7 @@ def export_command(run_dir, data_target, fmt, out, encoding):
 
 
 @main.command("template")
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The .xlsx workbook to write.")
+@out_option("The .xlsx workbook to write.", type=click.Path(dir_okay=False))
 @guarded
 def template_command(out):
     """Write an empty .xlsx workbook with the data folder's tables, each column explained in its header's comment."""

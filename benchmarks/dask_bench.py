@@ -11,7 +11,6 @@ through the same executors. Writes the "Dask" section of BENCHMARKS.md (other se
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import pickle
@@ -28,13 +27,13 @@ sys.path.insert(0, str(ROOT))
 
 import distributed  # noqa: E402
 
-from report.sweep import run_sweep  # noqa: E402
+from runs.sweep import run_sweep  # noqa: E402
 from scenarios.load import load_target  # noqa: E402
 from simulate.executors import DaskExecutor, ProcessPool, open_executor  # noqa: E402
 from simulate.model import BLOCK, build_model  # noqa: E402
 from simulate.runner import CHUNK, chunks, run_chunk  # noqa: E402
 from simulate.stats import Accumulator  # noqa: E402
-from benchmarks_md import write_section  # noqa: E402
+from benchmarks_md import add_output_options, argument_parser, command_lines, load_average, publish, table  # noqa: E402
 
 SECTION = "## Dask"
 SCENARIO = ROOT / "scenarios" / "funding-grid.toml"
@@ -119,9 +118,17 @@ def _measure(args, tmp: Path):
                 all=all_times, t_fast_block=t_fast_block,
                 fast={"best": {mode: (t, r.seconds) for mode, (t, r) in fast_best.items()}, "all": fast_all,
                       "same": fast_same},
-                load_end=os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"),
+                load_end=load_average(),
                 sizes=sizes, t_scatter=t_scatter, overhead=overhead,
                 variants=len(local.outcomes))
+
+
+def executor_table(args, iterations: int, best: dict) -> list[str]:
+    """One engine's sweeps: each executor's fastest (seconds, phases), and its Monte Carlo iterations per second."""
+    executors = {"local": f"local processes, `--workers {args.workers}`", "dask": f"Dask, `--dask local:{args.workers}`"}
+    return table(["executor", "wall seconds", "plans", "Monte Carlo and writing", "writing", "Monte Carlo iterations/s"],
+                 ([executors[mode], f"{t:.1f}", f"{ph['plans']:.1f}", f"{ph['runs']:.1f}", f"{ph['writing']:.1f}",
+                   f"{iterations / t:,.0f}"] for mode, (t, ph) in best.items()))
 
 
 def section(args, m) -> str:
@@ -134,7 +141,6 @@ def section(args, m) -> str:
     spread = max(max(m["all"][mode]) - min(m["all"][mode]) for mode in ("local", "dask"))
     within = abs(m["t_dask"] - m["t_local"]) <= spread
     all_runs = "; ".join(f"{mode}: " + ", ".join(f"{t:.1f}" for t in m["all"][mode]) for mode in ("local", "dask"))
-    fl, fd = fb["local"], fb["dask"]
     lines = [
         SECTION,
         "",
@@ -151,12 +157,7 @@ def section(args, m) -> str:
         f"SimPy reference engine (`--engine simpy`), {args.iterations} iterations per variant ({blocks} tasks of one "
         "block):",
         "",
-        "| executor | wall seconds | plans | Monte Carlo and writing | writing | Monte Carlo iterations/s |",
-        "|---|---|---|---|---|---|",
-        f"| local processes, `--workers {args.workers}` | {m['t_local']:.1f} | {ph['local']['plans']:.1f} | "
-        f"{ph['local']['runs']:.1f} | {ph['local']['writing']:.1f} | {n / m['t_local']:,.0f} |",
-        f"| Dask, `--dask local:{args.workers}` | {m['t_dask']:.1f} | {ph['dask']['plans']:.1f} | "
-        f"{ph['dask']['runs']:.1f} | {ph['dask']['writing']:.1f} | {n / m['t_dask']:,.0f} |",
+        *executor_table(args, n, {"local": (m["t_local"], ph["local"]), "dask": (m["t_dask"], ph["dask"])}),
         "",
         f"All sweeps, seconds: {all_runs}. Starting the cluster took {m['t_open']:.1f} s more. Load average "
         f"{args.load:.1f} at the start",
@@ -178,12 +179,7 @@ def section(args, m) -> str:
         "",
         f"Fast engine (`--engine fast`), {args.fast_iterations} iterations per variant:",
         "",
-        "| executor | wall seconds | plans | Monte Carlo and writing | writing | Monte Carlo iterations/s |",
-        "|---|---|---|---|---|---|",
-        f"| local processes, `--workers {args.workers}` | {fl[0]:.1f} | {fl[1]['plans']:.1f} | {fl[1]['runs']:.1f} | "
-        f"{fl[1]['writing']:.1f} | {nf / fl[0]:,.0f} |",
-        f"| Dask, `--dask local:{args.workers}` | {fd[0]:.1f} | {fd[1]['plans']:.1f} | {fd[1]['runs']:.1f} | "
-        f"{fd[1]['writing']:.1f} | {nf / fd[0]:,.0f} |",
+        *executor_table(args, nf, {"local": fb["local"], "dask": fb["dask"]}),
         "",
         "All sweeps, seconds: " + "; ".join(f"{mode}: " + ", ".join(f"{t:.1f}" for t in m["fast"]["all"][mode])
                                             for mode in ("local", "dask"))
@@ -195,18 +191,16 @@ def section(args, m) -> str:
         "beyond its computation, measured by pushing no-op blocks (that return an accumulator of the real size) through",
         f"the executors, {args.overhead_blocks} blocks each:",
         "",
-        "| | per block |",
-        "|---|---|",
-        f"| computing one block of the baseline (SimPy, in this process) | {m['t_block'] * 1000:,.0f} ms |",
-        f"| computing one block of the baseline (fast engine, in this process) | "
-        f"{m['t_fast_block'] * 1000:,.1f} ms |",
-        f"| Dask, {args.workers} workers, the runner's window of 4 tasks per worker thread | "
-        f"{ov['dask'] * 1000:.1f} ms |",
-        f"| Dask, one task in flight at a time (a full round trip) | {ov['dask1'] * 1000:.1f} ms |",
-        f"| local process pool, {args.workers} workers (per block of {BLOCK // CHUNK} chunks) | "
-        f"{ov['pool'] * 1000:.1f} ms |",
-        f"| pickling and unpickling one block's result ({m['sizes']['acc'] / 1000:,.0f} kB) | "
-        f"{m['t_pickle'] * 1000:.1f} ms |",
+        *table(["", "per block"], [
+            ["computing one block of the baseline (SimPy, in this process)", f"{m['t_block'] * 1000:,.0f} ms"],
+            ["computing one block of the baseline (fast engine, in this process)", f"{m['t_fast_block'] * 1000:,.1f} ms"],
+            [f"Dask, {args.workers} workers, the runner's window of 4 tasks per worker thread", f"{ov['dask'] * 1000:.1f} ms"],
+            ["Dask, one task in flight at a time (a full round trip)", f"{ov['dask1'] * 1000:.1f} ms"],
+            [f"local process pool, {args.workers} workers (per block of {BLOCK // CHUNK} chunks)",
+             f"{ov['pool'] * 1000:.1f} ms"],
+            [f"pickling and unpickling one block's result ({m['sizes']['acc'] / 1000:,.0f} kB)",
+             f"{m['t_pickle'] * 1000:.1f} ms"],
+        ]),
         "",
         "A task carries little: the model is scattered once per run to every worker "
         f"({m['sizes']['model'] / 1000:,.0f} kB pickled, {m['t_scatter'] * 1000:.0f} ms",
@@ -221,9 +215,7 @@ def section(args, m) -> str:
         "round trips than in work, which is why the executor groups blocks into tasks of about a second by the",
         "times it measures as the run goes (`simulate.executors.TASK_SECONDS`). The local pool's workers are",
         "forked with the model and answer through a pipe, with no scheduler between.",
-        "",
-        f"Command: `{command.strip()}`",
-        "",
+        *command_lines(command.strip()),
     ]
     return "\n".join(lines)
 
@@ -232,7 +224,7 @@ def section(args, m) -> str:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argument_parser(__doc__)
     ap.add_argument("--scenario", type=Path, default=SCENARIO, help="a scenario with a [sweep] grid")
     ap.add_argument("--iterations", type=int, default=4096, help="iterations per variant with the SimPy engine")
     ap.add_argument("--fast-iterations", type=int, default=16384,
@@ -241,8 +233,7 @@ def main(argv=None) -> int:
     ap.add_argument("--time-limit", type=float, default=5.0, help="CP-SAT seconds per plan")
     ap.add_argument("--overhead-blocks", type=int, default=100)
     ap.add_argument("--repeat", type=int, default=2, help="sweeps per executor, alternating; the fastest is kept")
-    ap.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
-    ap.add_argument("--no-write", action="store_true", help="print the section instead of writing it")
+    add_output_options(ap)
     ap.add_argument("--json", type=Path, help="also save the measurements to this file")
     ap.add_argument("--from-json", type=Path, help="write the section from saved measurements, measuring nothing")
     args = ap.parse_args(argv)
@@ -254,7 +245,7 @@ def main(argv=None) -> int:
             skip = True
         else:
             args.argv.append(a)
-    args.load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    args.load = load_average()
     if args.from_json:
         m = json.loads(args.from_json.read_text(encoding="utf-8"))
         args.__dict__.update(m.pop("args"))
@@ -263,12 +254,7 @@ def main(argv=None) -> int:
         if args.json:
             saved = {k: v for k, v in vars(args).items() if k not in ("out", "json", "from_json", "scenario")}
             args.json.write_text(json.dumps({**m, "args": saved}, indent=1), encoding="utf-8")
-    text = section(args, m)
-    if args.no_write:
-        print(text)
-    else:
-        write_section(args.out, SECTION, text)
-        print(f"wrote the Dask section of {args.out}", file=sys.stderr)
+    publish(section(args, m), SECTION, args.out, args.no_write)
     return 0
 
 

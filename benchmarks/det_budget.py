@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import optimize  # noqa: E402
-from report.expected import bundled_scenarios  # noqa: E402
-from report.sweep import load_variants  # noqa: E402
+from runs.expected import bundled_scenarios  # noqa: E402
+from runs.sweep import load_variants  # noqa: E402
 from scenarios.load import load_target  # noqa: E402
 
 

@@ -14,7 +14,6 @@ memory per run); run them in the background on a shared machine.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -29,15 +28,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from benchmarks_md import write_section  # noqa: E402
+from benchmarks_md import BENCHMARKS_MD, argument_parser, command_lines, publish, table  # noqa: E402
+from benchmarks_md import load_average as load_avg  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results" / "fast_bench.json"
 SECTION = "## Fast engine"
+ENGINES = ("simpy", "fast")
 BASELINE = ROOT / "scenarios" / "baseline.toml"
-
-
-def load_avg() -> float:
-    return os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
 
 
 def store(key: str, value: dict, argv: list[str]) -> None:
@@ -59,6 +56,15 @@ def child(args: list[str], env: dict | None = None) -> dict:
     out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "_child", *args], check=True,
                          capture_output=True, text=True, cwd=ROOT, env={**os.environ, **(env or {})})
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def children(kind: str, sizes: str, *rest) -> dict:
+    """``child`` once per size of ``sizes`` (comma-separated; ``rest`` follows it), the load average around them."""
+    load0, runs = load_avg(), []
+    for n in (int(x) for x in sizes.split(",")):
+        runs.append(child([kind, str(n), *map(str, rest)]))
+        print(runs[-1], file=sys.stderr)
+    return {"load_start": load0, "load_end": load_avg(), "runs": runs}
 
 
 # -- measurements -----------------------------------------------------------------------------------
@@ -298,13 +304,11 @@ def section(data: dict) -> str:
             f"tables); the two engines alternately, best of the repeats; load average {r['load_start']:.1f} at the "
             f"start, {r['load_end']:.1f} at the end ({r['date']}).",
             "",
-            "| engine | iterations | wall s | iterations/s (wall) | CPU s | iterations/s (CPU) |",
-            "|---|---|---|---|---|---|",
         ]
-        for engine in ("simpy", "fast"):
-            e = r[engine]
-            lines.append(f"| {engine} | {e['iterations']:,} | {e['wall_s']:.2f} | {fmt(e['it_per_s_wall'])} | "
-                         f"{e['cpu_s']:.2f} | {fmt(e['it_per_s_cpu'])} |")
+        lines += table(["engine", "iterations", "wall s", "iterations/s (wall)", "CPU s", "iterations/s (CPU)"],
+                       ([engine, f"{e['iterations']:,}", f"{e['wall_s']:.2f}", fmt(e["it_per_s_wall"]),
+                         f"{e['cpu_s']:.2f}", fmt(e["it_per_s_cpu"])]
+                        for engine, e in [(k, r[k]) for k in ENGINES]))
         lys = r["layers"]
         lines += [
             "",
@@ -313,13 +317,11 @@ def section(data: dict) -> str:
             "",
             "Per iteration (CPU µs), one chunk each (SimPy 1,024 iterations, fast 16,384):",
             "",
-            "| engine | sampling | execution | statistics |",
-            "|---|---|---|---|",
         ]
-        for engine in ("simpy", "fast"):
-            x = lys[engine]
-            lines.append(f"| {engine} | {x['sampling_us']:.1f} | {fmt(x['engine_us'], 1)} | {x['stats_us']:.1f} |")
-        lines += ["", f"Command: `{r['command']}`", ""]
+        lines += table(["engine", "sampling", "execution", "statistics"],
+                       ([engine, f"{x['sampling_us']:.1f}", fmt(x["engine_us"], 1), f"{x['stats_us']:.1f}"]
+                        for engine, x in [(k, lys[k]) for k in ENGINES]))
+        lines += command_lines(r["command"])
     it = data.get("iterations")
     if it:
         lines += [
@@ -330,13 +332,11 @@ def section(data: dict) -> str:
             f"({fmt(it['runs'][0]['peak_mb_before'])} MB before the run). Load average {it['load_start']:.1f} at the "
             f"start ({it['date']}).",
             "",
-            "| iterations | wall s | CPU s | µs per iteration (CPU) | peak memory MB |",
-            "|---|---|---|---|---|",
         ]
-        for x in it["runs"]:
-            lines.append(f"| {x['iterations']:,} | {x['wall_s']:.1f} | {x['cpu_s']:.1f} | "
-                         f"{x['cpu_s'] / x['iterations'] * 1e6:.1f} | {fmt(x['peak_mb'])} |")
-        lines += ["", f"Command: `{it['command']}`", ""]
+        lines += table(["iterations", "wall s", "CPU s", "µs per iteration (CPU)", "peak memory MB"],
+                       ([f"{x['iterations']:,}", f"{x['wall_s']:.1f}", f"{x['cpu_s']:.1f}",
+                         f"{x['cpu_s'] / x['iterations'] * 1e6:.1f}", fmt(x["peak_mb"])] for x in it["runs"]))
+        lines += command_lines(it["command"])
     sz = data.get("sizes")
     if sz:
         lines += [
@@ -347,15 +347,14 @@ def section(data: dict) -> str:
             f"one process per size, wall time by layer. Load average {sz['load_start']:.1f} at the start "
             f"({sz['date']}).",
             "",
-            "| activities | portfolio | sampling s | engine s | statistics s | total s | µs per activity-iteration "
-            "(engine) | peak MB |",
-            "|---|---|---|---|---|---|---|---|",
         ]
-        for x in sz["runs"]:
-            per = x["engine_s"] / x["iterations"] / x["activities"] * 1e6
-            lines.append(f"| {x['activities']:,} | {x['describe']} | {x['sampling_s']:.1f} | {x['engine_s']:.1f} | "
-                         f"{x['stats_s']:.1f} | {x['wall_s']:.1f} | {per:.2f} | {fmt(x['peak_mb'])} |")
-        lines += ["", f"Command: `{sz['command']}`", ""]
+        lines += table(["activities", "portfolio", "sampling s", "engine s", "statistics s", "total s",
+                        "µs per activity-iteration (engine)", "peak MB"],
+                       ([f"{x['activities']:,}", x["describe"], f"{x['sampling_s']:.1f}", f"{x['engine_s']:.1f}",
+                         f"{x['stats_s']:.1f}", f"{x['wall_s']:.1f}",
+                         f"{x['engine_s'] / x['iterations'] / x['activities'] * 1e6:.2f}", fmt(x["peak_mb"])]
+                        for x in sz["runs"]))
+        lines += command_lines(sz["command"])
     op = data.get("optimizer")
     if op:
         lines += [
@@ -365,17 +364,13 @@ def section(data: dict) -> str:
             f"{op['runs'][0]['time_limit']:g} s on synthetic portfolios, each in a fresh process. Load average "
             f"{op['load_start']:.1f} at the start ({op['date']}).",
             "",
-            "| activities | portfolio | status | deciding objective | value | bound | gap | seconds (wall, with model "
-            "building and the plan check) |",
-            "|---|---|---|---|---|---|---|---|",
         ]
-        for x in op["runs"]:
-            if "gap" in x:
-                lines.append(f"| {x['activities']:,} | {x['describe']} | {x['status']} | {x['objective']} | "
-                             f"{x['value']:,.1f} | {x['bound']:,.1f} | {x['gap']:.1%} | {x['seconds']:.1f} |")
-            else:
-                lines.append(f"| {x['activities']:,} | {x['describe']} | {x['status']}: {x['error']} | | | | | "
-                             f"{x['seconds']:.1f} |")
+        lines += table(["activities", "portfolio", "status", "deciding objective", "value", "bound", "gap",
+                        "seconds (wall, with model building and the plan check)"],
+                       ([f"{x['activities']:,}", x["describe"], x["status"], x["objective"], f"{x['value']:,.1f}",
+                         f"{x['bound']:,.1f}", f"{x['gap']:.1%}", f"{x['seconds']:.1f}"] if "gap" in x else
+                        [f"{x['activities']:,}", x["describe"], f"{x['status']}: {x['error']}", "", "", "", "",
+                         f"{x['seconds']:.1f}"] for x in op["runs"]))
         stages = [f"{x['activities']:,} activities: " + "; ".join(
             f"{s['name']} {s['value']:,.0f} (bound {s['bound']:,.0f}, {'optimal' if s['optimal'] else 'not proven'}, "
             f"{s['seconds']:.1f} s)" for s in x.get("stages", [])) for x in op["runs"] if x.get("stages")]
@@ -388,7 +383,7 @@ def section(data: dict) -> str:
                           "ones (`optimize.solve._trivial_bound`: each project's earliest end). A stage whose value "
                           "meets that bound is optimal although it is not flagged so, which is why the status says "
                           "feasible with a gap of 0% on the first stage."]
-        lines += ["", f"Command: `{op['command']}`", ""]
+        lines += command_lines(op["command"])
     pr = data.get("profile")
     if pr:
         rows = pr["rows"]
@@ -409,20 +404,17 @@ def section(data: dict) -> str:
             "code) compiles them; every fresh process still loads them. Sampling and executing one block of 1,024 "
             "iterations in a fresh process (wall):",
             "",
-            "| fresh process | first block: sampling s | first block: execution s | second block: sampling s | "
-            "second block: execution s |",
-            "|---|---|---|---|---|",
         ]
-        for name, run in (("empty cache: compiles", cold), ("cache filled: loads", warm)):
-            lines.append(f"| {name} | {run['first']['sampling_s']:.2f} | {run['first']['engine_s']:.2f} | "
-                         f"{run['second']['sampling_s']:.3f} | {run['second']['engine_s']:.3f} |")
+        lines += table(["fresh process", "first block: sampling s", "first block: execution s",
+                        "second block: sampling s", "second block: execution s"],
+                       ([name, f"{run['first']['sampling_s']:.2f}", f"{run['first']['engine_s']:.2f}",
+                         f"{run['second']['sampling_s']:.3f}", f"{run['second']['engine_s']:.3f}"]
+                        for name, run in (("empty cache: compiles", cold), ("cache filled: loads", warm))))
         lines += [
             "",
             f"So the first run after an install pays about {first(cold):.0f} s of compilation, and every fresh "
             f"process about {first(warm):.1f} s to load the compiled kernels.",
-            "",
-            f"Command: `{pr['command']}`",
-            "",
+            *command_lines(pr["command"]),
         ]
     return "\n".join(lines)
 
@@ -445,7 +437,7 @@ def main(argv=None) -> int:
             out = child_optimizer(int(rest[0]), rest[1], int(rest[2]))
         print(json.dumps(out))
         return 0
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argument_parser(__doc__)
     sub = ap.add_subparsers(dest="what", required=True)
     p = sub.add_parser("ratio")
     p.add_argument("--simpy-iterations", type=int, default=2048)
@@ -469,35 +461,22 @@ def main(argv=None) -> int:
     p.add_argument("--rows", type=int, default=16384)
     p.add_argument("--seed", type=int, default=2021)
     p = sub.add_parser("write")
-    p.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
+    p.add_argument("--out", type=Path, default=BENCHMARKS_MD)
     args = ap.parse_args(argv)
 
     if args.what == "ratio":
         store("ratio", measure_ratio(args), argv)
     elif args.what == "iterations":
-        load0, runs = load_avg(), []
-        for n in (int(x) for x in args.counts.split(",")):
-            runs.append(child(["iterations", str(n), str(args.seed), str(args.workers)]))
-            print(runs[-1], file=sys.stderr)
-        store("iterations", {"load_start": load0, "load_end": load_avg(), "runs": runs}, argv)
+        store("iterations", children("iterations", args.counts, args.seed, args.workers), argv)
     elif args.what == "sizes":
-        load0, runs = load_avg(), []
-        for n in (int(x) for x in args.sizes.split(",")):
-            runs.append(child(["size", str(n), str(args.iterations), str(args.seed)]))
-            print(runs[-1], file=sys.stderr)
-        store("sizes", {"load_start": load0, "load_end": load_avg(), "runs": runs}, argv)
+        store("sizes", children("size", args.sizes, args.iterations, args.seed), argv)
     elif args.what == "optimizer":
-        load0, runs = load_avg(), []
-        for n in (int(x) for x in args.sizes.split(",")):
-            runs.append(child(["optimizer", str(n), str(args.time_limit), str(args.seed)]))
-            print(runs[-1], file=sys.stderr)
-        store("optimizer", {"load_start": load0, "load_end": load_avg(), "runs": runs}, argv)
+        store("optimizer", children("optimizer", args.sizes, args.time_limit, args.seed), argv)
     elif args.what == "profile":
         store("profile", measure_profile(args), argv)
     else:
         data = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
-        write_section(args.out, SECTION, section(data))
-        print(f"wrote the {SECTION[3:]} section of {args.out}", file=sys.stderr)
+        publish(section(data), SECTION, args.out)
     return 0
 
 

@@ -12,7 +12,6 @@ into the "Simulation" section of BENCHMARKS.md (other sections are left as they 
 """
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import sys
@@ -31,8 +30,8 @@ from simulate.engine_simpy import run_block  # noqa: E402
 from simulate.model import build_model  # noqa: E402
 from simulate.sampling import draws_for  # noqa: E402
 from simulate.stats import accumulate  # noqa: E402
-from simulate.synthetic import synthetic_portfolio  # noqa: E402
-from benchmarks_md import write_section  # noqa: E402
+from tests.portfolio_builders import synthetic_portfolio  # noqa: E402
+from benchmarks_md import add_output_options, argument_parser, command_lines, load_average, publish, table  # noqa: E402
 
 SECTION = "## Simulation"
 
@@ -51,7 +50,7 @@ def load(args):
             print(f"cannot load {args.scenario} ({str(exc).splitlines()[0]}); using the synthetic portfolio",
                   file=sys.stderr)
     portfolio, settings = synthetic_portfolio(n_projects=10, per_project=10, seed=0)
-    return "synthetic (10 projects x 10 activities, `simulate.synthetic.synthetic_portfolio`)", portfolio, settings, None
+    return "synthetic (10 projects x 10 activities, `tests/portfolio_builders.py`)", portfolio, settings, None
 
 
 def measure(args):
@@ -100,37 +99,30 @@ def section(args, label, size, rows, layers) -> str:
         f"{'planned starts from ' + args.plan if args.plan else 'no plan (ASAP)'}; seed {args.seed}, "
         f"{args.iterations} iterations; fastest of {args.repeat} runs; load average {args.load:.1f} at the start.",
         "",
-        "| workers | seconds | iterations/s |",
-        "|---|---|---|",
+        *table(["workers", "seconds", "iterations/s"], ([w, f"{sec:.2f}", f"{r:,.0f}"] for w, sec, r in rows)),
     ]
-    lines += [f"| {w} | {sec:.2f} | {r:,.0f} |" for w, sec, r in rows]
     lines += [
         "",
         "Per iteration, in one process (1024 iterations): sampling "
         f"{layers[0]:.1f} µs, SimPy execution {layers[1]:,.0f} µs, statistics {layers[2]:.1f} µs.",
         "The statistics are integer sums, so every worker count gives the same bytes; extra workers only",
         "add speed (chunks of 256 iterations, merged in order), as far as free cores allow.",
-        "",
     ]
     if args.load >= 0.5:
         lines += [
+            "",
             f"The machine was shared with other jobs during this measurement (load average {args.load:.1f} on "
             f"{os.cpu_count()} cores),",
             "which slows the runs with several workers most; re-run on an idle machine for clean numbers.",
-            "",
         ]
-    lines += [
-        f"Command: `{command}`",
-        "",
-    ]
-    return "\n".join(lines)
+    return "\n".join(lines + command_lines(command))
 
 
 
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argument_parser(__doc__)
     ap.add_argument("--scenario", default=str(ROOT / "scenarios" / "baseline.toml"))
     ap.add_argument("--plan", help="run folder whose schedule.csv gives the planned starts")
     ap.add_argument("--synthetic", action="store_true", help="use the synthetic 100-activity portfolio")
@@ -138,19 +130,13 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=2021)
     ap.add_argument("--workers", default="1,2", help="comma-separated worker counts to measure")
     ap.add_argument("--repeat", type=int, default=3, help="runs per worker count; the fastest is recorded")
-    ap.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
-    ap.add_argument("--no-write", action="store_true", help="print the section instead of writing it")
+    add_output_options(ap)
     args = ap.parse_args(argv)
     args.workers = [int(w) for w in args.workers.split(",")]
     args.argv = [a for a in argv if a != "--no-write"]
-    args.load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    args.load = load_average()
     label, size, rows, layers = measure(args)
-    text = section(args, label, size, rows, layers)
-    if args.no_write:
-        print(text)
-    else:
-        write_section(args.out, SECTION, text)
-        print(f"wrote the Simulation section of {args.out}", file=sys.stderr)
+    publish(section(args, label, size, rows, layers), SECTION, args.out, args.no_write)
     return 0
 
 

@@ -34,7 +34,7 @@ if str(ROOT) not in sys.path:
 
 from portfolio.model import Portfolio  # noqa: E402
 from scenarios.settings import Settings  # noqa: E402
-from simulate.synthetic import activity, make_portfolio, make_settings, project, risk  # noqa: E402
+from tests.portfolio_builders import activity, make_portfolio, make_settings, project, risk  # noqa: E402
 
 CATEGORIES = ("aviation", "water", "rail", "metro", "road", "logistics", "health")
 SOURCES = ("central", "provincial", "local", "bond")

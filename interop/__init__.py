@@ -34,5 +34,7 @@ def read_schedule(path, fmt: str | None = None, projects_from: str = "project",
     from .mspdi import read_mspdi
     if fmt == "mpp":
         from .mpp import mpp_to_mspdi
-        return read_mspdi(path, three_point, resource_limits, data=mpp_to_mspdi(path))
+        schedule = read_mspdi(path, three_point, resource_limits, data=mpp_to_mspdi(path))
+        schedule.format = "MPP"  # read through MSPDI, but the planner's file (and its sources) is the .mpp
+        return schedule
     return read_mspdi(path, three_point, resource_limits)

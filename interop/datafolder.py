@@ -102,7 +102,7 @@ def write_data_folder(schedule: ImportedSchedule, out, reference_class: str):
     """The data folder at ``out``, whole or not at all; it must load (InputError otherwise). Returns the Portfolio."""
     from portfolio.load import load_portfolio
 
-    from portfolio.errors import InputError, Problem
+    from portfolio.errors import InputError, InputProblem
 
     files = tables(schedule, reference_class)
     with atomic_folder(out) as folder:
@@ -112,5 +112,5 @@ def write_data_folder(schedule: ImportedSchedule, out, reference_class: str):
             return load_portfolio(folder)
         except InputError as exc:  # e.g. a dependency cycle in the file: name it where it would have been written
             note = f" (in the data imported from {schedule.file}; nothing was written)"
-            raise InputError([Problem(str(Path(out) / Path(p.file).name), p.line, p.column, p.message + note)
+            raise InputError([InputProblem(str(Path(out) / Path(p.file).name), p.line, p.column, p.message + note)
                               for p in exc.problems]) from None

@@ -22,7 +22,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
-from portfolio.errors import InputError, Problem
+from portfolio.errors import InputError, InputProblem
 from portfolio.model import Portfolio
 from portfolio.months import format_month, parse_month, year_of
 from portfolio.progress import DONE, RUNNING, progress_at
@@ -70,12 +70,12 @@ def load_plan(run_dir, portfolio: Portfolio, status: int) -> Plan:
     run = Path(run_dir)
     path = run / "schedule.csv"
     if not path.is_file():
-        raise InputError(Problem(str(path), 0, 0, "no schedule.csv (expected a run folder of portfolio schedule or run)"))
+        raise InputError(InputProblem(str(path), 0, 0, "no schedule.csv (expected a run folder of portfolio schedule or run)"))
     manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8")) if (run / "manifest.json").is_file() else {}
     recorded = manifest.get("inputs", {})
     changed = [name for name, sha in portfolio.inputs if name in recorded and recorded[name] != sha]
     if changed:
-        raise InputError(Problem(str(run / "manifest.json"), 0, 0, f"the run was made from other data: {', '.join(changed)} "
+        raise InputError(InputProblem(str(run / "manifest.json"), 0, 0, f"the run was made from other data: {', '.join(changed)} "
                                  "differ (expected --data to name the run's scenario or data folder)"))
     progress = {a.activity_id: p.state for a, p in zip(portfolio.activities, progress_at(portfolio, status))}
     rows = []
@@ -83,16 +83,16 @@ def load_plan(run_dir, portfolio: Portfolio, status: int) -> Plan:
         reader = csv.DictReader(handle)
         missing = [c for c in SCHEDULE_COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
-            raise InputError(Problem(str(path), 1, 0, f"missing column {missing[0]!r} (expected a plan's schedule.csv)"))
+            raise InputError(InputProblem(str(path), 1, 0, f"missing column {missing[0]!r} (expected a plan's schedule.csv)"))
         for line, row in enumerate(reader, start=2):
             if row["activity_id"] not in progress:
-                raise InputError(Problem(str(path), line, 1, f"activity_id: {row['activity_id']!r} is not in the data"))
+                raise InputError(InputProblem(str(path), line, 1, f"activity_id: {row['activity_id']!r} is not in the data"))
             try:
                 rows.append(PlannedActivity(row["activity_id"], row["project_id"], row["name"], parse_month(row["start"]),
                                             parse_month(row["finish"]), float(row["duration"]), float(row["cost"]),
                                             row["funding_source"], progress[row["activity_id"]]))
             except (ValueError, TypeError) as exc:
-                raise InputError(Problem(str(path), line, 0, f"cannot read the row: {exc}")) from None
+                raise InputError(InputProblem(str(path), line, 0, f"cannot read the row: {exc}")) from None
     return Plan(portfolio, status, tuple(rows))
 
 

@@ -79,7 +79,7 @@ class ImportedResource:
 @dataclass
 class ImportedSchedule:
     file: str  # shown in sources and messages (the name, not a machine path)
-    format: str  # "XER" or "MSPDI"
+    format: str  # "XER", "MSPDI" or "MPP" (read through MSPDI)
     projects: list[ImportedProject] = field(default_factory=list)
     activities: list[ImportedActivity] = field(default_factory=list)
     resources: list[ImportedResource] = field(default_factory=list)

@@ -1,7 +1,7 @@
 """Excel workbooks: a data folder from a workbook (one sheet per table), the empty template, a run's tables as a workbook.
 
 Read and written with openpyxl (MIT). A workbook's sheets are named like the CSV files
-(``projects``, ``activities``, ``funding``, ``risks``, ``resources``; ``.csv`` may be kept and
+(``projects``, ``activities``, ``funding``, ``risks``, ``resources``, ``deadlines``, ``milestones``; ``.csv`` may be kept and
 case does not matter); other sheets (the template's ``README``) are ignored. Row n of a sheet
 becomes the CSV row that the loader reports as line n, so every problem is given back as
 ``book.xlsx:Sheet!B7: message``. Files are written with fixed zip timestamps and document dates,
@@ -12,17 +12,19 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
-import zipfile
 from pathlib import Path
 
-from portfolio.errors import InputError, Problem
+from portfolio import milestones
+from portfolio.errors import InputError, InputProblem
 from portfolio.load import FILES, REQUIRED_COLUMNS
+from portfolio.workbook import save_fixed, tables_workbook  # noqa: F401  (save_fixed: used by the CLI)
 
 from .schedule import ImportProblem
 
-FIXED_TIME = (1980, 1, 1, 0, 0, 0)
-MONTH_COLUMNS = {"deadline", "earliest_start", "actual_start", "actual_finish", "start", "finish", "planned_finish"}
+MONTH_COLUMNS = {"deadline", "earliest_start", "actual_start", "actual_finish", "start", "finish", "planned_finish",
+                 "known_since", "earliest_start_known_since", "actual"}
+SHEETS = FILES + (milestones.FILE,)  # the loader's tables and the optional milestones (docs/data.md)
+REQUIRED = {**REQUIRED_COLUMNS, milestones.FILE: milestones.REQUIRED}
 
 COLUMNS: dict[str, dict[str, str]] = {
     "projects.csv": {
@@ -85,6 +87,17 @@ COLUMNS: dict[str, dict[str, str]] = {
         "known_since": "YYYY-MM the target became known (empty: known from the start)",
         "source": "where the target was stated",
     },
+    "milestones.csv": {
+        "milestone_id": "its id; may repeat with another known_since (the target as known from then)",
+        "project_id": "a project_id of the projects sheet (the activity's project)",
+        "name": "what happens, e.g. tunnel breakthrough",
+        "activity_id": "the activity whose start or finish it is",
+        "event": "start or finish",
+        "deadline": "YYYY-MM: on time when the event happens in or before that month",
+        "known_since": "YYYY-MM from which this deadline was known (empty: always)",
+        "actual": "YYYY-MM it happened, when a source says so (optional)",
+        "source": "where the deadline and the actual come from",
+    },
 }
 
 
@@ -123,7 +136,7 @@ def read_workbook(path) -> dict[str, list[list[str]]]:
         raise ImportProblem(f"{Path(path).name}: not an .xlsx workbook ({type(exc).__name__})") from exc
     tables = {}
     by_name = {name.lower().removesuffix(".csv"): name for name in book.sheetnames}
-    for table in FILES:
+    for table in SHEETS:
         sheet = by_name.get(_sheet_name(table))
         if sheet is None:
             continue
@@ -157,14 +170,14 @@ def csv_bytes(rows: list[list[str]]) -> tuple[bytes, dict[int, int]]:
     return buffer.getvalue().encode("utf-8"), line_to_row
 
 
-class CellProblem(Problem):
+class CellProblem(InputProblem):
     """A problem at a workbook cell: shown as ``book.xlsx:Sheet!B7: message`` (file holds ``book.xlsx:Sheet!B7``)."""
 
     def __str__(self) -> str:
         return f"{self.file}: {self.message}"
 
 
-def workbook_problem(book: str, table: str, line_to_row: dict[int, int], problem: Problem) -> CellProblem:
+def workbook_problem(book: str, table: str, line_to_row: dict[int, int], problem: InputProblem) -> CellProblem:
     """A loader problem in ``table`` given back in the workbook's terms (a whole row reads ``Sheet!7:7``)."""
     sheet = _sheet_name(table)
     if not problem.line:
@@ -184,16 +197,18 @@ def write_data_folder_from_workbook(path, out):
     missing = [t for t in ("projects.csv", "activities.csv") if t not in tables]
     if missing:
         raise ImportProblem(f"{book}: no sheet named {_sheet_name(missing[0])!r} (expected one sheet per table: "
-                            f"{', '.join(_sheet_name(t) for t in FILES)})")
+                            f"{', '.join(_sheet_name(t) for t in SHEETS)})")
     with atomic_folder(out) as folder:
         lines = {}
         for table, rows in tables.items():
             data, lines[table] = csv_bytes(rows)
             (Path(folder) / table).write_bytes(data)
         try:
-            return load_portfolio(folder)
+            portfolio = load_portfolio(folder)
+            milestones.load_milestones(folder, portfolio)  # checked here too: the folder must load as it is
         except InputError as exc:
             raise InputError([_in_book(book, folder, lines, p) for p in exc.problems]) from None
+        return portfolio
 
 
 def load_workbook_portfolio(path):
@@ -204,47 +219,12 @@ def load_workbook_portfolio(path):
         try:
             return write_data_folder_from_workbook(path, Path(tmp) / "data")
         except ImportProblem as exc:
-            raise InputError(Problem(str(path), 0, 0, str(exc).removeprefix(f"{Path(path).name}: "))) from None
+            raise InputError(InputProblem(str(path), 0, 0, str(exc).removeprefix(f"{Path(path).name}: "))) from None
 
 
-def _in_book(book: str, folder, lines, problem: Problem) -> Problem:
+def _in_book(book: str, folder, lines, problem: InputProblem) -> InputProblem:
     table = Path(problem.file).name
     return workbook_problem(book, table, lines.get(table, {}), problem)
-
-
-def save_fixed(book, out) -> None:
-    """Save ``book`` with fixed document dates and zip timestamps (same tables, same bytes), whole or not at all."""
-    import os
-    import tempfile
-
-    stamp = dt.datetime(2000, 1, 1)
-    book.properties.created = stamp
-    book.properties.modified = stamp
-    raw = io.BytesIO()
-    book.save(raw)
-    fixed = io.BytesIO()
-    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(fixed, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            clean = zipfile.ZipInfo(info.filename, FIXED_TIME)
-            clean.compress_type = zipfile.ZIP_DEFLATED
-            clean.external_attr = 0o644 << 16
-            data = src.read(info.filename)
-            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
-                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
-            dst.writestr(clean, data)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{out.name}.tmp-", dir=out.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(fixed.getvalue())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def template_workbook():
@@ -258,17 +238,17 @@ def template_workbook():
     readme.title = "README"
     lines = ["One sheet per table of the data folder (docs/design.md, 'Data files'); the header of each column has a "
              "comment that explains it.",
-             "Required columns: " + "; ".join(f"{_sheet_name(t)}: {', '.join(REQUIRED_COLUMNS[t])}" for t in FILES),
+             "Required columns: " + "; ".join(f"{_sheet_name(t)}: {', '.join(REQUIRED[t])}" for t in SHEETS),
              "Months are YYYY-MM; money is 亿元 (10^8 CNY); durations are months.",
              "Use it with: portfolio import book.xlsx --out DATA_DIR"]
     for row, text in enumerate(lines, start=1):
         readme.cell(row=row, column=1, value=text)
-    for table in FILES:
+    for table in SHEETS:
         sheet = book.create_sheet(_sheet_name(table))
         for column, (name, text) in enumerate(COLUMNS[table].items(), start=1):
             cell = sheet.cell(row=1, column=column, value=name)
             cell.font = Font(bold=True)
-            required = "required" if name in REQUIRED_COLUMNS[table] else "optional column"
+            required = "required" if name in REQUIRED[table] else "optional column"
             cell.comment = Comment(f"{name} ({required}): {text}", "portfolio")
             sheet.column_dimensions[column_letter(column)].width = max(12, len(name) + 4)
         sheet.freeze_panes = "A2"
@@ -277,30 +257,7 @@ def template_workbook():
 
 def run_workbook(run_dir):
     """The CSV tables of a run folder as one workbook, one sheet per file (numbers as numbers)."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
     files = sorted(Path(run_dir).glob("*.csv"))
     if not files:
         raise ImportProblem(f"{run_dir}: no CSV tables (expected a run folder)")
-    book = Workbook()
-    book.remove(book.active)
-    for path in files:
-        sheet = book.create_sheet(path.stem[:31])
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            for number, row in enumerate(csv.reader(handle), start=1):
-                sheet.append([_number_or_text(v) if number > 1 else v for v in row])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        sheet.freeze_panes = "A2"
-    return book
-
-
-def _number_or_text(value: str):
-    try:
-        number = float(value)
-    except ValueError:
-        return value
-    if value.strip().lower() in ("nan", "inf", "-inf", "infinity") or value != value.strip():
-        return value
-    return int(number) if number.is_integer() and "." not in value and "e" not in value.lower() else number
+    return tables_workbook(files)

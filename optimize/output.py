@@ -13,12 +13,13 @@ from .plan import OBJECTIVE_LABELS, Plan, funding_frame, projects_frame, schedul
 def write_plan(portfolio: Portfolio, settings: Settings, plan: Plan, folder: str | Path) -> None:
     """schedule.csv, projects.csv, funding.csv and the ``optimizer`` section of manifest.json into ``folder``."""
     from portfolio.runfolder import write_csv, write_manifest
+    from scenarios.rules import scenario_rules
 
     folder = Path(folder)
     write_csv(schedule_frame(portfolio, plan), folder / "schedule.csv")
     write_csv(projects_frame(portfolio, plan), folder / "projects.csv")
     write_csv(funding_frame(plan), folder / "funding.csv")
-    write_manifest(folder, settings, portfolio, optimizer=plan.optimizer_summary())
+    write_manifest(folder, settings, portfolio, scenario_rules(settings), optimizer=plan.optimizer_summary())
 
 
 def _num(x: float) -> str:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from portfolio.distributions import whole_months
-from portfolio.errors import InputError, Problem as InputProblem
+from portfolio.errors import InputError, InputProblem
 from portfolio.funding import effective_cap
 from portfolio.model import Portfolio
 from portfolio.network import DONE, FUTURE, RUNNING, Network

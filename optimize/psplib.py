@@ -10,15 +10,18 @@ model: the GA's hint on large instances (ga.py), the feasible-set bound
 """
 from __future__ import annotations
 
+import csv
+import io
 import math
 import re
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from portfolio.errors import PortfolioError
+from portfolio.errors import InputError, InputProblem, PortfolioError
 
 from . import bnb, core, feasible_sets, ga
 from .heuristic import best_schedule
@@ -315,3 +318,33 @@ RESULT_COLUMNS = ("instance", "makespan", "lower_bound", "optimal", "seconds")
 def result_row(r: Result) -> list[str]:
     return [r.instance, "" if r.makespan is None else str(r.makespan), str(r.lower_bound),
             "true" if r.optimal else "false", f"{r.seconds:.3f}"]
+
+
+def solve_files(files: Iterable[str | Path], time_limit: float = 10.0, workers: int = 1,
+                on_result: Callable[[Result], None] | None = None) -> tuple[str, list[Result]]:
+    """Solve instance files in order (what ``portfolio psplib`` runs): the CSV of RESULT_COLUMNS and the results.
+
+    Every file is read before any is solved, so a bad one stops the run at once (InputError, file:line:0);
+    the numba kernels are compiled before the first instance, not inside its time limit.
+    ``on_result`` sees each result as soon as it is done.
+    """
+    try:
+        instances = [read_sm(f) for f in files]
+    except FormatError as exc:
+        raise InputError(InputProblem(exc.file, exc.line, 0, exc.message)) from exc
+    limit = Options().ga_min_jobs
+    if any(inst.n > limit for inst in instances):
+        ga.compile_now()  # once per machine, then loaded from numba's cache
+    if any(inst.n <= limit for inst in instances):
+        bnb.compile_now()
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(RESULT_COLUMNS)
+    results = []
+    for inst in instances:
+        result = solve_instance(inst, time_limit, workers)
+        results.append(result)
+        writer.writerow(result_row(result))
+        if on_result is not None:
+            on_result(result)
+    return buffer.getvalue(), results

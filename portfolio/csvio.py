@@ -21,7 +21,7 @@ import os
 import stat
 from dataclasses import dataclass
 
-from .errors import Problem
+from .errors import InputProblem
 from .ids import normalize
 
 BOM = b"\xef\xbb\xbf"
@@ -73,13 +73,13 @@ def decode(data: bytes) -> tuple[str, str] | None:
     return None
 
 
-def parse_table(data: bytes, file: str) -> tuple[Table | None, list[Problem]]:
+def parse_table(data: bytes, file: str) -> tuple[Table | None, list[InputProblem]]:
     """Parse raw CSV bytes; ``file`` is the name used in problems. None when the file is unusable."""
     decoded = decode(data)
     if decoded is None:
-        return None, [Problem(file, 0, 0, CANNOT_DECODE)]
+        return None, [InputProblem(file, 0, 0, CANNOT_DECODE)]
     text, encoding = decoded
-    problems: list[Problem] = []
+    problems: list[InputProblem] = []
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header: list[str] | None = None
     rows: list[Row] = []
@@ -98,16 +98,16 @@ def parse_table(data: bytes, file: str) -> tuple[Table | None, list[Problem]]:
     except csv.Error as exc:
         line = last_line + 1
         message = UNCLOSED_QUOTE if "unexpected end of data" in str(exc) else f"cannot read: bad CSV quoting ({exc})"
-        return None, [Problem(file, line, 0, message)]
+        return None, [InputProblem(file, line, 0, message)]
     if header is None:
-        return None, [Problem(file, 1, 0, EMPTY_FILE)]
+        return None, [InputProblem(file, 1, 0, EMPTY_FILE)]
 
     columns: dict[str, int] = {}
     for number, name in enumerate(header, start=1):
         if not name:
             continue
         if name in columns:
-            problems.append(Problem(file, 1, number, f'duplicate column "{name}" (also column {columns[name]})'))
+            problems.append(InputProblem(file, 1, number, f'duplicate column "{name}" (also column {columns[name]})'))
         else:
             columns[name] = number
     width = len(header)
@@ -117,7 +117,7 @@ def parse_table(data: bytes, file: str) -> tuple[Table | None, list[Problem]]:
         extra = [k for k in range(width, len(row.values)) if row.values[k]]
         if extra:
             problems.append(
-                Problem(
+                InputProblem(
                     file,
                     row.line,
                     extra[0] + 1,
@@ -129,15 +129,15 @@ def parse_table(data: bytes, file: str) -> tuple[Table | None, list[Problem]]:
     return table, problems
 
 
-def read_table(path: str, file: str | None = None) -> tuple[Table | None, list[Problem]]:
+def read_table(path: str, file: str | None = None) -> tuple[Table | None, list[InputProblem]]:
     """Read and parse the CSV file at ``path`` (shown as ``file`` in problems, default the path)."""
     file = path if file is None else file
     try:
         data = read_regular_file(path)
     except NotRegularFile as exc:
-        return None, [Problem(file, 0, 0, f"not a regular file ({exc.kind}; expected a CSV file)")]
+        return None, [InputProblem(file, 0, 0, f"not a regular file ({exc.kind}; expected a CSV file)")]
     except OSError as exc:
-        return None, [Problem(file, 0, 0, f"cannot read: {exc.strerror or exc}")]
+        return None, [InputProblem(file, 0, 0, f"cannot read: {exc.strerror or exc}")]
     return parse_table(data, file)
 
 

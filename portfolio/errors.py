@@ -8,7 +8,9 @@ _LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")  # what str.spl
 
 
 @dataclass(frozen=True, order=True)
-class Problem:
+class InputProblem:
+    """One thing wrong in the user's input, at ``file:line:column`` (not the optimizer's ``optimize.core.Problem``)."""
+
     file: str
     line: int  # 1-based; 0 when the problem is the file as a whole
     column: int  # 1-based; 0 when the problem is the whole line or file
@@ -30,6 +32,6 @@ class PortfolioError(Exception):
 class InputError(PortfolioError):
     """Bad input from the user: one or more problems, each naming file, line and column."""
 
-    def __init__(self, problems: list[Problem] | Problem):
-        self.problems = [problems] if isinstance(problems, Problem) else list(problems)
+    def __init__(self, problems: list[InputProblem] | InputProblem):
+        self.problems = [problems] if isinstance(problems, InputProblem) else list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))

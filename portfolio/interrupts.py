@@ -91,6 +91,12 @@ def _start_watcher() -> None:
     _WAKE[:] = [writer]
 
 
+def received() -> int:
+    """The signal this process is stopping for (0 if none): an error raised after it is its consequence, e.g. a
+    compiled function that the KeyboardInterrupt broke off reports a SystemError instead."""
+    return _STATE["signal"]
+
+
 def _note(signum, _frame) -> None:
     """A worker's SIGTERM: remembered, not raised; a CP-SAT search stops and raises it (``stoppable``)."""
     _STATE["signal"] = _STATE["signal"] or signum

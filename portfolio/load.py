@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from . import ids, reference
 from .csvio import Row, Table, read_table
-from .errors import InputError, Problem
+from .errors import InputError, InputProblem
 from .graph import find_cycles
 from .model import CATEGORIES, LINK_TYPES, Activity, Deadline, FundingCap, Link, Portfolio, Project, Resource, Risk
 from .months import parse_month, year_of
@@ -90,10 +90,10 @@ def _num(x: float) -> str:
 
 @dataclass
 class _Checker:
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[InputProblem] = field(default_factory=list)
 
     def add(self, file: str, line: int, column: int, message: str) -> None:
-        self.problems.append(Problem(file, line, column, message))
+        self.problems.append(InputProblem(file, line, column, message))
 
     def at(self, t: Table, row: Row, name: str, message: str) -> None:
         self.add(t.file, row.line, t.column(name), f"{name}: {message}")
@@ -223,10 +223,10 @@ def _read(checker: _Checker, data_dir, name: str) -> Table | None:
     return table
 
 
-def check_portfolio(data_dir) -> tuple[Portfolio | None, list[Problem]]:
+def check_portfolio(data_dir) -> tuple[Portfolio | None, list[InputProblem]]:
     """The portfolio in ``data_dir`` and the problems found (sorted); the portfolio is None on any problem."""
     if not os.path.isdir(data_dir):
-        return None, [Problem(os.fspath(data_dir), 0, 0, "no such folder (expected a folder with projects.csv and activities.csv)")]
+        return None, [InputProblem(os.fspath(data_dir), 0, 0, "no such folder (expected a folder with projects.csv and activities.csv)")]
     c = _Checker()
     tables = {name: _read(c, data_dir, name) for name in FILES}
     pt, at, ft, rt, st, dt = (tables[n] for n in FILES)

@@ -12,7 +12,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError, Problem
+from .errors import InputError, InputProblem
 from .model import Portfolio
 from .months import parse_month
 
@@ -44,12 +44,12 @@ def load_milestones(data_dir, portfolio: Portfolio) -> tuple[Milestone, ...]:
         reader = csv.reader(f)
         header = next(reader, None)
         if header is None:
-            raise InputError(Problem(str(path), 0, 0, "empty file (expected a header line)"))
+            raise InputError(InputProblem(str(path), 0, 0, "empty file (expected a header line)"))
         missing = [c for c in REQUIRED if c not in header]
         if missing:
-            raise InputError(Problem(str(path), 1, 0, f"missing column {missing[0]!r}"))
+            raise InputError(InputProblem(str(path), 1, 0, f"missing column {missing[0]!r}"))
         rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
-    problems: list[Problem] = []
+    problems: list[InputProblem] = []
     milestones = []
     seen: set[tuple[str, str]] = set()
     for line, row in rows:
@@ -62,7 +62,7 @@ def load_milestones(data_dir, portfolio: Portfolio) -> tuple[Milestone, ...]:
 
 
 def _milestone(file: str, header: list[str], line: int, row: list[str], portfolio: Portfolio,
-               seen: set[str], problems: list[Problem]) -> Milestone | None:
+               seen: set[str], problems: list[InputProblem]) -> Milestone | None:
     """One checked row, or None after adding its problems."""
     col = {name: k for k, name in enumerate(header)}
     before = len(problems)
@@ -72,7 +72,7 @@ def _milestone(file: str, header: list[str], line: int, row: list[str], portfoli
         return row[k].strip() if k is not None and k < len(row) else ""
 
     def bad(name: str, message: str) -> None:
-        problems.append(Problem(file, line, col[name] + 1, f"{name}: {message}"))
+        problems.append(InputProblem(file, line, col[name] + 1, f"{name}: {message}"))
 
     def month(name: str, required: bool) -> int | None:
         text = value(name)

@@ -59,6 +59,7 @@ class Check:
 def _share(name: str, count: int, total: int, limit: float, at_least: bool = False) -> Check:
     if total == 0:
         return Check(name, count, total, f"{'>=' if at_least else '<='} {limit:g}%", None, "-")
+    count, total = int(count), int(total)  # plain ints: a numpy count would make ``passed`` a numpy bool, never ``is False``
     pct = 100.0 * count / total
     passed = pct >= limit - 1e-9 if at_least else pct <= limit + 1e-9
     return Check(name, count, total, f"{'>=' if at_least else '<='} {limit:g}%", passed, f"{pct:.1f}%")
@@ -146,7 +147,7 @@ def _critical_path_test(net, d, result, t) -> Check:
         else:
             late[first] += delay
         moved = cpm(network, late).project_end[k] - result.project_end[k]
-        failed += abs(moved - delay) > 1e-6
+        failed += int(abs(moved - delay) > 1e-6)
     check = _share("critical path test", failed, tested, t["critical_path_test"])
     return replace(check, name=f"critical path test (+{delay:g} months)")
 
@@ -163,7 +164,7 @@ def _cpli(net, result, limit: float) -> Check:
     if not index:
         return Check("CPLI", 0, 0, f">= {limit:g}", None, "-")
     low = sum(1 for x in index if x < limit - 1e-9)
-    return Check("CPLI (projects below)", low, len(index), f">= {limit:g}", low == 0, f"min {min(index):.2f}")
+    return Check("CPLI (projects below)", low, len(index), f">= {limit:g}", low == 0, f"min {float(min(index)):.2f}")
 
 
 def _finished(portfolio: Portfolio, status: int) -> dict[str, int]:
@@ -196,7 +197,7 @@ def _bei(portfolio: Portfolio, status: int, baseline: dict[str, int] | None, lim
     if due == 0:
         return Check("BEI", done, 0, f">= {limit:g}", None, "nothing due")
     index = done / due
-    return Check("BEI", done, due, f">= {limit:g}", index >= limit - 1e-9, f"{index:.2f}")
+    return Check("BEI", done, due, f">= {limit:g}", bool(index >= limit - 1e-9), f"{index:.2f}")
 
 
 def table(checks: list[Check]) -> str:
@@ -222,3 +223,34 @@ def parse_thresholds(items: list[str] | tuple[str, ...]) -> dict[str, float]:
             raise ValueError(f"expected a number after {name}=, got {value.strip()!r}") from None
     return out
 
+
+
+def read_thresholds_file(path) -> dict[str, float]:
+    """The NAME = VALUE thresholds of a TOML file (top level or under [quality]); ValueError says what is wrong."""
+    import tomllib
+
+    with open(path, "rb") as handle:
+        loaded = tomllib.load(handle)  # its TOMLDecodeError is a ValueError
+    loaded = loaded.get("quality", loaded)
+    return parse_thresholds([f"{k}={v}" for k, v in loaded.items()])
+
+
+def read_baseline(run_dir) -> dict[str, int]:
+    """Activity id -> planned finish month in a run folder's schedule.csv (the baseline of missed tasks and BEI)."""
+    import csv
+    from pathlib import Path
+
+    from .errors import InputError, InputProblem
+    from .months import parse_month
+
+    path = Path(run_dir) / "schedule.csv"
+    if not path.is_file():
+        raise InputError(InputProblem(str(path), 0, 0, "no schedule.csv (expected a run folder of portfolio schedule or run)"))
+    finishes = {}
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            try:
+                finishes[row["activity_id"]] = parse_month(row["finish"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise InputError(InputProblem(str(path), line, 0, f"expected activity_id and finish (YYYY-MM): {exc}")) from None
+    return finishes

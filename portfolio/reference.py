@@ -78,34 +78,26 @@ OPTIMISTIC = 0.85
 PREPARATION = Tail(OPTIMISTIC, 1.6)
 OPENING = Tail(OPTIMISTIC, 1.5)
 
+
+def _class(name: str, label: str, category: str, works_b: float, risk: tuple, opening_b: float | None = None):
+    """One row of the table below: every class serves one category and shares the optimistic factor."""
+    opening = Tail(OPTIMISTIC, opening_b) if opening_b is not None else None
+    return ReferenceClass(name, label, (category,), Tail(OPTIMISTIC, works_b), DefaultRisk(*risk), opening=opening)
+
+
+# One class a line: name, label, category, b of the works tail, and the default risk event
+# (name, probability per run, optimistic, most likely and pessimistic months of delay).
 CLASSES: dict[str, ReferenceClass] = {
     c.name: c
     for c in (
-        ReferenceClass("aviation", "airport expansion and new airports", ("aviation",),
-                       Tail(OPTIMISTIC, 1.39),
-                       DefaultRisk("机场审批、空域及移交延误 / airport approval, airspace and handover slip", 0.4, 3, 8, 20)),
-        ReferenceClass("water-tunnel", "long water tunnels and conveyance works", ("water",),
-                       Tail(OPTIMISTIC, 1.25),
-                       DefaultRisk("深埋长隧洞地质延误 / deep long-tunnel geology slip", 0.45, 3, 8, 20)),
-        ReferenceClass("dam", "large dams and water-control hubs", ("water",),
-                       Tail(OPTIMISTIC, 1.44),
-                       DefaultRisk("坝址地质与关键节点延误 / dam-site geology and milestone slip", 0.45, 2, 5, 12)),
-        ReferenceClass("hsr", "high-speed and intercity railways", ("rail",),
-                       Tail(OPTIMISTIC, 1.25),
-                       DefaultRisk("铁路控制性工程延误 / railway controlling-works slip", 0.4, 2, 6, 14)),
-        ReferenceClass("metro", "metro lines", ("metro",),
-                       Tail(OPTIMISTIC, 1.25),
-                       DefaultRisk("地铁线路工期延误 / metro line slip", 0.3, 2, 6, 12)),
-        ReferenceClass("expressway", "expressway construction and widening", ("road",),
-                       Tail(OPTIMISTIC, 1.2),
-                       DefaultRisk("高速公路改扩建延误 / expressway widening slip", 0.3, 2, 4, 9)),
-        ReferenceClass("hospital", "hospitals and medical centres", ("health",),
-                       Tail(OPTIMISTIC, 1.39),
-                       DefaultRisk("医院建设及开业延误 / hospital build and opening slip", 0.45, 3, 9, 24),
-                       opening=Tail(OPTIMISTIC, 4.0)),
-        ReferenceClass("logistics", "logistics hubs and their programmes of sub-projects", ("logistics",),
-                       Tail(OPTIMISTIC, 1.2),
-                       DefaultRisk("物流枢纽子项目延误 / logistics sub-project slip", 0.3, 3, 6, 12)),
+        _class("aviation", "airport expansion and new airports", "aviation", 1.39, ("机场审批、空域及移交延误 / airport approval, airspace and handover slip", 0.4, 3, 8, 20)),
+        _class("water-tunnel", "long water tunnels and conveyance works", "water", 1.25, ("深埋长隧洞地质延误 / deep long-tunnel geology slip", 0.45, 3, 8, 20)),
+        _class("dam", "large dams and water-control hubs", "water", 1.44, ("坝址地质与关键节点延误 / dam-site geology and milestone slip", 0.45, 2, 5, 12)),
+        _class("hsr", "high-speed and intercity railways", "rail", 1.25, ("铁路控制性工程延误 / railway controlling-works slip", 0.4, 2, 6, 14)),
+        _class("metro", "metro lines", "metro", 1.25, ("地铁线路工期延误 / metro line slip", 0.3, 2, 6, 12)),
+        _class("expressway", "expressway construction and widening", "road", 1.2, ("高速公路改扩建延误 / expressway widening slip", 0.3, 2, 4, 9)),
+        _class("hospital", "hospitals and medical centres", "health", 1.39, ("医院建设及开业延误 / hospital build and opening slip", 0.45, 3, 9, 24), opening_b=4.0),
+        _class("logistics", "logistics hubs and their programmes of sub-projects", "logistics", 1.2, ("物流枢纽子项目延误 / logistics sub-project slip", 0.3, 3, 6, 12)),
     )
 }
 

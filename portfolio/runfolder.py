@@ -16,9 +16,8 @@ from importlib import metadata
 from pathlib import Path
 
 from portfolio import interrupts
-from portfolio.errors import InputError, Problem
+from portfolio.errors import InputError, InputProblem
 from portfolio.months import format_month
-from scenarios.rules import scenario_rules
 
 from .inputrows import row_hashes
 
@@ -71,7 +70,7 @@ LEGACY_SWEEP_KEYS = {"sweep", "versions"}  # the manifest of a sweep folder writ
 _OURS = re.compile(r"^\..+\.(tmp|old)-(\d+)-[0-9a-f]+$|^\..+\.(tmp|old)-[0-9a-z_]+$|^\..+\.lock$")
 
 
-class OptionProblem(Problem):
+class OptionProblem(InputProblem):
     """A problem with an option's value: ``--out PATH: message`` (no line or column)."""
 
     def __str__(self) -> str:
@@ -367,10 +366,11 @@ TABLES_WORKBOOK = "tables.xlsx"
 def write_tables_workbook(folder: Path) -> None:
     """TABLES_WORKBOOK: every CSV table of ``folder`` as a sheet, for planners who open one file in Excel; fixed
     document dates, so the same tables give the same bytes. Nothing when the folder has no CSV table."""
-    from interop.xlsx import run_workbook, save_fixed
+    from .workbook import save_fixed, tables_workbook
 
-    if any(Path(folder).glob("*.csv")):
-        save_fixed(run_workbook(folder), Path(folder) / TABLES_WORKBOOK)
+    files = sorted(Path(folder).glob("*.csv"))
+    if files:
+        save_fixed(tables_workbook(files), Path(folder) / TABLES_WORKBOOK)
 
 
 def write_csv(df, path: Path, bom: bool | None = None) -> None:
@@ -411,8 +411,12 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def write_manifest(folder: Path, settings, portfolio, **sections) -> dict:
-    """manifest.json: the scenario, hashes of every input, versions, and what each stage reports."""
+def write_manifest(folder: Path, settings, portfolio, rules: dict[str, str], **sections) -> dict:
+    """manifest.json: the scenario, hashes of every input, versions, and what each stage reports.
+
+    ``rules``: the scenario's rules as ``scenarios.rules.scenario_rules`` gives them; the caller passes them, so that
+    the run-folder format needs nothing above the model.
+    """
     path = Path(folder) / "manifest.json"
     manifest = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     manifest.update(
@@ -422,7 +426,7 @@ def write_manifest(folder: Path, settings, portfolio, **sections) -> dict:
             "scenario_file": Path(settings.scenario_file).name if settings.scenario_file else "",
             "inputs": dict(portfolio.inputs),
             "input_rows": row_hashes(settings.data_dir, dict(portfolio.inputs)),
-            "scenario_rules": scenario_rules(settings),
+            "scenario_rules": rules,
             "status_date": format_month(settings.status_date),
             "versions": package_versions(),
             "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

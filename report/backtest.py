@@ -1,6 +1,7 @@
-"""Backtest: forecast a scenario as of its status date with only what was known then, score it against the data.
+"""Backtest: what happened to each project, the scores of a forecast made as of the status date, and its report.
 
-The rules (docs/backtest.md):
+The forecast itself (plan and simulation with only what was known then) and the backtest folder are made by
+runs/backtest.py; this module scores and renders them. The rules (docs/backtest.md):
 
 - **What the model sees.** ``known_at(portfolio, status)`` (portfolio/known.py) blanks every
   actual date in or after the status month (a start in or after it: the activity had not
@@ -28,7 +29,6 @@ The rules (docs/backtest.md):
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,9 +38,9 @@ import pandas as pd
 
 from portfolio.model import Portfolio
 from portfolio.months import format_month, year_of
-from portfolio.known import deadline_at, known_at  # noqa: F401  (known_at: the backtest's view, re-exported)
+from portfolio.known import deadline_at
 from portfolio.network import resolve_deadline
-from portfolio.progress import DONE, data_as_of, progress_at, project_finish
+from portfolio.progress import DONE, progress_at, project_finish
 
 from . import scoring
 
@@ -52,13 +52,6 @@ CHARTS = (
 )
 BACKTEST_COLUMNS = ["project_id", "name_zh", "deadline", "p_on_time", "finish_p50", "finish_p80", "finish_p90",
                     "actual_finish", "on_time", "scored", "squared_error", "p_finished_by_actual", "note"]
-
-
-# -- what the model may see ----------------------------------------------------------------------
-
-# ``known_at`` (portfolio/known.py) gives the portfolio as known at the status date: actual dates, stated
-# progress, and every figure with a ``known_since`` date (activities and their links, earliest starts, risk
-# versions, deadline history).
 
 
 # -- what happened -----------------------------------------------------------------------------
@@ -148,26 +141,6 @@ class BacktestResult:
         return self.table[self.table["scored"]]
 
 
-def forecast(portfolio: Portfolio, settings, *, iterations=None, seed=None, workers=None, progress=False,
-             time_limit=None, use_plan: bool = True):
-    """Plan (CP-SAT) and simulate ``portfolio`` as known at the scenario's status date: (plan, simulation result).
-
-    ``use_plan=False`` simulates without the optimizer's planned starts (every activity as soon as its links
-    and the funding pools allow); the plan is then None.
-    """
-    import optimize
-    import simulate
-
-    known = known_at(portfolio, settings.status_date)
-    plan, starts = None, None
-    if use_plan:
-        plan = optimize.solve(known, settings, time_limit=time_limit)
-        starts = plan.planned_starts()
-    result = simulate.run(known, settings, plan_starts=starts, iterations=iterations, seed=seed,
-                          workers=settings.simulate_workers(workers), progress=progress)
-    return plan, result
-
-
 def _cdf_at(distribution: pd.DataFrame, project_id: str, month: int) -> float:
     """Forecast probability that the project has finished by the end of ``month``."""
     rows = distribution[distribution["project_id"] == project_id]
@@ -233,21 +206,6 @@ def score_forecasts(portfolio: Portfolio, settings, simulation, as_of: int | Non
     return table, calibration, result
 
 
-def run_backtest(portfolio: Portfolio, settings, *, as_of: int | None = None, iterations=None, seed=None,
-                 workers=None, progress=False, time_limit=None, use_plan: bool = True) -> BacktestResult:
-    """Forecast as of the status date with what was known then, then score it against the full data."""
-    as_of = data_as_of(portfolio) if as_of is None else as_of
-    plan, simulation = forecast(portfolio, settings, iterations=iterations, seed=seed, workers=workers,
-                                progress=progress, time_limit=time_limit, use_plan=use_plan)
-    table, calibration, result = score_forecasts(portfolio, settings, simulation, as_of)
-    result["simulation"] = {k: simulation.info[k] for k in ("iterations", "seed", "engine", "distribution",
-                                                             "correlation", "plan") if k in simulation.info}
-    result["optimizer"] = ({"status": plan.status, "objective": plan.objective_name, "gap": round(plan.gap, 6)}
-                           if plan is not None else {"status": "not used (--asap)"})
-    return BacktestResult(settings, settings.status_date, as_of, table, calibration, result, simulation,
-                          result["optimizer"])
-
-
 # -- text ----------------------------------------------------------------------------------------
 
 def _f(x: float, digits: int = 3) -> str:
@@ -285,7 +243,7 @@ def summary_text(result: BacktestResult) -> str:
     return "\n".join(lines)
 
 
-def _formatted(table: pd.DataFrame) -> pd.DataFrame:
+def formatted_table(table: pd.DataFrame) -> pd.DataFrame:
     out = table.copy()
     out["p_on_time"] = [f"{v:.4f}" for v in out["p_on_time"]]
     out["squared_error"] = ["" if math.isnan(v) else f"{v:.4f}" for v in out["squared_error"]]
@@ -294,7 +252,7 @@ def _formatted(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _formatted_calibration(cal: pd.DataFrame) -> pd.DataFrame:
+def formatted_calibration(cal: pd.DataFrame) -> pd.DataFrame:
     out = cal.copy()
     for c in ("lower", "upper"):
         out[c] = [f"{v:.1f}" for v in out[c]]
@@ -303,15 +261,15 @@ def _formatted_calibration(cal: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _json_ready(value):
+def json_ready(value):
     if isinstance(value, dict):
-        return {k: _json_ready(v) for k, v in value.items()}
+        return {k: json_ready(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_json_ready(v) for v in value]
+        return [json_ready(v) for v in value]
     if isinstance(value, float):
         return None if math.isnan(value) else round(value, 6)
     if isinstance(value, np.generic):
-        return _json_ready(value.item())
+        return json_ready(value.item())
     return value
 
 
@@ -574,35 +532,4 @@ def write_report_files(folder: Path, svgs: dict[str, str], markdown: str, html: 
         path = folder / name
         path.write_text(text, encoding="utf-8", newline="\n")
         written.append(path)
-    return written
-
-
-def write_backtest(result: BacktestResult, folder, portfolio: Portfolio | None = None, charts: bool = True) -> list[Path]:
-    """Write the backtest files into ``folder`` (which must exist; use portfolio.runfolder.atomic_folder)."""
-    from portfolio.runfolder import write_csv, write_manifest
-
-    folder = Path(folder)
-    written = []
-    path = folder / "backtest.csv"
-    write_csv(_formatted(result.table), path)
-    written.append(path)
-    path = folder / "calibration.csv"
-    write_csv(_formatted_calibration(result.calibration), path)
-    written.append(path)
-    path = folder / "scores.json"
-    path.write_text(json.dumps(_json_ready(result.scores), indent=2, ensure_ascii=False, sort_keys=True) + "\n",
-                    encoding="utf-8")
-    written.append(path)
-    from simulate.stats import formatted
-
-    path = folder / "simulation.csv"
-    write_csv(formatted(result.simulation.simulation), path)
-    written.append(path)
-    svgs = render_charts(result) if charts else {}
-    written += write_report_files(folder, svgs, render_markdown(result, svgs), render_html(result, svgs))
-    if portfolio is not None:
-        write_manifest(folder, result.settings, portfolio, backtest={
-            "status_date": result.scores["status_date"], "data_as_of": result.scores["data_as_of"],
-            "simulation": result.scores.get("simulation", {}), "optimizer": result.scores.get("optimizer", {})})
-        written.append(folder / "manifest.json")
     return written

@@ -128,6 +128,17 @@ def _isnan(x) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
+def _same_share(result: CheckResult, name: str, key: str, column: str, g, e, st: _Stats) -> tuple[float, float]:
+    """A share of the iterations (on time, critical, occurred) within 4 SE of a proportion; (got, expected)."""
+    sg, se = float(g[1][column]), float(e[1][column])
+    t = tol.proportion_tolerance(sg, st.n_g, se, st.n_e)
+    result.checked += 1
+    if abs(sg - se) > t:
+        result.drifts.append(Drift(name, key, column, e[0][column], g[0][column],
+                                   f"±{t:.4f} (4 SE of a proportion, n={st.n_e}/{st.n_g})"))
+    return sg, se
+
+
 class _Stats:
     """The two runs' sample sizes, CDFs and delay spreads, for the statistical rules."""
 
@@ -167,12 +178,7 @@ def _check_simulation(result: CheckResult, got: Run, exp: Run, st: _Stats) -> No
     for key, g, e in _matched(result, name, got, exp):
         for column in ("name_zh", "deadline"):
             _same_text(result, name, key, column, g, e)
-        pg, pe = float(g[1]["p_on_time"]), float(e[1]["p_on_time"])
-        t = tol.proportion_tolerance(pg, st.n_g, pe, st.n_e)
-        result.checked += 1
-        if abs(pg - pe) > t:
-            result.drifts.append(Drift(name, key, "p_on_time", e[0]["p_on_time"], g[0]["p_on_time"],
-                                       f"±{t:.4f} (4 SE of a proportion, n={st.n_e}/{st.n_g})"))
+        _same_share(result, name, key, "p_on_time", g, e, st)
         cdf_g, cdf_e = st.cdf("got", key), st.cdf("exp", key)
         for column, q in (("finish_p50", 0.5), ("finish_p80", 0.8), ("finish_p90", 0.9)):
             mg, me = g[1][column + "_m"], e[1][column + "_m"]
@@ -209,12 +215,7 @@ def _check_criticality(result: CheckResult, got: Run, exp: Run, st: _Stats) -> N
     name = "criticality.csv"
     for key, g, e in _matched(result, name, got, exp):
         _same_text(result, name, key, "project_id", g, e)
-        cg, ce = float(g[1]["criticality"]), float(e[1]["criticality"])
-        t = tol.proportion_tolerance(cg, st.n_g, ce, st.n_e)
-        result.checked += 1
-        if abs(cg - ce) > t:
-            result.drifts.append(Drift(name, key, "criticality", e[0]["criticality"], g[0]["criticality"],
-                                       f"±{t:.4f} (4 SE of a proportion, n={st.n_e}/{st.n_g})"))
+        _same_share(result, name, key, "criticality", g, e, st)
         sg, se = g[1]["sensitivity"], e[1]["sensitivity"]
         result.checked += 1
         if _isnan(sg) or _isnan(se):
@@ -235,12 +236,7 @@ def _check_risks(result: CheckResult, got: Run, exp: Run, st: _Stats) -> None:
     for key, g, e in _matched(result, name, got, exp):
         for column in ("name", "probability"):
             _same_text(result, name, key, column, g, e)
-        og, oe = float(g[1]["occurred"]), float(e[1]["occurred"])
-        t = tol.proportion_tolerance(og, st.n_g, oe, st.n_e)
-        result.checked += 1
-        if abs(og - oe) > t:
-            result.drifts.append(Drift(name, key, "occurred", e[0]["occurred"], g[0]["occurred"],
-                                       f"±{t:.4f} (4 SE of a proportion, n={st.n_e}/{st.n_g})"))
+        og, oe = _same_share(result, name, key, "occurred", g, e, st)
         sg, se = tol.smoothed(og, st.n_g), tol.smoothed(oe, st.n_e)
         sizes = {
             "mean_delay_if_occurs": (st.n_g * sg, st.n_e * se),

@@ -1,32 +1,28 @@
-"""The multi-origin backtest: forecast at several status dates with only what was known at each, score every event.
+"""The multi-origin backtest's events, scores and report: every event scored at several status dates.
 
-At each origin T (a status date): the portfolio as known at T (``report.backtest.known_at``)
-is planned and simulated, as ``portfolio backtest`` does at one status date; it is also
-simulated without the plan (the *outside view*: every activity as soon as its links and the
-funding pools allow, with the reference classes' durations and risks). Every event whose
+At each origin T (a status date) runs/multiorigin.py plans and simulates the portfolio as known at T
+(``portfolio.known.known_at``), as ``portfolio backtest`` does at one status date, and also
+simulates it without the plan (the *outside view*: every activity as soon as its links and the
+funding pools allow, with the reference classes' durations and risks). Here every event whose
 outcome the data records and that had not finished before T is scored (the truth rules of
 ``report.backtest.project_outcomes``). The scores and baselines are in report/evaluation.py;
 the rules are in docs/backtest.md, "The multi-origin evaluation".
 """
 from __future__ import annotations
 
-import dataclasses
-import json
 import math
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from portfolio.milestones import Milestone, load_milestones, milestones_at
+from portfolio.milestones import Milestone, milestones_at
 from portfolio.model import Portfolio
 from portfolio.months import format_month, parse_month
-from portfolio.progress import data_as_of
 
 from . import evaluation as ev
-from .backtest import forecast, project_outcomes, write_report_files
+from .backtest import project_outcomes
 
 PROJECT_FINISH = "project finish"
 MILESTONE = "milestone"
@@ -107,49 +103,6 @@ class OriginForecast:
     # and the plan's month of each event
     milestone_months: dict = field(default_factory=dict)
     milestone_plan: dict = field(default_factory=dict)
-
-
-def forecast_at(portfolio: Portfolio, settings, origin: int, milestones: tuple[Milestone, ...] = (),
-                **options) -> OriginForecast:
-    """Plan + simulation, and the simulation without the plan, with what was known at ``origin``; with them, the
-    month of each milestone known then."""
-    at = dataclasses.replace(settings, status_date=origin)
-    plan, model = forecast(portfolio, at, use_plan=True, **options)
-    _, outside = forecast(portfolio, at, use_plan=False, **options)
-    ends = plan.project_end()
-    ids = plan.network.project_ids
-    finish = {pid: origin + int(end) - 1 for pid, end in zip(ids, ends) if np.isfinite(end)}
-    on_time = {pid: bool(late == 0) for pid, late in zip(ids, plan.lateness())}
-    months, plan_events = _milestone_forecasts(milestones_at(milestones, origin), plan, model, outside)
-    return OriginForecast(origin, model, outside, finish, on_time,
-                          {"status": plan.status, "objective": plan.objective_name, "gap": round(plan.gap, 6)},
-                          months, plan_events)
-
-
-def _milestone_forecasts(milestones, plan, model, outside) -> tuple[dict, dict]:
-    """Per forecast name the months of each milestone whose activity the forecast knows, and the plan's
-    (month, on time) of each: the same iterations, seed and engine as the simulations (simulate/milestones.py)."""
-    from simulate.milestones import event_months
-
-    known = model.portfolio
-    ids = {a.activity_id for a in known.activities}
-    milestones = tuple(m for m in milestones if m.activity_id in ids)
-    if not milestones:
-        return {}, {}
-    origin = model.settings.status_date
-    starts = plan.planned_starts()
-    months = {}
-    for name, sim, plan_starts in (("model", model, starts), ("outside_view", outside, None)):
-        info = sim.info
-        table = event_months(known, sim.settings, milestones, plan_starts, info["iterations"], info["seed"],
-                             info["engine"])
-        months[name] = {m.milestone_id: table[:, k] for k, m in enumerate(milestones)}
-    plan_events = {}
-    for m in milestones:
-        j = known.activity_index(m.activity_id)
-        month = origin + (int(round(float(plan.start[j]))) if m.event == "start" else int(np.ceil(plan.end[j])) - 1)
-        plan_events[m.milestone_id] = (month, month <= m.deadline)
-    return months, plan_events
 
 
 # -- the evaluation --------------------------------------------------------------------------------------
@@ -292,38 +245,6 @@ def evaluate(events: pd.DataFrame, settings, origins, as_of: int, forecasts=(), 
     events = with_baselines(events)
     return MultiOriginResult(settings, tuple(origins), as_of, events, scores_table(events), differences(events),
                              pit_table(events), origin_scores(events), list(forecasts), dict(info or {}))
-
-
-def run_multi_origin(portfolio: Portfolio, settings, origins, *, as_of: int | None = None, iterations=None,
-                     seed=None, workers=None, progress=False, time_limit=None, log=None,
-                     milestones: tuple[Milestone, ...] | None = None) -> MultiOriginResult:
-    """Forecast at every origin with what was known then, and score every event with a known outcome: the projects'
-    finishes and the milestones with a sourced actual month (``milestones``: None = the data folder's)."""
-    as_of = data_as_of(portfolio) if as_of is None else as_of
-    if as_of is None:
-        from portfolio.errors import InputError, Problem
-
-        raise InputError(Problem(settings.data_dir or "data", 0, 0, "the data records no actual date, so no "
-                                 "outcome is known: give --as-of YYYY-MM or add actual dates"))
-    if milestones is None:
-        milestones = load_milestones(settings.data_dir, portfolio) if settings.data_dir else ()
-    rows, forecasts = [], []
-    for origin in origins:
-        if log:
-            log(f"origin {format_month(origin)}: planning and simulating")
-        fc = forecast_at(portfolio, settings, origin, milestones, iterations=iterations, seed=seed, workers=workers,
-                         progress=progress, time_limit=time_limit)
-        forecasts.append(fc)
-        events = project_events(portfolio, origin, settings.deadline, as_of)
-        events += milestone_events(milestones, origin, set(fc.milestone_months.get("model", {})))
-        rows += event_rows(events, fc, as_of)
-    events = pd.DataFrame(rows, columns=[c for c in EVENT_COLUMNS if c not in ("p_all_on_time", "p_base_rate",
-                                                                                "p_plan")])
-    sim_info = forecasts[0].model.info if forecasts else {}
-    info = {"simulation": {k: sim_info[k] for k in ("iterations", "seed", "engine", "distribution", "correlation")
-                           if k in sim_info},
-            "optimizer": {format_month(f.origin): f.optimizer for f in forecasts}}
-    return evaluate(events, settings, origins, as_of, forecasts, info)
 
 
 # -- text ----------------------------------------------------------------------------------------------
@@ -514,7 +435,7 @@ def render_html(result: MultiOriginResult, charts: dict[str, str]) -> str:
 
 # -- files ----------------------------------------------------------------------------------------------
 
-def _formatted_events(events: pd.DataFrame) -> pd.DataFrame:
+def formatted_events(events: pd.DataFrame) -> pd.DataFrame:
     out = events.copy()
     for column in out.columns:
         if column.startswith("p_") or column.endswith(("_p_by_actual", "_pit_low", "_pit_high")):
@@ -530,7 +451,7 @@ def _blank(value, digits: int) -> str:
     return "" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
-def _formatted_numbers(df: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
+def formatted_numbers(df: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
     out = df.copy()
     for column in out.columns:
         if out[column].dtype.kind == "f":
@@ -563,46 +484,3 @@ def scores_json(result: MultiOriginResult) -> dict:
         "log_clip": [ev.CLIP, 1 - ev.CLIP],
         **result.info,
     }
-
-
-def write_multi_origin(result: MultiOriginResult, folder, portfolio: Portfolio | None = None,
-                       charts: bool = True) -> list[Path]:
-    """Write the multi-origin files into ``folder`` (which must exist; use portfolio.runfolder.atomic_folder)."""
-    from simulate.stats import formatted
-
-    from portfolio.runfolder import write_csv, write_manifest
-
-    folder = Path(folder)
-    written = []
-
-    def csv(df, path):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_csv(df, path)
-        written.append(path)
-
-    for fc in result.forecasts:
-        where = folder / "origins" / format_month(fc.origin)
-        csv(formatted(fc.model.simulation), where / "simulation.csv")
-        csv(formatted(fc.model.distribution), where / "distribution.csv")
-        csv(formatted(fc.outside.simulation), where / "outside-simulation.csv")
-        csv(formatted(fc.outside.distribution), where / "outside-distribution.csv")
-        csv(pd.DataFrame([{"project_id": pid, "plan_finish": format_month(m),
-                           "planned_verdict": "on time" if fc.plan_on_time[pid] else "late"}
-                          for pid, m in fc.plan_finish.items()]), where / "plan.csv")
-    csv(_formatted_events(result.events), folder / "events.csv")
-    csv(_formatted_numbers(result.scores), folder / "scores.csv")
-    csv(_formatted_numbers(differences_frame(result)), folder / "differences.csv")
-    csv(_formatted_numbers(result.pit), folder / "pit.csv")
-    csv(_formatted_numbers(result.by_origin), folder / "origin_scores.csv")
-    path = folder / "evaluation.json"
-    path.write_text(json.dumps(scores_json(result), indent=2, ensure_ascii=False, sort_keys=True) + "\n",
-                    encoding="utf-8")
-    written.append(path)
-    svgs = render_charts(result) if charts else {}
-    written += write_report_files(folder, svgs, render_markdown(result, svgs), render_html(result, svgs))
-    if portfolio is not None:
-        write_manifest(folder, result.settings, portfolio, backtest={
-            "origins": [format_month(o) for o in result.origins], "data_as_of": format_month(result.as_of),
-            **result.info})
-        written.append(folder / "manifest.json")
-    return written

@@ -602,7 +602,7 @@ def _write_text(path: Path, text: str) -> None:
 
 def parse_window(text: str) -> tuple[int, int]:
     """``FROM:TO`` (two YYYY-MM months, FROM before TO) as absolute months; InputError naming the option."""
-    from portfolio.errors import InputError, Problem
+    from portfolio.errors import InputError, InputProblem
     from portfolio.months import parse_month
 
     parts = str(text).split(":")
@@ -611,10 +611,10 @@ def parse_window(text: str) -> tuple[int, int]:
             raise ValueError("two months separated by a colon")
         first, last = (parse_month(part.strip()) for part in parts)
     except ValueError as exc:
-        raise InputError(Problem("--gantt-window", 0, 0, f"expected FROM:TO as YYYY-MM:YYYY-MM, got {text!r} "
+        raise InputError(InputProblem("--gantt-window", 0, 0, f"expected FROM:TO as YYYY-MM:YYYY-MM, got {text!r} "
                                                          f"({exc})")) from None
     if last < first:
-        raise InputError(Problem("--gantt-window", 0, 0, f"{text!r}: TO is before FROM"))
+        raise InputError(InputProblem("--gantt-window", 0, 0, f"{text!r}: TO is before FROM"))
     return first, last
 
 

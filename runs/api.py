@@ -22,18 +22,19 @@ import pandas as pd
 import optimize
 import simulate as _simulate
 from optimize.output import summary_lines
-from portfolio.errors import InputError, Problem
+from portfolio.errors import InputError, InputProblem
 from portfolio.limits import MAX_TIME_LIMIT_S, MAX_WORKERS
 from portfolio.model import Portfolio
 from portfolio.months import format_month
-from report.compare import compare_runs
-from report.pipeline import planned_starts, run_scenario
 from portfolio.runfolder import write_csv
+from report.compare import compare_runs
 from report.write import parse_window, write_report
 from scenarios.load import load_target
 from scenarios.settings import Settings
 from simulate.executors import Executor
 from simulate.stats import formatted
+
+from .pipeline import planned_starts, run_scenario
 
 ASAP: Literal["asap"] = "asap"
 """``simulate(scenario, ASAP)``: simulate without a plan, every activity as soon as links and funds allow."""
@@ -51,7 +52,7 @@ def _check_range(name: str, value, low, high, kinds: tuple[type, ...] = (int, fl
     """The bounds the command's options hold (portfolio/limits.py), for a keyword argument of the API."""
     if value is not None and not (isinstance(value, kinds) and low <= value <= high):
         what = "a whole number" if kinds == (int,) else "a number"
-        raise InputError(Problem(name, 0, 0, f"must be {what} from {low:g} to {high:g}, got {value!r}"))
+        raise InputError(InputProblem(name, 0, 0, f"must be {what} from {low:g} to {high:g}, got {value!r}"))
 
 
 # -- load -------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import re
 import tomllib
 from pathlib import Path
 
-from portfolio.errors import InputError, Problem
+from portfolio.errors import InputError, InputProblem
 from portfolio.load import load_portfolio
 from portfolio.model import FundingCap, Portfolio, Risk
 from portfolio.months import parse_month
@@ -39,7 +39,7 @@ def load_target(target: str | os.PathLike) -> tuple[Portfolio, Settings]:
         )
         return _load_data(path), settings
     if not path.is_file():
-        raise InputError(Problem(str(target), 0, 0, "no such scenario file or data folder"))
+        raise InputError(InputProblem(str(target), 0, 0, "no such scenario file or data folder"))
     return load_scenario(path)
 
 
@@ -67,7 +67,7 @@ def load_scenario(path: str | os.PathLike) -> tuple[Portfolio, Settings]:
 
     def fail_on(found: list[tuple[tuple, str]]) -> None:
         if found:
-            problems = [Problem(str(path), *positions.where(where), message) for where, message in found]
+            problems = [InputProblem(str(path), *positions.where(where), message) for where, message in found]
             raise InputError(sorted(problems, key=lambda p: (p.line, p.column)))
 
     fail_on(check(doc))
@@ -86,14 +86,14 @@ def _parse(path: Path) -> tuple[str, dict]:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InputError(Problem(str(path), 0, 0, "cannot read: a scenario file must be UTF-8 text")) from None
+        raise InputError(InputProblem(str(path), 0, 0, "cannot read: a scenario file must be UTF-8 text")) from None
     try:
         return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         where = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         line, column = (int(where.group(1)), int(where.group(2))) if where else (0, 0)
         message = str(exc).split(" (at ")[0]
-        raise InputError(Problem(str(path), line, column, f"not valid TOML: {message}")) from None
+        raise InputError(InputProblem(str(path), line, column, f"not valid TOML: {message}")) from None
 
 
 def _is_dir(path: Path) -> bool:

@@ -14,6 +14,12 @@ one event of the lower priority ``PAY`` = 2, so it comes after every start, end 
 cascade of starts at time k, whatever their creation order. Waits until a given
 time use a delay chosen so that now + delay equals that time exactly, so a start or
 end at a whole month k is never seen a rounding error away from k.
+
+A deliberate twin: ``fast_kernel`` repeats this engine's rule step for step (the 1 January refills, the
+payments in the funding order) as compiled code on flat arrays, so some blocks of the two read
+alike. They are kept in step on purpose rather than shared: this engine is the readable reference, the kernel
+must be numba code without SimPy's events. A change to one is made to the other in the same commit;
+tests/test_engine_fast.py guards that both give the same ``Outcomes`` bit for bit (and the same output files).
 """
 from __future__ import annotations
 

@@ -11,6 +11,11 @@ last FF/SF link are resolved its end is fixed. Month by month the kernel starts 
 the cascades at that month), pays in the funding order, and works out what follows. Times at or after the
 horizon are never reached, as in SimPy.
 
+A deliberate twin of ``engine_simpy``: blocks such as the 1 January refills read alike in both. They are kept in
+step on purpose rather than shared (the reference stays readable SimPy code, this stays numba code on flat
+arrays); a change to one is made to the other in the same commit, and tests/test_engine_fast.py guards that
+both give the same ``Outcomes`` bit for bit (and the same output files).
+
 Compiled with numba (``cache=True``; no fastmath, which would let the compiler reorder float operations).
 Helpers take scalars only: passing an array to a compiled function costs atomic reference counts.
 """

@@ -20,12 +20,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from portfolio.errors import InputError, Problem
+from portfolio.errors import InputError, InputProblem
 from portfolio.months import format_month
 from portfolio.limits import MAX_ITERATIONS, usable_processes
 from portfolio.runfiles import SIMULATION_FILES
 from portfolio.runfolder import write_csv, write_manifest
 from portfolio.model import Portfolio
+from scenarios.rules import scenario_rules
 from scenarios.settings import ENGINES as ENGINE_NAMES, Settings
 
 from . import engine_fast, engine_simpy
@@ -157,11 +158,11 @@ def run(portfolio: Portfolio, settings: Settings, plan_starts: dict[str, int] | 
     engine = engine or sim.engine
     source = settings.scenario_file or "simulate"
     if not 1 <= iterations <= MAX_ITERATIONS:
-        raise InputError(Problem(source, 0, 0, f"iterations must be between 1 and {MAX_ITERATIONS}, got {iterations}"))
+        raise InputError(InputProblem(source, 0, 0, f"iterations must be between 1 and {MAX_ITERATIONS}, got {iterations}"))
     if not 0 <= seed < SEED_LIMIT:  # the seed is one 64-bit word of the draws' key (simulate.keyed)
-        raise InputError(Problem(source, 0, 0, f"seed must be a whole number from 0 to 2**64 - 1, got {seed}"))
+        raise InputError(InputProblem(source, 0, 0, f"seed must be a whole number from 0 to 2**64 - 1, got {seed}"))
     if engine not in ENGINES:
-        raise InputError(Problem(source, 0, 0, f"engine {engine!r} is not available (available: "
+        raise InputError(InputProblem(source, 0, 0, f"engine {engine!r} is not available (available: "
                                                f"{', '.join(ENGINES)})"))
     t0 = time.perf_counter()
     model = build_model(portfolio, settings, plan_starts)
@@ -208,7 +209,8 @@ def write_outputs(result: SimulationResult, folder) -> list[Path]:
         write_csv(formatted(result.table(name)), path)
         written.append(path)
     if result.settings is not None and result.portfolio is not None:
-        write_manifest(folder, result.settings, result.portfolio, simulation=dict(result.info))
+        write_manifest(folder, result.settings, result.portfolio, scenario_rules(result.settings),
+                       simulation=dict(result.info))
         written.append(folder / "manifest.json")
     return written
 

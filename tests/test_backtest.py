@@ -13,8 +13,10 @@ from portfolio.load import load_portfolio
 from portfolio.months import parse_month
 from portfolio.network import build_network
 from portfolio.progress import ACTUAL, DEPENDANT, PROJECT, progress_at
-from report.backtest import (LATE, ON_TIME, UNKNOWN, data_as_of, forecast, known_at,
-                             project_outcomes, run_backtest, score_forecasts)
+from portfolio.known import known_at
+from portfolio.progress import data_as_of
+from report.backtest import LATE, ON_TIME, UNKNOWN, project_outcomes, score_forecasts
+from runs.backtest import forecast, run_backtest
 from scenarios.load import load_target
 
 M = parse_month

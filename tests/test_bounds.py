@@ -16,7 +16,7 @@ from portfolio.errors import InputError
 from portfolio.limits import MAX_DASK_LOCAL_WORKERS, MAX_ITERATIONS, usable_processes
 from simulate import executors
 from simulate.executors import ExecutorError, InProcess, open_executor
-from simulate.synthetic import activity, make_portfolio, make_settings, project
+from portfolio_builders import activity, make_portfolio, make_settings, project
 
 
 def invoke(*args):

@@ -20,9 +20,9 @@ import simulate
 from cli import main
 from optimize.output import write_plan
 from report.compare import CHARTS_NOTE, Difference, common_random_numbers, paired_test, row_changes, unpaired_test
-from report.expected import ROOT
+from runs.expected import ROOT
 from portfolio.inputrows import row_hashes
-from report.pipeline import planned_starts
+from runs.pipeline import planned_starts
 from report.rundata import load_run
 from runfolder_fixture import make_run
 from scenarios.load import load_target, sweep_variants
@@ -311,7 +311,7 @@ def test_compare_with_common_random_numbers_uses_the_paired_test(runs):
 
 def test_a_change_of_a_hundredth_of_a_point_is_not_shown_as_zero(runs, tmp_path):
     nudged = copy_run(runs["again"], tmp_path / "nudged")
-    sim = (nudged / "simulation.csv").read_text(encoding="utf-8").splitlines()
+    sim = (nudged / "simulation.csv").read_text(encoding="utf-8-sig").splitlines()
     row = next(i for i, line in enumerate(sim) if line.startswith("XA-MED,"))
     assert ",1.0000," in sim[row]
     sim[row] = sim[row].replace(",1.0000,", ",0.9999,")  # as if 1 iteration in 10,000 were late
@@ -360,7 +360,7 @@ def test_compare_missing_folder_exits_2(runs, tmp_path):
 
 def test_compare_bad_iterations_file_exits_2(runs, tmp_path):
     broken = copy_run(runs["again"], tmp_path / "broken")
-    text = (broken / "iterations.csv").read_text(encoding="utf-8").splitlines()
+    text = (broken / "iterations.csv").read_text(encoding="utf-8-sig").splitlines()
     text[1] = text[1].rsplit(",", 1)[0] + ",not*base64"
     (broken / "iterations.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
     result = compare(runs["baseline"], broken)
@@ -487,7 +487,7 @@ def test_real_baseline_and_funding_cut_name_the_cut_and_the_projects_it_hurts(re
 def test_changed_data_rows_are_named_and_keyed_draws_of_other_lists_are_paired(tmp_path):
     data = tmp_path / "data"
     shutil.copytree(ROOT / "data", data)
-    lines = (data / "activities.csv").read_text(encoding="utf-8").splitlines()
+    lines = (data / "activities.csv").read_text(encoding="utf-8-sig").splitlines()
     header = lines[0].split(",")
     first = next(i for i, x in enumerate(lines) if x.startswith("XA-MED.T2,"))
     cells = lines[first].split(",")

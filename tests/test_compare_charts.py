@@ -13,7 +13,7 @@ from cli import main
 from report import fonts
 from report.compare import CHARTS_NOTE, comparison
 from report.comparecharts import dumbbell_chart, finish_shifts, shifts_chart
-from report.expected import ROOT
+from runs.expected import ROOT
 from report.fonts import chart_style
 from runfolder_fixture import make_run
 

@@ -19,13 +19,13 @@ from distributed import Client, LocalCluster
 import cli
 import simulate.executors as executors
 from portfolio.runfolder import atomic_folder
-from report.sweep import run_sweep
+from runs.sweep import run_sweep
 from simulate import run, write_outputs
 from simulate.executors import DaskExecutor, ExecutorError, by_block, open_executor
 from simulate.model import build_model
 from simulate.runner import chunks
 from simulate.stats import Accumulator
-from simulate.synthetic import synthetic_portfolio
+from portfolio_builders import synthetic_portfolio
 
 FILES = ("simulation.csv", "criticality.csv", "risks.csv", "distribution.csv")
 RUN_FILES = FILES + ("schedule.csv", "projects.csv", "funding.csv")
@@ -136,7 +136,7 @@ def test_sweep_of_four_variants_on_dask_matches_the_local_sweep(client, mini_dat
     assert (tmp_path / "dask" / "summary.csv").read_bytes() == (tmp_path / "local" / "summary.csv").read_bytes()
     assert (tmp_path / "dask" / "summary.md").read_bytes() == (tmp_path / "local" / "summary.md").read_bytes()
     assert (tmp_path / "dask" / variants[0] / "report.html").is_file()
-    summary = (tmp_path / "dask" / "summary.csv").read_text(encoding="utf-8").splitlines()
+    summary = (tmp_path / "dask" / "summary.csv").read_text(encoding="utf-8-sig").splitlines()
     assert len(summary) == 1 + 4 * 3  # header, then 2 projects and PORTFOLIO per variant
 
 

@@ -238,7 +238,7 @@ def test_a_formula_in_a_project_name_is_neutralised_in_the_simulation_output(wri
 def test_a_finish_beyond_the_horizon_is_not_shown_as_a_date():
     from simulate import run
     from simulate.runner import summary_text
-    from simulate.synthetic import activity, make_portfolio, make_settings, project
+    from portfolio_builders import activity, make_portfolio, make_settings, project
 
     portfolio = make_portfolio([project("LONG"), project("Q")],
                                [activity("LONG.A", "LONG", 400), activity("LONG.B", "LONG", 400, preds="LONG.A"),
@@ -254,7 +254,7 @@ def test_a_finish_beyond_the_horizon_is_not_shown_as_a_date():
 def test_no_horizon_warning_when_every_finish_is_inside_it():
     from simulate import run
     from simulate.runner import summary_text
-    from simulate.synthetic import activity, make_portfolio, make_settings, project
+    from portfolio_builders import activity, make_portfolio, make_settings, project
 
     text = summary_text(run(make_portfolio([project("Q")], [activity("Q.A", "Q", 12)]), make_settings(),
                             iterations=20, seed=1, engine="simpy"))

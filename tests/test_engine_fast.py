@@ -24,7 +24,7 @@ from simulate import engine_fast, engine_simpy, fast_kernel
 from simulate.model import DONE, FUTURE, build_model
 from simulate.outcomes import driving_paths
 from simulate.sampling import Draws, draws_for
-from simulate.synthetic import activity, make_portfolio, make_settings, project, risk
+from portfolio_builders import activity, make_portfolio, make_settings, project, risk
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.toml"))
@@ -71,7 +71,7 @@ def test_bundled_scenario_as_soon_as_possible_and_planned(path):
 def baseline_plan():
     """The optimizer's plan of the baseline (a short time limit: any plan it returns will do)."""
     import optimize
-    from report.pipeline import planned_starts
+    from runs.pipeline import planned_starts
 
     portfolio, settings_ = load_target(ROOT / "scenarios" / "baseline.toml")
     return portfolio, settings_, planned_starts(optimize.solve(portfolio, settings_, time_limit=5))

@@ -16,7 +16,9 @@ from portfolio.errors import InputError
 from portfolio.known import deadline_at, known_at
 from portfolio.load import check_portfolio, load_portfolio
 from portfolio.months import parse_month
-from report.backtest import LATE, UNKNOWN, data_as_of, forecast, project_outcomes
+from portfolio.progress import data_as_of
+from report.backtest import LATE, UNKNOWN, project_outcomes
+from runs.backtest import forecast
 from scenarios.load import load_target
 
 M = parse_month

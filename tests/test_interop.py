@@ -311,5 +311,6 @@ def test_mpp_imports_like_its_xml_twin(tmp_path):
     import interop
 
     schedule = interop.read_schedule(MPP)
+    assert schedule.format == "MPP"  # named as the planner's file, not as the XML it passes through
     kinds = sorted(link.kind for a in schedule.activities for link in a.links)
     assert len(schedule.activities) == 16 and kinds == ["FF", "FS", "FS", "FS", "FS", "FS", "SF", "SS"]

@@ -60,8 +60,8 @@ def test_round_trip_gives_the_same_plan(bundled_run, fmt, suffix):
     done = _cli("import", str(exported), "--out", str(tmp / f"data_{fmt}"), "--resource-limits")
     assert done.returncode == 0, done.stderr
     assert _resource_uses(tmp / f"data_{fmt}") == _resource_uses(ROOT / "data")
-    assert "TBM," in (tmp / f"data_{fmt}" / "resources.csv").read_text(encoding="utf-8").splitlines()[1]
-    assert (tmp / f"data_{fmt}" / "resources.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[2] == "4"
+    assert "TBM," in (tmp / f"data_{fmt}" / "resources.csv").read_text(encoding="utf-8-sig").splitlines()[1]
+    assert (tmp / f"data_{fmt}" / "resources.csv").read_text(encoding="utf-8-sig").splitlines()[1].split(",")[2] == "4"
     again = _scenario(tmp / f"again_{fmt}.toml", tmp / f"data_{fmt}")
     done = _cli("schedule", str(again), "--out", str(tmp / f"run_{fmt}"), "--workers", "1")
     assert done.returncode == 0, done.stderr

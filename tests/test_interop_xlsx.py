@@ -11,7 +11,7 @@ from openpyxl import Workbook, load_workbook
 from interop.xlsx import csv_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
-TABLES = ("projects", "activities", "funding", "risks", "resources", "deadlines")
+TABLES = ("projects", "activities", "funding", "risks", "resources", "deadlines", "milestones")
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
@@ -53,6 +53,20 @@ def test_bundled_data_as_a_workbook_plans_the_same(tmp_path):
         assert _cli("schedule", str(scenario), "--out", str(tmp_path / run), "--workers", "1").returncode == 0
     for name in ("schedule.csv", "projects.csv", "funding.csv"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    # the optional milestones come back too (a run forecasts them into its folder)
+    def rows(folder):
+        with open(folder / "milestones.csv", encoding="utf-8-sig", newline="") as handle:
+            return list(csv.reader(handle))
+    assert len(rows(ROOT / "data")) > 1 and rows(tmp_path / "from_book") == rows(ROOT / "data")
+
+
+def test_a_milestone_problem_names_its_sheet_and_cell(tmp_path):
+    def spoil(book):
+        book["milestones"]["E2"] = "halfway"  # event of the first milestone
+    book = bundled_workbook(tmp_path / "bad.xlsx", spoil)
+    done = _cli("import", str(book), "--out", str(tmp_path / "out"))
+    assert done.returncode == 2 and "bad.xlsx:milestones!E2: event" in done.stderr, done.stderr
+    assert not (tmp_path / "out").exists()
 
 
 def test_workbook_problems_name_sheet_and_cell(tmp_path):

@@ -23,7 +23,7 @@ from scenarios.load import load_target
 from simulate import keyed
 from simulate.model import BLOCK, build_model
 from simulate.sampling import draw_block, raw_block
-from simulate.synthetic import activity, make_portfolio, make_settings, project, risk
+from portfolio_builders import activity, make_portfolio, make_settings, project, risk
 
 ROOT = Path(__file__).resolve().parent.parent
 ITERATIONS = 2000

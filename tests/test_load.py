@@ -7,7 +7,7 @@ import os
 import pytest
 
 from portfolio.csvio import parse_table
-from portfolio.errors import InputError, Problem
+from portfolio.errors import InputError, InputProblem
 from portfolio.load import check_portfolio, load_portfolio
 from portfolio.model import Link
 from portfolio.months import parse_month
@@ -166,7 +166,7 @@ def test_problem_file_is_the_path_joined_to_the_folder_as_passed(write_data, min
 def test_missing_folder():
     portfolio, problems = check_portfolio("/no/such/folder")
     assert portfolio is None
-    assert problems == [Problem("/no/such/folder", 0, 0, "no such folder (expected a folder with projects.csv and activities.csv)")]
+    assert problems == [InputProblem("/no/such/folder", 0, 0, "no such folder (expected a folder with projects.csv and activities.csv)")]
 
 
 def test_header_only_projects_file(write_data):

@@ -142,7 +142,7 @@ def test_the_multi_origin_backtest_scores_a_milestone_as_an_event(folder, tmp_pa
     """XIY.T2 (exactly 6 months) really ran 2021-01..2021-06 against a milestone deadline of 2021-05. At 2020-11 it
     could start at once: the forecast said 2021-04 in every iteration (p = 1, 2 months early: CRPS 2, PIT [1, 1]); at
     2021-03 it was running and had to end 2021-06 (p = 0, CRPS 0). At 2021-07 it had happened: not scored."""
-    from report.multiorigin import run_multi_origin
+    from runs.multiorigin import run_multi_origin
 
     (folder / "activities.csv").write_text(ACTIVITIES.replace("XIY.T2,XIY,土建,6,6,6,XIY.T1,10,central,,,,",
                                                               "XIY.T2,XIY,土建,6,6,6,XIY.T1,10,central,,2021-01,2021-06,"),

@@ -62,17 +62,17 @@ def test_schedule_writes_the_run_folder(tmp_path):
     # P.2 first (2021-01..06, 12 亿) leaves 2 亿 = 1 month for Q.1 in 2021: Q.1 2021-12..2022-03;
     # weighted finish 3 * 6 + 1 * 15 = 33. Q.1 first (8 亿) leaves 3 months of P.2 in 2021: P ends
     # 2022-03, late. So P.2 first.
-    schedule = (out / "schedule.csv").read_text(encoding="utf-8").splitlines()
+    schedule = (out / "schedule.csv").read_text(encoding="utf-8-sig").splitlines()
     assert schedule == [
         "activity_id,project_id,name,start,finish,duration,cost,funding_source",
         "P.1,P,design,2020-10,2020-12,3,1.0,provincial",
         "P.2,P,works,2021-01,2021-06,6,12.0,provincial",
         "Q.1,Q,works,2021-12,2022-03,4,8.0,provincial",
     ]
-    projects = (out / "projects.csv").read_text(encoding="utf-8").splitlines()
+    projects = (out / "projects.csv").read_text(encoding="utf-8-sig").splitlines()
     assert projects[1].endswith(",2021-06,2021-12,true,0")
     assert projects[2].endswith(",2022-03,2022-12,true,0")
-    funding = (out / "funding.csv").read_text(encoding="utf-8").splitlines()
+    funding = (out / "funding.csv").read_text(encoding="utf-8-sig").splitlines()
     assert funding == ["year,source,spend,cap", "2021,provincial,14.0,14.0", "2022,provincial,6.0,20.0"]
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     opt = manifest["optimizer"]

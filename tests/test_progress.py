@@ -7,13 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from portfolio.known import known_at
 from portfolio.load import load_portfolio
 from portfolio.model import Activity, Link, Portfolio, Project
 from portfolio.months import parse_month
 from portfolio.network import DONE, build_network
-from portfolio.progress import (ACTUAL, DEPENDANT, FUTURE, PROJECT, RUNNING, ActivityProgress, progress_at,
-                                project_finish)
-from report.backtest import data_as_of, known_at, project_outcomes
+from portfolio.progress import (ACTUAL, DEPENDANT, FUTURE, PROJECT, RUNNING, ActivityProgress, data_as_of,
+                                progress_at, project_finish)
+from report.backtest import project_outcomes
 
 M = parse_month
 STATUS = M("2024-01")

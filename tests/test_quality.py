@@ -30,6 +30,9 @@ def _checks(activities: list[Activity], deadline_end: int = 18, hard: bool = Fal
             **limits) -> dict[str, str]:
     portfolio = Portfolio((Project("P", "项目", "P", "other", "", 1, None, 10, ""),), tuple(activities))
     checks = assess(portfolio, STATUS, STATUS + deadline_end - 1, hard, limits, baseline)
+    # the gate fails on ``passed is False``: a numpy bool there would let a failed check through
+    assert all(c.passed is None or type(c.passed) is bool for c in checks), [(c.name, type(c.passed)) for c in checks]
+    assert [c.result == "FAIL" for c in checks] == [c.passed is False for c in checks]
     return {c.name.split(" (")[0]: c.result for c in checks}
 
 

@@ -162,7 +162,7 @@ def test_missing_folder_and_malformed_file_exit_2_with_one_line(tmp_path):
     assert result.output.strip().count("\n") == 0 and "no such run folder" in result.output
 
     folder = make_run(tmp_path / "bad")
-    text = (folder / "simulation.csv").read_text(encoding="utf-8")
+    text = (folder / "simulation.csv").read_text(encoding="utf-8-sig")
     (folder / "simulation.csv").write_text(text.replace("p_on_time", "p_ontime"), encoding="utf-8")
     result = CliRunner().invoke(main, ["report", str(folder)])
     assert result.exit_code == 2
@@ -254,7 +254,7 @@ def test_gantt_wraps_long_names_and_titles_every_phase(full_run):
     assert "".join(wrap("Xi'an Metro Line 8 (ring) and more words", 12)) .replace(" ", "") == \
         "Xi'anMetroLine8(ring)andmorewords"
     svg = (full_run / "charts" / "gantt.svg").read_text(encoding="utf-8")
-    schedule = (full_run / "schedule.csv").read_text(encoding="utf-8").splitlines()[1:]
+    schedule = (full_run / "schedule.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
     titles = re.findall(r"<title>([^<]+)</title>", svg)
     assert len(titles) == len(schedule)  # one hover title per phase: its name, id and dates
     for line in schedule:

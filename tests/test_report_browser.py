@@ -206,7 +206,7 @@ def test_headline_numbers_in_the_browser_equal_those_from_simulation_csv(chromiu
 
 
 def test_sweep_summary_page_is_drawn(chromium, mini_data, tmp_path):
-    from report.sweep import run_sweep
+    from runs.sweep import run_sweep
 
     scenario = tmp_path / "grid.toml"
     scenario.write_text('name = "mini"\ndata = "data"\n[simulate]\niterations = 200\nseed = 7\n'

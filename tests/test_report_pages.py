@@ -31,7 +31,7 @@ def pages(tmp_path_factory) -> dict[str, str]:
     compare = CliRunner().invoke(main, ["compare", str(a), str(b), "--format", "html"])
     assert compare.exit_code == 0, compare.output
     from conftest import MINI_FILES
-    from report.sweep import run_sweep
+    from runs.sweep import run_sweep
 
     (base / "data").mkdir()
     for file, content in MINI_FILES.items():

@@ -9,7 +9,7 @@ from scipy.special import ndtr, ndtri
 from portfolio.distributions import pert_ppf, triangular_cdf, triangular_ppf
 from simulate.model import BLOCK, build_model
 from simulate.sampling import draw_block, draws_for, raw_block
-from simulate.synthetic import activity, make_portfolio, make_settings, project, risk
+from portfolio_builders import activity, make_portfolio, make_settings, project, risk
 
 
 def small(**simulate):

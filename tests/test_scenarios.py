@@ -5,21 +5,9 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from portfolio.errors import InputError
 from portfolio.months import parse_month
+from scenario_support import problems_of, write_scenario
 from scenarios.load import load_scenario, load_target
-
-
-def write_scenario(folder, text: str):
-    path = folder / "s.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def problems_of(path):
-    with pytest.raises(InputError) as info:
-        load_scenario(path)
-    return [str(p) for p in info.value.problems]
 
 
 def test_data_folder_gets_default_settings(mini_data):

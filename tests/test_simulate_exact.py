@@ -11,7 +11,7 @@ from simulate import run
 from simulate.engine_simpy import run_block
 from simulate.model import build_model
 from simulate.sampling import draws_for
-from simulate.synthetic import activity, make_portfolio, make_settings, project, risk
+from portfolio_builders import activity, make_portfolio, make_settings, project, risk
 
 N = 10000
 

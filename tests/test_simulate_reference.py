@@ -17,7 +17,7 @@ import pytest
 from simulate.model import DONE, FF, FS, RUNNING, SF, SS, build_model
 from simulate.runner import ENGINES
 from simulate.sampling import draws_for
-from simulate.synthetic import activity, make_portfolio, make_settings, project, risk
+from portfolio_builders import activity, make_portfolio, make_settings, project, risk
 
 NAN = math.nan
 

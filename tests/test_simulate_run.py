@@ -21,7 +21,7 @@ from simulate.model import build_model
 from simulate.sampling import draws_for
 from simulate.engine_simpy import run_block
 from simulate.stats import Accumulator, accumulate
-from simulate.synthetic import activity, make_portfolio, make_settings, project, risk, synthetic_portfolio
+from portfolio_builders import activity, make_portfolio, make_settings, project, risk, synthetic_portfolio
 
 FILES = ("simulation.csv", "criticality.csv", "risks.csv", "distribution.csv")
 
@@ -170,7 +170,7 @@ def test_command_with_a_plan(scenario, tmp_path):
     assert asap.exit_code == 0, asap.output
 
     def p50(folder):
-        rows = (folder / "simulation.csv").read_text(encoding="utf-8").splitlines()
+        rows = (folder / "simulation.csv").read_text(encoding="utf-8-sig").splitlines()
         return next(line for line in rows if line.startswith("HJW,")).split(",")[4]
 
     # HJW.T1 may start 2021-06 (its earliest start); the plan holds it to 2022-01, 7 months later.

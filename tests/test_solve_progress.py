@@ -39,6 +39,24 @@ def test_the_line_is_redrawn_at_most_every_interval_and_ended_once():
     assert stream.getvalue() == text  # nothing drawn since: nothing more to end
 
 
+def test_the_seconds_keep_counting_while_the_solver_is_silent():
+    """Presolve or a bound proof can keep CP-SAT silent for many seconds: the line must not freeze meanwhile."""
+    import re
+    import time
+
+    stream = io.StringIO()
+    line = TerminalLine(stream, interval=0.05, tick=True)
+    line("weighted_lateness", None, None, 1.0)  # the stage has begun; nothing more is heard for a while
+    time.sleep(0.5)
+    line(None, None, None, 1.5)
+    text = stream.getvalue()
+    seconds = [float(x) for x in re.findall(r"best —  bound —  ([\d.]+) s", text)]
+    assert len(seconds) >= 3 and seconds == sorted(seconds) and seconds[-1] >= 1.2, text
+    assert text.endswith("\n") and text.count("\n") == 1
+    time.sleep(0.2)
+    assert stream.getvalue() == text  # the line is over: no redraw after it
+
+
 def test_listening_to_the_solver_does_not_change_the_plan(mini_data):
     portfolio, settings = load_target(mini_data)
     quiet = optimize.solve(portfolio, settings, time_limit=10, workers=1)

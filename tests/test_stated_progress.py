@@ -7,9 +7,9 @@ import dataclasses
 import pytest
 
 import simulate
+from portfolio.known import known_at
 from portfolio.load import check_portfolio, load_portfolio
 from portfolio.months import parse_month
-from report.backtest import known_at
 from scenarios.load import load_target
 
 M = parse_month

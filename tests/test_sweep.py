@@ -12,25 +12,15 @@ import pytest
 from click.testing import CliRunner
 
 import cli
-import report.sweep as sweep_module
+import runs.sweep as sweep_module
 from portfolio.errors import InputError
-from report.sweep import folder_name, load_variants, run_sweep
+from report.sweep import SUMMARY_COLUMNS
+from runs.sweep import folder_name, load_variants, run_sweep
+from scenario_support import problems_of, write_scenario
 from scenarios.load import load_scenario, sweep_variants
 
 FUNDING = ("year,source,cap\n2021,provincial,120\n2022,provincial,120\n2021,local,40\n2022,local,40\n"
            "2023,local,40\n")
-
-
-def write_scenario(folder, text: str, name: str = "s.toml"):
-    path = folder / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def problems_of(path):
-    with pytest.raises(InputError) as info:
-        load_scenario(path)
-    return [str(p) for p in info.value.problems]
 
 
 def invoke(*args):
@@ -131,11 +121,11 @@ def test_sweep_writes_one_run_folder_per_variant_and_a_summary(data, tmp_path):
     assert manifest["scenario"] == "mini-provincial0.9" and manifest["simulation"]["iterations"] == 300
     assert manifest["sweep"] == {"scenario": "mini", "variant": "mini-provincial0.9", "funding_scales": [
         {"name": "provincial", "sources": ["provincial"], "from": None, "to": None, "factor": 0.9}]}
-    funding = (out / "mini-provincial0.9" / "funding.csv").read_text(encoding="utf-8").splitlines()
+    funding = (out / "mini-provincial0.9" / "funding.csv").read_text(encoding="utf-8-sig").splitlines()
     assert [r.split(",")[3] for r in funding if r.startswith("2022,provincial,")] == ["108.0"]  # 120 x 0.9
 
     rows = list(csv.DictReader(io.StringIO((out / "summary.csv").read_text(encoding="utf-8-sig"))))
-    assert list(rows[0]) == sweep_module.SUMMARY_COLUMNS
+    assert list(rows[0]) == SUMMARY_COLUMNS
     assert [r["variant"] for r in rows] == (["mini-provincial1.5"] * 3 + ["mini-provincial1"] * 3
                                             + ["mini-provincial0.9"] * 3 + ["mini-provincial0.5"] * 2 + ["other"] * 3)
     sim = {r["project_id"]: r for r in csv.DictReader(open(out / "mini-provincial1" / "simulation.csv",

@@ -7,10 +7,9 @@ import optimize
 import simulate
 from optimize.output import write_plan
 from portfolio.milestones import load_milestones, milestones_at
-from simulate.milestones import forecast as forecast_milestones
-
 from portfolio.runfolder import atomic_folder, write_csv
-from .write import write_report
+from report.write import write_report
+from simulate.milestones import forecast as forecast_milestones
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 Refresh them on purpose, after a change that is meant to move the figures:
 
-    python -m report.expected            # every scenarios/*.toml into tests/expected/<name>/
-    python -m report.expected baseline   # one scenario
+    python -m runs.expected            # every scenarios/*.toml into tests/expected/<name>/
+    python -m runs.expected baseline   # one scenario
 
 Each folder holds the plan and Monte Carlo files of the scenario's own run (its
 iterations and seed, exactly what ``portfolio run`` writes) and its manifest; no
@@ -20,10 +20,10 @@ from pathlib import Path
 import optimize
 import simulate
 from optimize.output import write_plan
+from portfolio.runfolder import atomic_folder
 from scenarios.load import load_target
 
 from .pipeline import planned_starts
-from portfolio.runfolder import atomic_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,5 @@
-"""Small portfolios built directly from the model dataclasses (tests) and a synthetic network (benchmark).
+"""Small portfolios built straight from the model dataclasses, and a random one (``synthetic_portfolio``), for
+the tests and the benchmarks (no tests here; the benchmarks import it as ``tests.portfolio_builders``).
 
 Months are written ``YYYY-MM`` as in the data files; links as in activities.csv
 (``"A;B:SS+2;C:FF"``).
