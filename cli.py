@@ -237,7 +237,7 @@ def simulate_command(scenario, out, iterations, seed, workers, plan_dir, engine,
     plan = sim.read_plan_starts(plan_dir, portfolio) if plan_dir else None
     with dask_executor(dask, workers) as executor, atomic_folder(out, tables_workbook=True) as folder:
         result = sim.run(portfolio, settings, plan_starts=plan, iterations=iterations, seed=seed,
-                         workers=workers or settings.simulate.workers, progress=sys.stderr.isatty(), engine=engine,
+                         workers=settings.simulate_workers(workers), progress=sys.stderr.isatty(), engine=engine,
                          executor=executor)
         sim.write_outputs(result, folder)
     click.echo(sim.summary_text(result))

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from portfolio.errors import InputError, InputProblem
 from portfolio.model import Portfolio
-from portfolio.months import format_month, parse_month
+from portfolio.months import format_month, parse_month, year_of
 from portfolio.progress import DONE, RUNNING, progress_at
 
 from .schedule import FUNDING_FIELD, MONEY_UNIT, WEEKS_PER_MONTH
@@ -101,7 +101,7 @@ def _first_day(month: int, time: str = "08:00") -> str:
 
 
 def _last_day(month: int, time: str) -> str:
-    year, m = month // 12, month % 12 + 1
+    year, m = year_of(month), month % 12 + 1
     return f"{format_month(month)}-{calendar.monthrange(year, m)[1]:02d} {time}"
 
 

@@ -10,6 +10,7 @@ from .checker import check_plan, check_starts
 from .explain import Infeasible, NoPlanFound
 from .plan import Plan, StageReport, funding_frame, objective_values, projects_frame, schedule_frame
 from .solve import OBJECTIVES, PlanCheckError, solve
+from .status import SolveStatus
 
 __all__ = [
     "OBJECTIVES",
@@ -17,6 +18,7 @@ __all__ = [
     "NoPlanFound",
     "Plan",
     "PlanCheckError",
+    "SolveStatus",
     "StageReport",
     "check_plan",
     "check_starts",

@@ -20,7 +20,9 @@ Rules checked (months relative to the status month, t = 0 its first instant):
   start_i + L, FF end_j >= end_i + L, SF end_j >= start_i + L;
 - funding caps: per (year, source) with a cap, the spend from t = 0 on
   (cost / (end - start) per month of work) within that calendar year is at most
-  the cap (the status year's cap prorated to its months left);
+  the cap (the status year's cap prorated to its months left; computed here on
+  purpose, not by ``portfolio.funding`` which the optimizer and the simulator
+  share, so that a mistake in that rule shows up here);
 - resources: in every month from t = 0 on, the units of the activities at work
   are at most the capacity;
 - hard deadlines (if the scenario asks for them): each project's finish month
@@ -32,8 +34,10 @@ import math
 from collections import defaultdict
 
 from portfolio.distributions import whole_months
-from portfolio.months import format_month
+from portfolio.months import format_month, year_of
+from portfolio.model import Portfolio
 from portfolio.network import DONE, FUTURE, build_network
+from scenarios.settings import Settings
 
 TOLERANCE = 1e-6  # relative, on money and resource units
 
@@ -42,12 +46,12 @@ def _month(status: int, t: float) -> str:
     return format_month(status + int(math.floor(t)))
 
 
-def check_plan(portfolio, settings, plan) -> list[str]:
+def check_plan(portfolio: Portfolio, settings: Settings, plan) -> list[str]:
     """Violations of the plan's ``start``/``end`` (relative months, portfolio order); empty when valid."""
     return check_starts(portfolio, settings, plan.start, plan.end)
 
 
-def check_starts(portfolio, settings, start, end) -> list[str]:
+def check_starts(portfolio: Portfolio, settings: Settings, start, end) -> list[str]:
     status = settings.status_date
     opt = settings.optimize
     acts = portfolio.activities
@@ -108,11 +112,11 @@ def check_starts(portfolio, settings, start, end) -> list[str]:
 
     # hard deadlines
     if opt.hard_deadlines:
-        for proj in portfolio.projects:
+        for k, proj in enumerate(portfolio.projects):
             members = [i for i, a in enumerate(acts) if a.project_id == proj.project_id]
             if not members:
                 continue
-            deadline = proj.deadline if proj.deadline is not None else settings.deadline
+            deadline = int(network.deadline[k])  # the data's deadline, else the scenario's: the network's rule
             finish = status + int(max(e[i] for i in members)) - 1
             if finish > deadline:
                 out.append(f"{proj.project_id}: finishes {format_month(finish)}, after its hard deadline {format_month(deadline)}")
@@ -126,8 +130,8 @@ def check_starts(portfolio, settings, start, end) -> list[str]:
                 continue
             rate = a.cost / months
             for t in range(max(0, int(s[i])), int(e[i])):
-                spend[((status + t) // 12, a.funding_source)] += rate
-        status_year, left = status // 12, 12 - status % 12
+                spend[(year_of(status + t), a.funding_source)] += rate
+        status_year, left = year_of(status), 12 - status % 12
         for f in portfolio.funding:
             if f.year < status_year:
                 continue

@@ -16,7 +16,10 @@ import numpy as np
 
 from portfolio.errors import PortfolioError
 from portfolio.links import LinkKind
+from portfolio.model import Portfolio
 from portfolio.months import format_month
+from portfolio.network import Network
+from scenarios.settings import Settings
 
 from . import core
 from .problem import Built
@@ -62,7 +65,7 @@ def _forward(problem: core.Problem):
 
 
 class Explainer:
-    def __init__(self, portfolio, settings, network, built: Built):
+    def __init__(self, portfolio: Portfolio, settings: Settings, network: Network, built: Built):
         self.portfolio = portfolio
         self.settings = settings
         self.network = network
@@ -202,19 +205,17 @@ class Explainer:
 
     # ------------------------------------------------------------------ relaxations
 
-    def relaxed(self, time_limit: float, workers: int, seed: int, params: dict | None = None,
-                deterministic_time: float | None = None) -> list[str]:
+    def relaxed(self, search: core.SolverOptions) -> list[str]:
         """The least extra funding (or months late) that makes a plan possible.
 
-        ``deterministic_time`` bounds each relaxed search like the plan's own (the explanation must not depend
-        on the machine's load either); ``time_limit`` is then a wall-clock safety net.
+        ``search.deterministic_time`` bounds each relaxed search like the plan's own (the explanation must not
+        depend on the machine's load either); ``search.time_limit`` is then a wall-clock safety net.
         """
         p = self.problem
         lines: list[str] = []
         if p.budgets:
             model = core.CoreModel(p, core.ModelOptions(cap_slack=True))
-            res = core.solve_stages(model, [("slack", model.total_slack(), "min")], time_limit, workers, seed, params,
-                                    deterministic_time=deterministic_time)
+            res = core.solve_stages(model, [("slack", model.total_slack(), "min")], search)
             if res.start is not None:
                 stage = res.stages[0]
                 short = self._shortfalls(model, res.start)
@@ -230,8 +231,7 @@ class Explainer:
         if p.hard_due:
             model = core.CoreModel(p, core.ModelOptions(cap_slack=bool(p.budgets), due_slack=True))
             late = sum(model.due_slack.values())
-            res = core.solve_stages(model, [("late", late, "min")], time_limit, workers, seed, params,
-                                    deterministic_time=deterministic_time)
+            res = core.solve_stages(model, [("late", late, "min")], search)
             if res.start is not None:
                 what = ", ".join(f"{r.name} (capacity {self._units(r, r.capacity)})" for r in p.resources) or "the links"
                 lines.append(f"The hard deadlines cannot all be met even with unlimited funding: {what} leave at least these projects late:")
@@ -259,12 +259,11 @@ class Explainer:
                 out.append((info, need, info.effective_cap, need - info.effective_cap))
         return out
 
-    def explain(self, time_limit: float, workers: int, seed: int, params: dict | None = None,
-                deterministic_time: float | None = None) -> str:
+    def explain(self, search: core.SolverOptions) -> str:
         reasons = self.direct()
         if reasons:
             return "No plan fits the scenario:\n" + "\n".join(f"- {r}" for r in reasons)
-        lines = self.relaxed(time_limit, workers, seed, params, deterministic_time)
+        lines = self.relaxed(search)
         if lines:
             return "\n".join(lines)
         return ("No plan fits the scenario, and neither the direct checks nor relaxing the funding caps and hard "

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from portfolio.model import Portfolio
+from portfolio.runfiles import PLAN_FILES  # noqa: F401 (the plan's file names, used from here too)
+from scenarios.settings import Settings
+
 from .plan import OBJECTIVE_LABELS, Plan, funding_frame, projects_frame, schedule_frame
 
-PLAN_FILES = ("schedule.csv", "projects.csv", "funding.csv")
 
-
-def write_plan(portfolio, settings, plan: Plan, folder: str | Path) -> None:
+def write_plan(portfolio: Portfolio, settings: Settings, plan: Plan, folder: str | Path) -> None:
     """schedule.csv, projects.csv, funding.csv and the ``optimizer`` section of manifest.json into ``folder``."""
     from portfolio.runfolder import write_csv, write_manifest
     from scenarios.rules import scenario_rules

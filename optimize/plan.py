@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from portfolio.funding import effective_caps
 from portfolio.model import Portfolio
-from portfolio.months import format_month
+from portfolio.months import format_month, year_of
 from portfolio.network import Network
+
+from .status import SolveStatus
 
 OBJECTIVE_LABELS = {
     "weighted_lateness": "priority-weighted months late",
@@ -62,7 +65,7 @@ class Plan:
     durations: np.ndarray  # whole-month estimate per activity (portfolio order)
     start: np.ndarray  # relative months (t = 0 is the status month)
     end: np.ndarray  # start + duration (a running activity: max(start + d, 1); done: actual)
-    status: str  # "optimal" or "feasible"
+    status: SolveStatus  # OPTIMAL or FEASIBLE
     objective_name: str  # the objective that decides status and gap (see docs/optimizer.md)
     objective: float
     best_bound: float
@@ -83,6 +86,10 @@ class Plan:
         ends = np.full(len(self.network.project_ids), -np.inf)
         np.maximum.at(ends, self.network.project_of, self.end.astype(float))
         return ends
+
+    def planned_starts(self) -> dict[str, int]:
+        """activity_id -> absolute planned start month, as the simulator takes it."""
+        return {aid: self.network.status + int(s) for aid, s in zip(self.network.activity_ids, self.start)}
 
     def lateness(self) -> np.ndarray:
         ends = self.project_end()
@@ -133,13 +140,8 @@ def spend_table(portfolio: Portfolio, status: int, start, end, include_caps: boo
             continue
         rate = a.cost / (e - s)
         for t in range(max(0, s), e):
-            spend[((status + t) // 12, a.funding_source)] += rate
-    caps: dict[tuple[int, str], float] = {}
-    status_year, left = status // 12, 12 - status % 12
-    if include_caps:
-        for f in portfolio.funding:
-            if f.year >= status_year:
-                caps[(f.year, f.source)] = f.cap * left / 12 if f.year == status_year else f.cap
+            spend[(year_of(status + t), a.funding_source)] += rate
+    caps = effective_caps(portfolio, status) if include_caps else {}
     keys = sorted(set(spend) | set(caps))
     return tuple(SpendRow(y, src, spend.get((y, src), 0.0), caps.get((y, src))) for y, src in keys)
 

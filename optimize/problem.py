@@ -26,8 +26,10 @@ import numpy as np
 
 from portfolio.distributions import whole_months
 from portfolio.errors import InputError, InputProblem
+from portfolio.funding import effective_cap
 from portfolio.model import Portfolio
 from portfolio.network import DONE, FUTURE, RUNNING, Network
+from scenarios.settings import Settings
 
 from . import core
 
@@ -53,7 +55,7 @@ class Built:
     weight_scale: int
 
 
-def estimate_durations(portfolio: Portfolio, settings) -> np.ndarray:
+def estimate_durations(portfolio: Portfolio, settings: Settings) -> np.ndarray:
     opt = settings.optimize
     return np.array(
         [whole_months(a.optimistic, a.most_likely, a.pessimistic, opt.duration_percentile, settings.simulate.distribution)
@@ -80,7 +82,7 @@ def span(network: Network, durations: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return start.astype(np.int64), end.astype(np.int64)
 
 
-def build(portfolio: Portfolio, settings, network: Network, durations: np.ndarray) -> Built:
+def build(portfolio: Portfolio, settings: Settings, network: Network, durations: np.ndarray) -> Built:
     status = network.status
     n = network.n
     opt = settings.optimize
@@ -128,15 +130,14 @@ def build(portfolio: Portfolio, settings, network: Network, durations: np.ndarra
     # budgets
     budgets, infos = [], []
     if opt.funding and portfolio.funding:
-        status_year, left = status // 12, 12 - status % 12
         src_members: dict[str, list[int]] = {}
         for i, a in enumerate(portfolio.activities):
             src_members.setdefault(a.funding_source, []).append(i)
         for f in sorted(portfolio.funding, key=lambda f: (f.year, f.source)):
-            if f.year < status_year:
+            effective = effective_cap(f.cap, f.year, status)
+            if effective is None:
                 continue
             a, b = max(0, 12 * f.year - status), 12 * (f.year + 1) - status
-            effective = f.cap * left / 12 if f.year == status_year else f.cap
             rates = []
             for i in src_members.get(f.source, []):
                 cost = portfolio.activities[i].cost

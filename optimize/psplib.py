@@ -25,6 +25,7 @@ from portfolio.errors import InputError, InputProblem, PortfolioError
 
 from . import bnb, core, feasible_sets, ga
 from .heuristic import best_schedule
+from .status import SolveStatus
 
 
 @dataclass(frozen=True)
@@ -275,8 +276,9 @@ def solve_instance(inst: Instance, time_limit: float = 10.0, workers: int = 1, s
         budget = left if k == len(phases) - 1 else left * share
         if upper is not None:
             model.model.add(makespan <= upper)
-        result = core.solve_stages(model, [("makespan", makespan, "min")], budget, workers, seed, dict(params), hint=best)
-        if result.status == "infeasible":  # no schedule at all: a job needs more than a resource's capacity
+        result = core.solve_stages(model, [("makespan", makespan, "min")],
+                                   core.SolverOptions(budget, workers, seed, dict(params)), hint=best)
+        if result.status == SolveStatus.INFEASIBLE:  # no schedule at all: a job needs more than a resource's capacity
             break
         if result.start is None:
             continue

@@ -15,8 +15,10 @@ import time
 
 import numpy as np
 
-from portfolio.network import build_network
 from portfolio.errors import PortfolioError
+from portfolio.model import Portfolio
+from portfolio.network import build_network
+from scenarios.settings import OBJECTIVES, Settings
 
 from . import core
 from .checker import check_plan
@@ -24,8 +26,8 @@ from .explain import Explainer, Infeasible, NoPlanFound
 from .heuristic import group_values, portfolio_hint
 from .plan import Plan, StageReport, objective_values, spend_table
 from .problem import build, estimate_durations
+from .status import SolveStatus
 
-OBJECTIVES = ("lateness", "makespan", "on_time")
 SEED = 20210101
 STAGE_SHARE = 0.8  # of the time left that a stage may use when more stages follow
 # CP-SAT without its LP relaxation: with 1 worker the baseline's lexicographic optimum is proven in a median
@@ -70,7 +72,7 @@ def _trivial_bound(model: core.CoreModel, name: str) -> int:
     return sum(g.weight for g, (lo, _) in pairs if lo <= g.due)
 
 
-def solve(portfolio, settings, *, time_limit: float | None = None, workers: int | None = None,
+def solve(portfolio: Portfolio, settings: Settings, *, time_limit: float | None = None, workers: int | None = None,
           seed: int = SEED, params: dict | None = None, tidy: bool = True, tighten: bool = True,
           model_options: dict | None = None, deterministic_time: float | None = None) -> Plan:
     """Plan the portfolio under the scenario's settings; raise ``Infeasible`` when no plan fits.
@@ -105,15 +107,15 @@ def solve(portfolio, settings, *, time_limit: float | None = None, workers: int 
     model = core.CoreModel(problem, core.ModelOptions(**(model_options or {})))
     exprs = [(name, _expression(model, name), sense) for name, sense in stage_names]
     left = time_limit - (time.perf_counter() - t0)
-    result = core.solve_stages(model, exprs, max(left, 0.1), workers, seed, params, hint=hint,
-                               stage_shares=[STAGE_SHARE] * len(exprs), deterministic_time=deterministic_time)
-    if result.start is None and result.status != "infeasible" and hint is not None and _keeps_due(problem, hint):
-        result = dataclasses.replace(result, status="feasible", stages=[], start=hint)  # the list schedule stands
+    search = core.SolverOptions(max(left, 0.1), workers, seed, params, deterministic_time)
+    result = core.solve_stages(model, exprs, search, hint=hint, stage_shares=[STAGE_SHARE] * len(exprs))
+    if result.start is None and result.status != SolveStatus.INFEASIBLE and hint is not None and _keeps_due(problem, hint):
+        result = dataclasses.replace(result, status=SolveStatus.FEASIBLE, stages=[], start=hint)  # the list schedule stands
     if result.start is None:
-        if result.status == "infeasible":
+        if result.status == SolveStatus.INFEASIBLE:
             spent = time.perf_counter() - t0
-            raise Infeasible(explainer.explain(max(2.0, time_limit - spent, time_limit / 2), workers, seed, params,
-                                               deterministic_time=deterministic_time))
+            raise Infeasible(explainer.explain(dataclasses.replace(search, time_limit=max(2.0, time_limit - spent,
+                                                                                          time_limit / 2))))
         if result.wall_clock_stop:
             raise NoPlanFound(
                 f"No plan found within the wall-clock safety net of {time_limit:g} s (and no proof that none "
@@ -145,7 +147,7 @@ def solve(portfolio, settings, *, time_limit: float | None = None, workers: int 
             bound = _trivial_bound(model, name) / div
             reports.append(StageReport(name, sense, values[name], bound, abs(values[name] - bound) < 1e-9, 0.0))
     deciding = next((r for r in reports if not r.optimal), reports[-1])
-    status = "optimal" if all(r.optimal for r in reports) else "feasible"
+    status = SolveStatus.OPTIMAL if all(r.optimal for r in reports) else SolveStatus.FEASIBLE
     notes = []
     if len(result.stages) < len(stage_names):
         notes.append(f"{len(stage_names) - len(result.stages)} of {len(stage_names)} objective stages not solved "

@@ -26,7 +26,7 @@ from .csvio import Row, Table, read_table
 from .errors import InputError, InputProblem
 from .graph import find_cycles
 from .model import CATEGORIES, LINK_TYPES, Activity, Deadline, FundingCap, Link, Portfolio, Project, Resource, Risk
-from .months import parse_month
+from .months import parse_month, year_of
 
 PROJECTS, ACTIVITIES, FUNDING, RISKS, RESOURCES, DEADLINES = (
     "projects.csv",
@@ -150,7 +150,7 @@ class _Checker:
         except ValueError:
             self.at(t, row, name, f"expected {MONTH}, got {_q(raw)}")
             return None
-        if not FIRST_YEAR <= month // 12 <= LAST_YEAR:
+        if not FIRST_YEAR <= year_of(month) <= LAST_YEAR:
             self.at(t, row, name, f"expected a month from {FIRST_YEAR}-01 to {LAST_YEAR}-12, got {_q(raw)}")
             return None
         return month

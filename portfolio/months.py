@@ -19,8 +19,9 @@ def parse_month(text: str) -> int:
 
 
 def format_month(month: int) -> str:
-    return f"{month // 12:04d}-{month % 12 + 1:02d}"
+    return f"{year_of(month):04d}-{month % 12 + 1:02d}"
 
 
 def year_of(month: int) -> int:
+    """The calendar year of an absolute month."""
     return month // 12

@@ -38,7 +38,7 @@ class Network:
     earliest: np.ndarray  # earliest start month (>= 0) of activities not started
     fixed_start: np.ndarray  # start of started activities (else 0)
     fixed_end: np.ndarray  # end of done activities (else 0)
-    deadline_end: np.ndarray  # per project: t by which it must end (deadline month + 1)
+    deadline: np.ndarray  # per project: its deadline month (absolute), resolved here once (see ``resolve_deadline``)
     priority: np.ndarray  # per project
     cost: np.ndarray  # per activity, 亿元
     source_of: np.ndarray  # per activity: index into sources
@@ -47,6 +47,11 @@ class Network:
     @property
     def n(self) -> int:
         return len(self.activity_ids)
+
+    @property
+    def deadline_end(self) -> np.ndarray:
+        """Per project: t by which it must end (deadline month + 1)."""
+        return self.deadline - self.status + 1
 
     def month_of(self, t: float) -> int:
         """Absolute month in which continuous time t falls."""
@@ -59,6 +64,14 @@ class Network:
     def elapsed(self) -> np.ndarray:
         """Months each running activity had worked by the status date (0 for the others)."""
         return np.where(self.state == RUNNING, -self.fixed_start, 0)
+
+
+def resolve_deadline(deadline: int | None, default_deadline: int) -> int:
+    """A project's deadline: its own, else the scenario's (``None`` in projects.csv means the scenario's).
+
+    The one place the fallback is applied; everything downstream reads ``Network.deadline``.
+    """
+    return default_deadline if deadline is None else deadline
 
 
 def build_network(portfolio: Portfolio, status: int, default_deadline: int) -> Network:
@@ -103,10 +116,7 @@ def build_network(portfolio: Portfolio, status: int, default_deadline: int) -> N
         earliest=earliest,
         fixed_start=fixed_start,
         fixed_end=fixed_end,
-        deadline_end=np.array(
-            [(p.deadline if p.deadline is not None else default_deadline) - status + 1 for p in portfolio.projects],
-            dtype=np.int64,
-        ),
+        deadline=np.array([resolve_deadline(p.deadline, default_deadline) for p in portfolio.projects], dtype=np.int64),
         priority=np.array([p.priority for p in portfolio.projects], dtype=float),
         cost=np.array([a.cost for a in acts], dtype=float),
         source_of=np.array([source_index[a.funding_source] for a in acts], dtype=np.int64),

@@ -64,5 +64,7 @@ SPECS: dict[str, dict] = {
         numbers=("iterations",),
     ),
 }
-PLAN_FILES = ("schedule.csv", "projects.csv", "funding.csv")
-MC_FILES = ("simulation.csv", "criticality.csv", "risks.csv", "distribution.csv")
+PLAN_FILES = ("schedule.csv", "projects.csv", "funding.csv")  # the plan's tables (optimize/output.py)
+MC_FILES = ("simulation.csv", "criticality.csv", "risks.csv", "distribution.csv")  # the simulation's tables
+ITERATIONS_FILE = "iterations.csv"  # each iteration's on-time bits, for paired comparisons
+SIMULATION_FILES = MC_FILES + (ITERATIONS_FILE,)  # everything simulate/runner.py writes

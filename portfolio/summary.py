@@ -55,7 +55,7 @@ def validation_summary(portfolio: Portfolio, settings) -> str:
     table = [("project", "name", "finish", "deadline", "status")]
     on_time = 0
     for k, project in enumerate(portfolio.projects):
-        deadline = project.deadline if project.deadline is not None else settings.deadline
+        deadline = int(network.deadline[k])
         end = result.project_end[k]
         if math.isfinite(end):
             finish = network.finish_month(end)

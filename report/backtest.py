@@ -37,8 +37,9 @@ import numpy as np
 import pandas as pd
 
 from portfolio.model import Portfolio
-from portfolio.months import format_month
+from portfolio.months import format_month, year_of
 from portfolio.known import deadline_at
+from portfolio.network import resolve_deadline
 from portfolio.progress import DONE, progress_at, project_finish
 
 from . import scoring
@@ -74,8 +75,7 @@ def project_outcomes(portfolio: Portfolio, status: int, default_deadline: int, a
     progress = progress_at(portfolio, None)
     out = []
     for p in portfolio.projects:
-        deadline = deadline_at(portfolio, p.project_id, status)
-        deadline = deadline if deadline is not None else default_deadline
+        deadline = resolve_deadline(deadline_at(portfolio, p.project_id, status), default_deadline)
         acts = portfolio.activities_of(p.project_id)
         finish = project_finish(portfolio, progress, p.project_id)
         if finish is not None:
@@ -319,7 +319,7 @@ def _chart_forecast_vs_actual(result: BacktestResult):
     for tick, r in zip(ax.get_yticklabels(), t.itertuples(index=False)):
         if not r.scored:
             tick.set_color(MUTED)
-    years = range(lo // 12, hi // 12 + 1)
+    years = range(year_of(lo), year_of(hi) + 1)
     step = 1 if len(years) <= 12 else 2
     ax.set_xlim(lo, hi)
     ax.set_xticks([y * 12 for y in years if lo <= y * 12 <= hi and y % step == 0],

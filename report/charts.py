@@ -16,6 +16,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from portfolio.months import year_of
+
 from .fonts import GLYPH_MISSING, MissingFontError, chart_style
 from .rundata import PORTFOLIO, Run, cdf_at, cdf_steps, month_text
 
@@ -156,7 +158,7 @@ def _month_axis(ax, lo: int, hi: int) -> None:
     """Year boundaries as grid lines, the year's name in the middle of it."""
     from matplotlib.ticker import FixedLocator, NullFormatter
 
-    years = range(lo // 12, hi // 12 + 1)
+    years = range(year_of(lo), year_of(hi) + 1)
     span = len(years)
     step = 1 if span <= 12 else 2 if span <= 24 else 5
     ax.set_xlim(lo, hi)
@@ -216,9 +218,9 @@ def gantt_window(run: Run, look: Look, window: tuple[int, int] | None = None) ->
     else:
         schedule = run.get("schedule.csv")
         start = run.status_date if run.status_date is not None else int(schedule["start_m"].min())
-        lo = (start // 12) * 12
+        lo = year_of(start) * 12
         last = max(list(look.deadline.values()) + [int(schedule["finish_m"].max())])
-        hi = min((last // 12 + 1) * 12, lo + 12 * GANTT_YEARS)
+        hi = min((year_of(last) + 1) * 12, lo + 12 * GANTT_YEARS)
     if run.status_date is not None:
         lo, hi = min(lo, run.status_date), max(hi, run.status_date + 1)
     return lo, max(hi, lo + 12)
@@ -406,7 +408,7 @@ def _panel_range(months: list[int], probs: list[float], deadline: int | None) ->
     first = next((m for m, p in zip(months, probs) if p >= 0.01), months[0])
     last = next((m for m, p in zip(months, probs) if p >= 0.99), months[-1])
     lo, hi = min(first, deadline if deadline is not None else first), max(last, deadline if deadline else last)
-    lo, hi = (lo // 12) * 12, (hi // 12 + 1) * 12
+    lo, hi = year_of(lo) * 12, (year_of(hi) + 1) * 12
     return lo, max(hi, lo + 24)
 
 
@@ -467,7 +469,7 @@ def _year_ticks(ax, lo: int, hi: int) -> None:
     """A few year labels on a small panel."""
     from matplotlib.ticker import FixedLocator
 
-    years = [y for y in range(lo // 12, hi // 12 + 1) if lo <= y * 12 <= hi]
+    years = [y for y in range(year_of(lo), year_of(hi) + 1) if lo <= y * 12 <= hi]
     step = max(1, -(-len(years) // 4))
     ax.set_xlim(lo, hi)
     ax.xaxis.set_major_locator(FixedLocator([y * 12 for y in years]))

@@ -195,7 +195,7 @@ def simulate(scenario: Scenario, plan: Plan | Literal["asap"] | None = None, *, 
     used = _planned(scenario) if plan is None else (None if isinstance(plan, str) else plan)
     settings = scenario.settings
     result = _simulate.run(scenario.portfolio, settings, plan_starts=None if used is None else used.starts(),
-                           iterations=iterations, seed=seed, workers=workers or settings.simulate.workers,
+                           iterations=iterations, seed=seed, workers=settings.simulate_workers(workers),
                            engine=engine, executor=executor)
     return _simulation_of(result, used)
 

@@ -33,10 +33,9 @@ def forecast(portfolio: Portfolio, settings, *, iterations=None, seed=None, work
     plan, starts = None, None
     if use_plan:
         plan = optimize.solve(known, settings, time_limit=time_limit)
-        starts = {a.activity_id: int(round(float(s))) + settings.status_date
-                  for a, s in zip(known.activities, plan.start)}
+        starts = plan.planned_starts()
     result = simulate.run(known, settings, plan_starts=starts, iterations=iterations, seed=seed,
-                          workers=workers or settings.simulate.workers, progress=progress)
+                          workers=settings.simulate_workers(workers), progress=progress)
     return plan, result
 
 

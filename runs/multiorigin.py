@@ -56,7 +56,7 @@ def _milestone_forecasts(milestones, plan, model, outside) -> tuple[dict, dict]:
     if not milestones:
         return {}, {}
     origin = model.settings.status_date
-    starts = {a.activity_id: int(round(float(s))) + origin for a, s in zip(known.activities, plan.start)}
+    starts = plan.planned_starts()
     months = {}
     for name, sim, plan_starts in (("model", model, starts), ("outside_view", outside, None)):
         info = sim.info

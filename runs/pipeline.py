@@ -21,8 +21,7 @@ class RunResult:
 
 def planned_starts(plan: optimize.Plan) -> dict[str, int]:
     """activity_id -> absolute planned start month, as the simulator takes it."""
-    network = plan.network
-    return {aid: network.status + int(s) for aid, s in zip(network.activity_ids, plan.start)}
+    return plan.planned_starts()
 
 
 def run_scenario(portfolio, settings, out, *, iterations=None, seed=None, workers=None, engine=None,
@@ -36,7 +35,7 @@ def run_scenario(portfolio, settings, out, *, iterations=None, seed=None, worker
     with atomic_folder(out, tables_workbook=True) as folder:
         write_plan(portfolio, settings, plan, folder)
         result = simulate.run(portfolio, settings, plan_starts=planned_starts(plan), iterations=iterations,
-                              seed=seed, workers=workers or settings.simulate.workers, progress=progress,
+                              seed=seed, workers=settings.simulate_workers(workers), progress=progress,
                               engine=engine, executor=executor)
         simulate.write_outputs(result, folder)
         if milestones:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from portfolio.errors import InputError, InputProblem
 from portfolio.load import load_portfolio
-from portfolio.model import Portfolio, Risk
+from portfolio.model import FundingCap, Portfolio, Risk
 from portfolio.months import parse_month
 
 from .origins import distinct_origins, origins_every
@@ -156,6 +156,18 @@ def _backtest_origins(table: dict) -> tuple[int, ...]:
     return distinct_origins(parse_month(v) for v in value)
 
 
+def scale_funding(funding: tuple[FundingCap, ...], factor: float, sources=(), first: int | None = None,
+                  last: int | None = None) -> tuple[FundingCap, ...]:
+    """The caps of ``sources`` (all when empty) in the years ``first`` .. ``last`` (None: no bound) times ``factor``;
+    the one rule of ``[[funding.scale]]`` and of a ``[[sweep.funding]]`` axis."""
+    sources = set(sources)
+    first = -10**6 if first is None else first
+    last = 10**6 if last is None else last
+    return tuple(dataclasses.replace(f, cap=f.cap * factor)
+                 if (not sources or f.source in sources) and first <= f.year <= last else f
+                 for f in funding)
+
+
 def apply_overrides(portfolio: Portfolio, doc: dict) -> tuple[Portfolio, tuple[tuple[str, int], ...]]:
     """Funding scales, duration multipliers, priorities, risks and forced starts, in that order.
 
@@ -163,17 +175,10 @@ def apply_overrides(portfolio: Portfolio, doc: dict) -> tuple[Portfolio, tuple[t
     """
     projects = {p.project_id: p for p in portfolio.projects}
 
-    funding = list(portfolio.funding)
+    funding = portfolio.funding
     for rule in doc.get("funding", {}).get("scale", []):
-        factor = rule["factor"]
-        sources = set(rule.get("sources", [rule["source"]] if "source" in rule else []))
-        first, last = rule.get("from", -10**6), rule.get("to", 10**6)
-        funding = [
-            dataclasses.replace(f, cap=f.cap * factor)
-            if (not sources or f.source in sources) and first <= f.year <= last
-            else f
-            for f in funding
-        ]
+        sources = rule.get("sources", [rule["source"]] if "source" in rule else [])
+        funding = scale_funding(funding, rule["factor"], sources, rule.get("from"), rule.get("to"))
 
     category_of = {p.project_id: p.category for p in portfolio.projects}
     factors = {}
@@ -254,13 +259,9 @@ def sweep_variants(portfolio: Portfolio, settings: Settings) -> list[Variant]:
         combos = [c + (f,) for c in combos for f in axis.factors]
     out = []
     for combo in combos:
-        funding = list(portfolio.funding)
+        funding = portfolio.funding
         for axis, factor in zip(settings.sweep, combo):
-            first = -10**6 if axis.first is None else axis.first
-            last = 10**6 if axis.last is None else axis.last
-            funding = [dataclasses.replace(f, cap=f.cap * factor)
-                       if (not axis.sources or f.source in axis.sources) and first <= f.year <= last else f
-                       for f in funding]
+            funding = scale_funding(funding, factor, axis.sources, axis.first, axis.last)
         name = settings.name + "".join(f"-{axis.label}{factor:g}" for axis, factor in zip(settings.sweep, combo))
         out.append(Variant(name, dataclasses.replace(portfolio, funding=tuple(funding)),
                            dataclasses.replace(settings, name=name, sweep=(),

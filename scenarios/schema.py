@@ -17,11 +17,11 @@ from portfolio.limits import MAX_DETERMINISTIC_TIME, MAX_ITERATIONS, MAX_SEED, M
 from portfolio.model import CATEGORIES
 from portfolio.months import parse_month
 
+from .settings import ENGINES, OBJECTIVES
+
 Path = tuple  # keys (str) and array items (int) from the document's root
 Found = tuple[Path, str]  # (where, message)
 
-OBJECTIVES = ("lateness", "makespan", "on_time")
-ENGINES = ("simpy", "fast")
 LABEL = re.compile(r"[A-Za-z0-9_.+-]+")
 BARE_KEY = re.compile(r"[A-Za-z0-9_.-]+")  # a key shown as it is in messages (others are quoted)
 MAX_FACTOR = 1000.0  # most a funding cap or a risk's impact may be multiplied by

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+OBJECTIVES = ("lateness", "makespan", "on_time")  # what the optimizer may minimise (docs/optimizer.md)
+ENGINES = ("simpy", "fast")  # the simulation engines (simulate/runner.py maps each name to its code)
+
 
 @dataclass(frozen=True)
 class OptimizeSettings:
@@ -67,3 +70,7 @@ class Settings:
     sweep: tuple[SweepAxis, ...] = ()  # the [sweep] grid: every combination of the axes' factors is a variant
     rules: tuple[tuple[str, str], ...] = ()  # (key, text) of each rule of the scenario file (scenarios/rules.py)
     backtest_origins: tuple[int, ...] = ()  # [backtest] origins: status dates of the multi-origin backtest
+
+    def simulate_workers(self, workers: int | None) -> int:
+        """The worker processes of a simulation: ``workers`` when given (a command's option), else the scenario's."""
+        return workers or self.simulate.workers

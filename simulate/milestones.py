@@ -17,7 +17,9 @@ import numpy as np
 import pandas as pd
 
 from portfolio.milestones import Milestone
+from portfolio.model import Portfolio
 from portfolio.months import format_month
+from scenarios.settings import Settings
 
 from .model import build_model
 from .runner import ENGINES, chunk_size, chunks
@@ -28,8 +30,8 @@ COLUMNS = ["milestone_id", "project_id", "activity_id", "event", "deadline", "ac
            "month_p50", "month_p80", "month_p90"]
 
 
-def event_months(portfolio, settings, milestones: tuple[Milestone, ...], plan_starts: dict[str, int] | None,
-                 iterations: int, seed: int, engine: str) -> np.ndarray:
+def event_months(portfolio: Portfolio, settings: Settings, milestones: tuple[Milestone, ...],
+                 plan_starts: dict[str, int] | None, iterations: int, seed: int, engine: str) -> np.ndarray:
     """(iterations, milestones) absolute months of each milestone's event, iteration by iteration."""
     model = build_model(portfolio, settings, plan_starts)
     index = [model.activity_ids.index(m.activity_id) for m in milestones]
@@ -68,8 +70,8 @@ def _rank(n: int, q: int) -> int:
     return max(0, -(-q * n // 100) - 1)
 
 
-def forecast(portfolio, settings, milestones: tuple[Milestone, ...], plan_starts: dict[str, int] | None = None,
-             iterations: int | None = None, seed: int | None = None, engine: str | None = None) -> pd.DataFrame:
+def forecast(portfolio: Portfolio, settings: Settings, milestones: tuple[Milestone, ...],
+             plan_starts: dict[str, int] | None = None, iterations: int | None = None, seed: int | None = None, engine: str | None = None) -> pd.DataFrame:
     """milestones.csv of a run (the scenario's iterations, seed and engine unless given)."""
     sim = settings.simulate
     iterations = sim.iterations if iterations is None else int(iterations)

@@ -11,10 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from portfolio.funding import effective_caps
 from portfolio.links import LinkKind
 from portfolio.model import Portfolio
+from portfolio.months import year_of
 from portfolio.network import DONE, FUTURE, RUNNING, build_network
 from portfolio.progress import progress_at, stated_work
+from scenarios.settings import Settings
 
 from .execution import HELD_SHARE, early_bound, short_phase_optimistic
 from .keyed import keys
@@ -107,7 +110,7 @@ class SimModel:
         return self.horizon - self.month_lo
 
 
-def build_model(portfolio: Portfolio, settings, plan_starts: dict[str, int] | None = None,
+def build_model(portfolio: Portfolio, settings: Settings, plan_starts: dict[str, int] | None = None,
                 horizon: int = HORIZON) -> SimModel:
     """Prepare ``portfolio`` under ``settings``; ``plan_starts`` maps activity ids to absolute start months."""
     sim = settings.simulate
@@ -144,12 +147,10 @@ def build_model(portfolio: Portfolio, settings, plan_starts: dict[str, int] | No
     funding_rank[funding_order] = np.arange(n)
 
     # Pools: the status year's cap prorated to the months left in it, then each 1 January that year's cap.
-    caps = portfolio.caps()
+    caps = effective_caps(portfolio, status)
     sources = net.sources
-    first_year = status // 12
-    months_left = 12 - status % 12
-    pool0 = np.array([caps[(first_year, s)] * months_left / 12 if (first_year, s) in caps else np.inf
-                      for s in sources], dtype=float)
+    first_year = year_of(status)
+    pool0 = np.array([caps.get((first_year, s), np.inf) for s in sources], dtype=float)
     refills = []
     year = first_year + 1
     while year * 12 - status < horizon:
@@ -225,8 +226,7 @@ def build_model(portfolio: Portfolio, settings, plan_starts: dict[str, int] | No
         source_of=net.source_of,
         project_ids=net.project_ids,
         project_names=tuple(p.name_zh for p in portfolio.projects),
-        deadline=np.array([(p.deadline if p.deadline is not None else settings.deadline) - status
-                           for p in portfolio.projects], dtype=np.int64),
+        deadline=net.deadline - status,
         members=members,
         categories=categories,
         link_pred=net.pred,

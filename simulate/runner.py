@@ -23,8 +23,11 @@ import pandas as pd
 from portfolio.errors import InputError, InputProblem
 from portfolio.months import format_month
 from portfolio.limits import MAX_ITERATIONS, usable_processes
+from portfolio.runfiles import SIMULATION_FILES
 from portfolio.runfolder import write_csv, write_manifest
+from portfolio.model import Portfolio
 from scenarios.rules import scenario_rules
+from scenarios.settings import ENGINES as ENGINE_NAMES, Settings
 
 from . import engine_fast, engine_simpy
 from .executors import local_executor
@@ -36,8 +39,9 @@ from .stats import Accumulator, accumulate, formatted, iterations_table, tables
 CHUNK = 256
 FAST_CHUNK = 16 * BLOCK  # most iterations per chunk of the fast engine (bounds the memory of a run)
 FAST_CELLS = 1 << 23  # most iterations x activities per fast chunk beyond one block (~70 MB per array of draws)
-ENGINES = {"simpy": engine_simpy.run_block, "fast": engine_fast.run_block}
-OUTPUT_FILES = ("simulation.csv", "criticality.csv", "risks.csv", "distribution.csv", "iterations.csv")
+_BLOCK_RUNNERS = {"simpy": engine_simpy.run_block, "fast": engine_fast.run_block}
+ENGINES = {name: _BLOCK_RUNNERS[name] for name in ENGINE_NAMES}  # the names a scenario may give (scenarios/settings.py)
+OUTPUT_FILES = SIMULATION_FILES
 DRAWS = "keyed"  # the draw scheme (manifest simulation.draws): draws keyed by (seed, ID, iteration), simulate/keyed.py
 assert BLOCK % CHUNK == 0
 
@@ -138,8 +142,8 @@ class Progress:
 
 # -- the library entry point -----------------------------------------------------------------------
 
-def run(portfolio, settings, plan_starts: dict[str, int] | None = None, iterations: int | None = None,
-        seed: int | None = None, workers: int = 1, progress: bool = False,
+def run(portfolio: Portfolio, settings: Settings, plan_starts: dict[str, int] | None = None,
+        iterations: int | None = None, seed: int | None = None, workers: int = 1, progress: bool = False,
         engine: str | None = None, executor=None) -> SimulationResult:
     """Monte Carlo of ``portfolio`` under ``settings``.
 
