@@ -51,9 +51,9 @@ def _baseline_with(tmp_path, extra: str):
 def test_the_readme_check_catches_a_three_point_drop_of_p_on_time(tmp_path):
     """README: `portfolio run scenarios/baseline.toml` then `portfolio check ... --expected tests/expected/baseline`.
 
-    A real change (CR-EXP's durations 0.9% longer) run as `portfolio run` would run it (the scenario's seed and
-    iterations), on the expected plan, moves CR-EXP's P(on time), near 0.45, down by about 3 points; the check
-    must fail on it. With expected outputs of a few hundred iterations the check fell back to sampling error
+    A real change (CR-EXP's durations 5% longer) run as `portfolio run` would run it (the scenario's seed and
+    iterations), on the expected plan, moves CR-EXP's P(on time), near 0.84, down by about 3 points (the projects
+    that share its funding pools move by less than a point); the check must fail on it. With expected outputs of a few hundred iterations the check fell back to sampling error
     (±0.13 here) and passed.
     """
     import shutil
@@ -75,10 +75,10 @@ def test_the_readme_check_catches_a_three_point_drop_of_p_on_time(tmp_path):
 
     got = tmp_path / "got"
     p = [simulate(_baseline_with(tmp_path, ""), tmp_path / "unchanged"),
-         simulate(_baseline_with(tmp_path, '\n[[durations]]\nproject = "CR-EXP"\nfactor = 1.009\n'), got)]
+         simulate(_baseline_with(tmp_path, '\n[[durations]]\nproject = "CR-EXP"\nfactor = 1.05\n'), got)]
     drop = p[0]["CR-EXP"] - p[1]["CR-EXP"]
     assert 0.025 <= drop <= 0.035, drop  # the change planted is the 3-point drop the check must catch
-    assert (p[0].drop("CR-EXP") == p[1].drop("CR-EXP")).all()
+    assert (p[0].drop("CR-EXP") - p[1].drop("CR-EXP")).abs().max() < 0.01
 
     result = runner.invoke(main, ["check", str(got), "--expected", str(expected)])
     assert result.exit_code == 1, result.output
