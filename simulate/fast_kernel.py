@@ -265,6 +265,8 @@ def run_rows(work, rate, start_out, end_out, sd_out, ed_out, path_out,
                                 pools[_u(s)] = pool - r
                                 by_w[rk] = wj - 1.0
                                 continue
+                            if pool == 0.0:  # an empty pool pays nothing and the work waits, unchanged, as the
+                                continue  # general case below leaves it (common where crashed rates empty pools)
                         if s < 0:
                             s = -1 - s
                         pool = pools[_u(s)]
