@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 # Share of projects held to their deadline: KPMG International, Global Construction Survey 2015 ("Climbing the
 # Curve", 109 owners): only 25% of projects in the past three years came within 10% of their original deadlines.
@@ -23,6 +24,8 @@ CRASH_LIMIT = 0.25
 CRASH_PREMIUM = 1.43
 # Short phases: the shared optimistic factor of the reference classes (portfolio.reference.OPTIMISTIC).
 SHORT_OPTIMISTIC = 0.85
+_KEEP = 1.0 - CRASH_LIMIT  # what is left of the remaining work when crashed
+_RATE_FACTOR = CRASH_PREMIUM / _KEEP  # money per month of crashed work
 PROJECT_STREAM = 0  # the stream of a project's "held" draw (kind "project": no other draw moves)
 
 
@@ -45,6 +48,16 @@ def early_bound(planned: np.ndarray, earliest: np.ndarray) -> np.ndarray:
 def crash(work: np.ndarray, rate: np.ndarray, held: np.ndarray) -> None:
     """In place, for the (rows, activities) entries where ``held``: work x (1 - CRASH_LIMIT) and rate x
     CRASH_PREMIUM / (1 - CRASH_LIMIT), so the remaining work costs CRASH_PREMIUM times as much."""
-    keep = 1.0 - CRASH_LIMIT
-    np.multiply(work, keep, out=work, where=held)
-    np.multiply(rate, CRASH_PREMIUM / keep, out=rate, where=held)
+    np.multiply(work, _KEEP, out=work, where=held)
+    np.multiply(rate, _RATE_FACTOR, out=rate, where=held)
+
+
+@njit(cache=True)
+def crash_held(work, rate, held, project_of, done):
+    """``crash`` of the activities (not ``done``) of the projects ``held`` (rows, projects), in one pass without
+    the (rows, activities) mask: the same two multiplications per crashed entry, so the same bytes."""
+    for q in range(work.shape[0]):
+        for a in range(work.shape[1]):
+            if held[q, project_of[a]] and not done[a]:
+                work[q, a] = work[q, a] * _KEEP
+                rate[q, a] = rate[q, a] * _RATE_FACTOR

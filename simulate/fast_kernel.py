@@ -96,6 +96,12 @@ def run_rows(work, rate, start_out, end_out, sd_out, ed_out, path_out,
     by_w = np.empty(n)  # work left
     by_r = np.empty(n)  # rate
     by_src = np.empty(n, np.int64)
+    # Per source (S <= 64), the enrolled ranks that its pool, once empty, leaves exactly as they are (the bank's
+    # visit changes nothing): untraced, with a rate of at least 1, so that the ask (rate x work left, work left > 0)
+    # is above 0 and nothing is paid. While the pool is empty (``empty``: bit s) the bank skips them; a pool grows
+    # only at a refill, as rates are never negative (0, or a cost over a positive duration, or that times the crash
+    # premium). A rank left out of ``idle`` is visited, as before.
+    idle = np.zeros(S * n_words, np.int64)
     for q in range(rows):
         start = start_out[q]
         end = end_out[q]
@@ -115,6 +121,11 @@ def run_rows(work, rate, start_out, end_out, sd_out, ed_out, path_out,
         for s in range(S):
             pools[s] = pool0[s]
         enrolled[:] = 0
+        idle[:] = 0
+        empty = np.int64(0)  # the sources whose pool is empty (bit s); a pool grows only at a refill
+        for s in range(min(S, 64)):
+            if pools[s] == 0.0:
+                empty |= np.int64(1) << np.int64(s)
         n_active = 0
         ri = 0
         # t = 0: done activities at their actual dates; running ones are "started" at 0 (enrolled with their work
@@ -220,6 +231,8 @@ def run_rows(work, rate, start_out, end_out, sd_out, ed_out, path_out,
                             by_w[rk] = wj
                             by_r[rk] = rate[q, u]
                             by_src[rk] = -1 - source_of[u] if traced[u] else source_of[u]
+                            if not traced[u] and by_r[rk] >= 1.0 and S <= 64:
+                                idle[_u(source_of[u] * n_words) + (rk >> _u(6))] |= np.int64(1) << np.int64(rk & _u(63))
                         else:
                             c[u] = float(k)
                             stack[top] = 2 * j + 1
@@ -240,6 +253,10 @@ def run_rows(work, rate, start_out, end_out, sd_out, ed_out, path_out,
                         else:
                             pools[s] = cap
                     ri += 1
+                    empty = np.int64(0)
+                    for s in range(min(S, 64)):
+                        if pools[s] == 0.0:
+                            empty |= np.int64(1) << np.int64(s)
                 # A stopped activity asks for nothing: out of the enrolled while the bank pays.
                 n_stopped = 0
                 if has_stops:
@@ -252,6 +269,11 @@ def run_rows(work, rate, start_out, end_out, sd_out, ed_out, path_out,
                             n_stopped += 1
                 for wi in range(n_words):
                     m = enrolled[wi]
+                    e = empty
+                    while e:
+                        b = e & -e
+                        e ^= b
+                        m &= ~idle[_u(_lowest_bit(b) * n_words + wi)]
                     while m:
                         bit = m & -m
                         m ^= bit
@@ -265,6 +287,8 @@ def run_rows(work, rate, start_out, end_out, sd_out, ed_out, path_out,
                                 pools[_u(s)] = pool - r
                                 by_w[rk] = wj - 1.0
                                 continue
+                            if pool == 0.0:  # an empty pool pays nothing and the work waits, unchanged, as the
+                                continue  # general case below leaves it (common where crashed rates empty pools)
                         if s < 0:
                             s = -1 - s
                         pool = pools[_u(s)]
@@ -276,6 +300,9 @@ def run_rows(work, rate, start_out, end_out, sd_out, ed_out, path_out,
                                 left = wj - 1.0
                         else:  # paid part: works pool / r months, then pauses for the rest of the month
                             pools[_u(s)] = 0.0
+                            if S <= 64:  # skip the rest of the source's idle ranks, in this word and after
+                                empty |= np.int64(1) << np.int64(s)
+                                m &= ~idle[_u(s * n_words + wi)]
                             left = wj
                             if pool > 0.0:
                                 left = wj - pool / r
@@ -319,7 +346,7 @@ def run_rows(work, rate, start_out, end_out, sd_out, ed_out, path_out,
         _paths(end, sd, ed, path_out[q], link_pred, project_of, mem_ptr, members)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _paths(end, sd, ed, on_path, link_pred, project_of, mem_ptr, members):
     """``outcomes.driving_paths`` of one iteration: from each project's last-ending activity (first listed
     among ties) back along the end driver, else the start driver, marking the project's own activities."""

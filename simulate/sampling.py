@@ -18,7 +18,7 @@ from scipy.special import ndtr, ndtri
 
 from portfolio.distributions import cdf, ppf
 
-from .execution import PROJECT_STREAM, crash
+from .execution import PROJECT_STREAM, crash_held
 from .keyed import uniforms
 from .model import BLOCK, DONE, RUNNING, SimModel
 
@@ -177,7 +177,7 @@ def derive(model: SimModel, i0: int, v, g, occurs, impact, out: tuple | None = N
 
     _work_rate(duration, extra, model.elapsed, model.cost, done, work, rate)
     if held is not None and held.any():
-        crash(work, rate, held.take(model.project_of, axis=1) & ~done)
+        crash_held(work, rate, held, model.project_of, done)
     return Draws(i0, i0 + len(v), u, duration, extra, work, rate, occurred, delay)
 
 

@@ -1,7 +1,8 @@
 """Each execution rule of simulate.execution on hand-worked cases with exact answers."""
 import numpy as np
 
-from simulate.execution import CRASH_LIMIT, CRASH_PREMIUM, HELD_SHARE, crash, early_bound, short_phase_optimistic
+from simulate.execution import (CRASH_LIMIT, CRASH_PREMIUM, HELD_SHARE, crash, crash_held, early_bound,
+                                short_phase_optimistic)
 
 
 def test_short_phase_keeps_its_spread():
@@ -25,6 +26,23 @@ def test_crash_is_bounded_and_costs_the_premium():
     assert CRASH_LIMIT == 0.25 and CRASH_PREMIUM == 1.43 and HELD_SHARE == 0.25
     assert work[0, 0] * rate[0, 0] == 16.0 * 1.43  # the remaining money, 8 x 2, times the premium
     assert rate[0, 1] == 2.0
+
+
+def test_crash_of_held_projects_is_crash_of_their_open_activities_bit_for_bit():
+    # crash_held (what the sampling layer runs) against crash on the mask it stands for: held project, not done.
+    rng = np.random.default_rng(7)
+    work, rate = rng.uniform(0, 30, (64, 9)), rng.uniform(0, 5, (64, 9))
+    held = rng.uniform(size=(64, 3)) < 0.4
+    project_of = np.array([0, 0, 1, 2, 2, 2, 1, 0, 2])
+    done = np.array([False, True, False, False, True, False, False, False, False])
+    free_w = work.copy()
+    want_w, want_r = work.copy(), rate.copy()
+    crash(want_w, want_r, held[:, project_of] & ~done)
+    crash_held(work, rate, held, project_of, done)
+    np.testing.assert_array_equal(work, want_w)
+    np.testing.assert_array_equal(rate, want_r)
+    assert (work != free_w).sum() > 64  # many entries crashed; the done activities never
+    np.testing.assert_array_equal(work[:, done], free_w[:, done])
 
 
 # -- the rules in the engines, on hand-worked cases ------------------------------------------------------------
