@@ -17,7 +17,7 @@ import traceback
 import click
 
 from portfolio import interrupts
-from portfolio.errors import InputError, PortfolioError
+from portfolio.errors import PortfolioError
 from portfolio.limits import MAX_DETERMINISTIC_TIME, MAX_ITERATIONS, MAX_SEED, MAX_TIME_LIMIT_S, MAX_WORKERS
 from portfolio.interrupts import Terminated
 
@@ -209,12 +209,9 @@ def main(debug):
 @guarded
 def validate(target):
     """Check a scenario's data (or a data folder); list every problem with file, line and column."""
-    from scenarios.load import load_data_milestones, load_target
-    from portfolio.summary import validation_summary
+    from runs.commands import validate as validate_target
 
-    portfolio, settings = load_target(target)
-    load_data_milestones(settings.data_dir, portfolio)  # the optional milestones (docs/data.md)
-    click.echo(validation_summary(portfolio, settings))
+    click.echo(validate_target(target))
 
 
 @main.command("simulate")
@@ -230,16 +227,11 @@ def validate(target):
 def simulate_command(scenario, out, iterations, seed, workers, plan_dir, engine, dask):
     """Monte Carlo of the plan against the deadlines: chance on time, P50/P80/P90 finish, what drives the risk."""
     import simulate as sim
-    from portfolio.runfolder import atomic_folder
-    from scenarios.load import load_target
+    from runs.commands import simulate_plan
 
-    portfolio, settings = load_target(scenario)
-    plan = sim.read_plan_starts(plan_dir, portfolio) if plan_dir else None
-    with dask_executor(dask, workers) as executor, atomic_folder(out, tables_workbook=True) as folder:
-        result = sim.run(portfolio, settings, plan_starts=plan, iterations=iterations, seed=seed,
-                         workers=settings.simulate_workers(workers), progress=sys.stderr.isatty(), engine=engine,
-                         executor=executor)
-        sim.write_outputs(result, folder)
+    with dask_executor(dask, workers) as executor:
+        result = simulate_plan(scenario, out, plan_dir=plan_dir, iterations=iterations, seed=seed, workers=workers,
+                               engine=engine, executor=executor, progress=sys.stderr.isatty())
     click.echo(sim.summary_text(result))
     click.echo(f"wrote {out}")
 
@@ -315,25 +307,12 @@ def schedule_command(scenario, out, time_limit, deterministic_time, workers, qui
     Prints status (optimal / feasible), objective, best bound, gap and solve time;
     exit 1 when no plan fits, with the reasons (short years and sources, impossible chains).
     """
-    import optimize
-    from optimize.output import summary_lines, write_plan
-    from portfolio.runfolder import atomic_folder
-    from scenarios.load import load_target
-
     from optimize.progress import terminal_progress
+    from runs.commands import schedule
 
-    portfolio, settings = load_target(scenario)
-    try:
-        with terminal_progress(sys.stderr.isatty() and not quiet):
-            plan = optimize.solve(portfolio, settings, time_limit=time_limit, workers=workers,
-                                  deterministic_time=deterministic_time)
-    except optimize.Infeasible as exc:
-        raise Finding(str(exc)) from exc
-    with atomic_folder(out, tables_workbook=True) as folder:
-        write_plan(portfolio, settings, plan, folder)
-    click.echo(f"scenario: {settings.name} ({len(portfolio.activities)} activities, {len(portfolio.projects)} projects)")
-    for line in summary_lines(portfolio, plan):
-        click.echo(line)
+    with terminal_progress(sys.stderr.isatty() and not quiet):
+        done = schedule(scenario, out, time_limit=time_limit, workers=workers, deterministic_time=deterministic_time)
+    click.echo(done.summary())
     click.echo(f"wrote {out}")
 
 
@@ -381,69 +360,15 @@ def backtest_command(scenario, out, iterations, seed, workers, time_limit, as_of
     With origins (--origins, or the scenario's [backtest] origins) it forecasts at each and writes the
     multi-origin evaluation instead: events.csv, scores.csv, differences.csv, pit.csv and the report.
     """
-    from portfolio.errors import InputError, InputProblem
-    from portfolio.months import parse_month
-    from report.backtest import summary_text
-    from runs.backtest import run_backtest, write_backtest
-    from scenarios.load import load_target
-
-    month = None
-    if as_of is not None:
-        try:
-            month = parse_month(as_of)
-        except ValueError as exc:
-            raise InputError(InputProblem("--as-of", 0, 0, str(exc))) from None
-    portfolio, settings = load_target(scenario)
-    origin_months = _origins_option(origins) if origins is not None else settings.backtest_origins
-    if origin_months:
-        if asap:
-            raise click.UsageError("--asap cannot be combined with several origins: the multi-origin backtest "
-                                   "scores the simulation without the plan as its outside view")
-        return _multi_origin_backtest(portfolio, settings, origin_months, out, month, iterations=iterations,
-                                      seed=seed, workers=workers, time_limit=time_limit, quiet=quiet)
-    show = sys.stderr.isatty() and not quiet
-    _compute_and_write(lambda: run_backtest(portfolio, settings, as_of=month, iterations=iterations, seed=seed,
-                                            workers=workers, progress=show, time_limit=time_limit, use_plan=not asap),
-                       lambda result, folder: write_backtest(result, folder, portfolio), summary_text, out, show)
-
-
-def _origins_option(text: str) -> tuple[int, ...]:
-    from portfolio.errors import InputError, InputProblem
-    from scenarios.origins import parse_origins
-
-    try:
-        return parse_origins(text)
-    except ValueError as exc:
-        raise InputError(InputProblem("--origins", 0, 0, str(exc))) from None
-
-
-def _multi_origin_backtest(portfolio, settings, origins, out, as_of, quiet=False, **options) -> None:
-    """The multi-origin backtest (docs/backtest.md, "The multi-origin evaluation"): forecast and score per origin."""
-    from report.multiorigin import summary_text
-    from runs.multiorigin import run_multi_origin, write_multi_origin
+    from optimize.progress import terminal_progress
+    from runs.commands import backtest
 
     show = sys.stderr.isatty() and not quiet
     log = (lambda text: click.echo(text, err=True)) if show else None
-    _compute_and_write(lambda: run_multi_origin(portfolio, settings, origins, as_of=as_of, progress=show, log=log,
-                                                **options),
-                       lambda result, folder: write_multi_origin(result, folder, portfolio), summary_text, out, show)
-
-
-def _compute_and_write(compute, write, summary, out, show: bool) -> None:
-    """A backtest's shell: compute (solver progress on the terminal when ``show``), write the folder atomically,
-    print the summary; no plan is a finding (exit 1), no CJK font bad input (exit 2)."""
-    import optimize
-    from optimize.progress import terminal_progress
-    from portfolio.runfolder import atomic_folder
-
-    try:
-        with terminal_progress(show):
-            result = compute()
-    except optimize.Infeasible as exc:
-        raise Finding(str(exc)) from exc
-    with atomic_folder(out, tables_workbook=True) as folder:
-        write(result, folder)
-    click.echo(summary(result))
+    with terminal_progress(show):
+        done = backtest(scenario, out, as_of=as_of, origins=origins, asap=asap, log=log, iterations=iterations,
+                        seed=seed, workers=workers, time_limit=time_limit, progress=show)
+    click.echo(done.summary)
     click.echo(f"wrote {out}")
 
 
@@ -461,27 +386,14 @@ def _compute_and_write(compute, write, summary, out, show: bool) -> None:
 @claims_out()
 def run_command(scenario, out, iterations, seed, workers, engine, time_limit, deterministic_time, dask, quiet):
     """Schedule, simulate and report in one go: the whole run folder of docs/design.md ("The run folder"), written atomically."""
-    import optimize
-    import simulate as sim
-    from optimize.output import summary_lines
-    from runs.pipeline import run_scenario
-    from scenarios.load import load_target
-
     from optimize.progress import terminal_progress
+    from runs.commands import run
 
-    portfolio, settings = load_target(scenario)
     show = sys.stderr.isatty() and not quiet
-    try:
-        with dask_executor(dask, workers) as executor, terminal_progress(show):
-            result = run_scenario(portfolio, settings, out, iterations=iterations, seed=seed, workers=workers,
-                                  engine=engine, time_limit=time_limit, progress=show, executor=executor,
-                                  deterministic_time=deterministic_time)
-    except optimize.Infeasible as exc:
-        raise Finding(str(exc)) from exc
-    click.echo(f"scenario: {settings.name} ({len(portfolio.activities)} activities, {len(portfolio.projects)} projects)")
-    for line in summary_lines(portfolio, result.plan):
-        click.echo(line)
-    click.echo(sim.summary_text(result.simulation))
+    with dask_executor(dask, workers) as executor, terminal_progress(show):
+        done = run(scenario, out, iterations=iterations, seed=seed, workers=workers, engine=engine,
+                   time_limit=time_limit, progress=show, executor=executor, deterministic_time=deterministic_time)
+    click.echo(done.summary())
     click.echo(f"wrote {out} (report: {out}/report.html)")
 
 
@@ -544,42 +456,11 @@ def sweep_command(scenarios, out, iterations, seed, workers, engine, time_limit,
 def import_command(file, out, fmt, projects_from, three_point, reference_class, encoding, resource_limits):
     """Import a P6 XER or MS Project XML (MSPDI) schedule as a data folder with a scenario.toml, or an .xlsx
     workbook (one sheet per table) as a data folder (docs/interop.md)."""
-    import interop
-    from interop.datafolder import write_data_folder
-    from interop.schedule import check_reference_class
+    from runs.commands import import_file
 
-    fields = None
-    if three_point:
-        fields = tuple(x.strip() for x in three_point.split(","))
-        if len(fields) != 2 or not all(fields):
-            _fail(f"--three-point: expected two field names separated by a comma, got {three_point!r}", 2)
-    try:
-        check_reference_class(reference_class)
-    except interop.ImportProblem as exc:
-        _fail(f"--reference-class: {exc}", 2)
-    try:
-        fmt = fmt or interop.detect_format(file, allow_xlsx=True)
-    except interop.ImportProblem as exc:
-        _fail(str(exc), 2)
-    if fmt == "xlsx":
-        from interop.xlsx import write_data_folder_from_workbook
-
-        try:
-            portfolio = write_data_folder_from_workbook(file, out)
-        except interop.ImportProblem as exc:
-            _fail(str(exc), 2)
-        click.echo(f"workbook: {len(portfolio.projects)} projects, {len(portfolio.activities)} activities")
-        click.echo(f"wrote {out}")
-        return
-    try:
-        schedule = interop.read_schedule(file, fmt, projects_from, fields, encoding, resource_limits)
-    except interop.ImportProblem as exc:
-        _fail(str(exc) if str(exc).startswith(click.format_filename(file).split("/")[-1]) else f"{file}: {exc}", 2)
-    portfolio = write_data_folder(schedule, out, reference_class)
-    links = sum(len(a.predecessors) for a in portfolio.activities)
-    click.echo(f"{schedule.format}: {len(portfolio.projects)} projects, {len(portfolio.activities)} activities, "
-               f"{links} links, {len(portfolio.resources)} resources; data date {schedule.status_date}")
-    click.echo(f"wrote {out} (plan it with: portfolio schedule {out}/scenario.toml --out RUN)")
+    done = import_file(file, out, fmt=fmt, projects_from=projects_from, three_point=three_point,
+                       reference_class=reference_class, encoding=encoding, resource_limits=resource_limits)
+    click.echo(done.summary(out))
 
 
 @main.command("quality")
@@ -593,53 +474,14 @@ def import_command(file, out, fmt, projects_from, three_point, reference_class, 
 @guarded
 def quality_command(target, thresholds, thresholds_file, baseline_run):
     """DCMA 14-point schedule-quality checks of a scenario, data folder, or P6 XER / MSPDI file; exit 1 when one fails."""
-    import tempfile
-    from pathlib import Path
+    from portfolio.quality import table
+    from runs.commands import quality
 
-    from portfolio.quality import assess, parse_thresholds, read_baseline, read_thresholds_file, table
-    from scenarios.load import load_target
-
-    limits: dict[str, float] = {}
-    if thresholds_file:
-        try:
-            limits.update(read_thresholds_file(thresholds_file))
-        except ValueError as exc:
-            _fail(f"{thresholds_file}: {exc}", 2)
-    try:
-        limits.update(parse_thresholds(thresholds))
-    except ValueError as exc:
-        _fail(f"--threshold: {exc}", 2)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(target)
-        if path.is_file() and path.suffix.lower() != ".toml":
-            path = _imported_for_quality(path, Path(tmp) / "data")
-        portfolio, settings = load_target(path)
-        baseline = read_baseline(baseline_run) if baseline_run else None
-        checks = assess(portfolio, settings.status_date, settings.deadline, settings.optimize.hard_deadlines, limits,
-                        baseline)
+    checks = quality(target, thresholds=thresholds, thresholds_file=thresholds_file, baseline_run=baseline_run)
     click.echo(table(checks))
     failed = [c.name for c in checks if c.passed is False]
     if failed:
         raise Finding(f"quality gate failed: {', '.join(failed)}")
-
-
-def _imported_for_quality(path, folder):
-    """The scenario (XER, MSPDI) or data folder (.xlsx) that ``portfolio quality`` checks for a planner's file."""
-    import interop
-    from interop.datafolder import write_data_folder
-
-    try:
-        fmt = interop.detect_format(path, allow_xlsx=True)
-        if fmt == "xlsx":
-            from interop.xlsx import write_data_folder_from_workbook
-
-            write_data_folder_from_workbook(path, folder)
-            return folder
-        schedule = interop.read_schedule(path, fmt)
-    except interop.ImportProblem as exc:
-        _fail(str(exc) if str(exc).startswith(path.name) else f"{path}: {exc}", 2)
-    write_data_folder(schedule, folder, "logistics")
-    return folder / "scenario.toml"
 
 
 @main.command("export")
@@ -656,36 +498,9 @@ def _imported_for_quality(path, folder):
 def export_command(run_dir, data_target, fmt, out, encoding):
     """Write a run's funded plan (schedule.csv with the data's links) as P6 XER or MSPDI, or its tables as .xlsx
     (docs/interop.md)."""
-    import codecs
+    from runs.commands import export
 
-    from interop.export import load_plan, write_export
-    from scenarios.load import load_target
-
-    if fmt == "xlsx":
-        from interop import ImportProblem
-        from interop.xlsx import run_workbook, save_fixed
-
-        try:
-            save_fixed(run_workbook(run_dir), out)
-        except ImportProblem as exc:
-            _fail(str(exc), 2)
-        click.echo(f"wrote {out}")
-        return
-    if not data_target:
-        _fail("--data: give the run's scenario file or data folder (a run folder does not record where its data is)", 2)
-
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        _fail(f"--encoding: unknown encoding {encoding!r}", 2)
-    portfolio, settings = load_target(data_target)
-    plan = load_plan(run_dir, portfolio, settings.status_date)
-    try:
-        write_export(plan, fmt, out, encoding)
-    except UnicodeEncodeError as exc:
-        _fail(f"--encoding: {encoding} cannot write {exc.object[exc.start:exc.end]!r} (try utf-8 or gb18030); "
-              "nothing was written", 2)
-    click.echo(f"wrote {out} ({fmt}: {len(plan.activities)} activities, {len(portfolio.projects)} projects)")
+    click.echo(export(run_dir, fmt, out, data_target=data_target, encoding=encoding))
 
 
 @main.command("template")
@@ -693,10 +508,9 @@ def export_command(run_dir, data_target, fmt, out, encoding):
 @guarded
 def template_command(out):
     """Write an empty .xlsx workbook with the data folder's tables, each column explained in its header's comment."""
-    from interop.xlsx import save_fixed, template_workbook
+    from runs.commands import template
 
-    save_fixed(template_workbook(), out)
-    click.echo(f"wrote {out} (fill it in, then: portfolio import {out} --out DATA_DIR)")
+    click.echo(template(out))
 
 
 if __name__ == "__main__":
