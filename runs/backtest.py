@@ -19,10 +19,11 @@ from portfolio.runfolder import write_csv, write_manifest
 from report.backtest import (BacktestResult, formatted_calibration, formatted_table, json_ready, render_charts,
                              render_html, render_markdown, score_forecasts, write_report_files)
 from scenarios.rules import scenario_rules
+from scenarios.settings import Settings
 from simulate.stats import formatted
 
 
-def forecast(portfolio: Portfolio, settings, *, iterations=None, seed=None, workers=None, progress=False,
+def forecast(portfolio: Portfolio, settings: Settings, *, iterations=None, seed=None, workers=None, progress=False,
              time_limit=None, use_plan: bool = True):
     """Plan (CP-SAT) and simulate ``portfolio`` as known at the scenario's status date: (plan, simulation result).
 
@@ -39,7 +40,7 @@ def forecast(portfolio: Portfolio, settings, *, iterations=None, seed=None, work
     return plan, result
 
 
-def run_backtest(portfolio: Portfolio, settings, *, as_of: int | None = None, iterations=None, seed=None,
+def run_backtest(portfolio: Portfolio, settings: Settings, *, as_of: int | None = None, iterations=None, seed=None,
                  workers=None, progress=False, time_limit=None, use_plan: bool = True) -> BacktestResult:
     """Forecast as of the status date with what was known then, then score it against the full data."""
     as_of = data_as_of(portfolio) if as_of is None else as_of

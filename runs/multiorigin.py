@@ -23,6 +23,7 @@ from report.multiorigin import (EVENT_COLUMNS, MultiOriginResult, OriginForecast
                                 event_rows, formatted_events, formatted_numbers, milestone_events, project_events,
                                 render_charts, render_html, render_markdown, scores_json)
 from scenarios.load import load_data_milestones
+from scenarios.settings import Settings
 from scenarios.rules import scenario_rules
 from simulate.milestones import event_months
 from simulate.stats import formatted
@@ -30,7 +31,7 @@ from simulate.stats import formatted
 from .backtest import forecast
 
 
-def forecast_at(portfolio: Portfolio, settings, origin: int, milestones: tuple[Milestone, ...] = (),
+def forecast_at(portfolio: Portfolio, settings: Settings, origin: int, milestones: tuple[Milestone, ...] = (),
                 **options) -> OriginForecast:
     """Plan + simulation, and the simulation without the plan, with what was known at ``origin``; with them, the
     month of each milestone known then."""
@@ -71,7 +72,7 @@ def _milestone_forecasts(milestones, plan, model, outside) -> tuple[dict, dict]:
     return months, plan_events
 
 
-def run_multi_origin(portfolio: Portfolio, settings, origins, *, as_of: int | None = None, iterations=None,
+def run_multi_origin(portfolio: Portfolio, settings: Settings, origins, *, as_of: int | None = None, iterations=None,
                      seed=None, workers=None, progress=False, time_limit=None, log=None,
                      milestones: tuple[Milestone, ...] | None = None) -> MultiOriginResult:
     """Forecast at every origin with what was known then, and score every event with a known outcome: the projects'

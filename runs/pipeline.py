@@ -7,9 +7,11 @@ import optimize
 import simulate
 from optimize.output import write_plan
 from portfolio.milestones import milestones_at
-from scenarios.load import load_data_milestones
+from portfolio.model import Portfolio
 from portfolio.runfolder import atomic_folder, write_csv
 from report.write import write_report
+from scenarios.load import load_data_milestones
+from scenarios.settings import Settings
 from simulate.milestones import forecast as forecast_milestones
 
 
@@ -24,7 +26,7 @@ def planned_starts(plan: optimize.Plan) -> dict[str, int]:
     return plan.planned_starts()
 
 
-def run_scenario(portfolio, settings, out, *, iterations=None, seed=None, workers=None, engine=None,
+def run_scenario(portfolio: Portfolio, settings: Settings, out, *, iterations=None, seed=None, workers=None, engine=None,
                  time_limit=None, progress=False, executor=None, deterministic_time=None) -> RunResult:
     """Schedule, simulate the schedule, and write the whole run folder ``out`` (or nothing on error).
 
@@ -44,7 +46,7 @@ def run_scenario(portfolio, settings, out, *, iterations=None, seed=None, worker
     return RunResult(plan, result)
 
 
-def write_milestones(portfolio, settings, milestones, plan_starts, info: dict, folder) -> None:
+def write_milestones(portfolio: Portfolio, settings: Settings, milestones, plan_starts, info: dict, folder) -> None:
     """milestones.csv: each milestone forecast with the run's iterations, seed and engine (simulate/milestones.py)."""
     table = forecast_milestones(portfolio, settings, milestones, plan_starts, iterations=info["iterations"],
                                 seed=info["seed"], engine=info["engine"])

@@ -37,12 +37,14 @@ import simulate
 from optimize.output import write_plan
 from portfolio.errors import InputError, InputProblem
 from portfolio.limits import usable_processes
+from portfolio.model import Portfolio
 from portfolio.runfolder import MARKER, atomic_folder, check_out, package_versions, sha256_of, write_csv, write_manifest
 from report.sweep import PORTFOLIO, summary_frame, summary_markdown
 from report.sweep_html import summary_html
 from report.write import write_report
 from scenarios.load import Variant, load_target, sweep_variants
 from scenarios.rules import scenario_rules
+from scenarios.settings import Settings
 from simulate.executors import DaskExecutor, local_executor
 from simulate.model import BLOCK
 
@@ -101,7 +103,7 @@ def load_variants(targets) -> list[tuple[str, Variant]]:
     return out
 
 
-def _plan_task(portfolio, settings, time_limit, deterministic_time=None):
+def _plan_task(portfolio: Portfolio, settings: Settings, time_limit, deterministic_time=None):
     """One variant's plan, as a pure task: ("ok", Plan) or (status, why) — never raises for a planner's finding."""
     try:
         return "ok", optimize.solve(portfolio, settings, time_limit=time_limit, deterministic_time=deterministic_time)
