@@ -1,7 +1,10 @@
 """Planners' files in and out: P6 XER, MS Project XML (MSPDI) and, with MPXJ, binary .mpp, to the data folder and back (docs/interop.md)."""
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from pathlib import Path
+
+from portfolio.load import FIRST_YEAR, LAST_YEAR
 
 from .schedule import ImportedSchedule, ImportProblem
 
@@ -26,8 +29,22 @@ def detect_format(path, allow_xlsx: bool = False) -> str:
 def read_schedule(path, fmt: str | None = None, projects_from: str = "project",
                   three_point: tuple[str, str] | None = None, encoding: str | None = None,
                   resource_limits: bool = False) -> ImportedSchedule:
-    """The schedule in ``path`` (format detected unless given)."""
+    """The schedule in ``path`` (format detected unless given); a file that cannot be read as one raises
+    ImportProblem naming it, whatever the fault (a malformed number, date, calendar or XML)."""
     fmt = fmt or detect_format(path)
+    try:
+        schedule = _read(path, fmt, projects_from, three_point, encoding, resource_limits)
+    except (ValueError, ArithmeticError, IndexError, KeyError, ET.ParseError) as exc:
+        # UnicodeDecodeError is a ValueError too; each reader names the faults it expects, this catches the rest
+        raise ImportProblem(f"{Path(path).name}: cannot read it as {fmt.upper()}: {exc}") from None
+    for what, month in (("data date", schedule.status_date), ("last finish", schedule.finish)):
+        year = month.rsplit("-", 1)[0]
+        if month and not (year.isdigit() and FIRST_YEAR <= int(year) <= LAST_YEAR):
+            raise ImportProblem(f"{Path(path).name}: its {what} {month} is outside {FIRST_YEAR}-01 to {LAST_YEAR}-12")
+    return schedule
+
+
+def _read(path, fmt, projects_from, three_point, encoding, resource_limits) -> ImportedSchedule:
     if fmt == "xer":
         from .xer import read_xer
         return read_xer(path, projects_from, three_point, encoding, resource_limits)

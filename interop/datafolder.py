@@ -85,7 +85,7 @@ def tables(schedule: ImportedSchedule, reference_class: str) -> dict[str, bytes]
 
 def scenario_text(schedule: ImportedSchedule) -> str:
     """A scenario that plans the imported data from the file's data date."""
-    return (f"# Written by `portfolio import` from {schedule.file} ({schedule.format}).\n"
+    return (f"# Written by `portfolio import` from {_toml_safe(str(schedule.file))} ({schedule.format}).\n"
             f'name = "{_toml_safe(Path(schedule.file).stem)}"\n'
             'data = "."\n'
             f'status_date = "{schedule.status_date}"\n'
@@ -95,7 +95,8 @@ def scenario_text(schedule: ImportedSchedule) -> str:
 
 
 def _toml_safe(text: str) -> str:
-    return text.replace("\\", "-").replace('"', "'")
+    """Text that fits in a TOML basic string and a comment: no backslash, quote or control character."""
+    return "".join("-" if ch < " " or ch == "\x7f" else ch for ch in text.replace("\\", "-").replace('"', "'"))
 
 
 def write_data_folder(schedule: ImportedSchedule, out, reference_class: str):

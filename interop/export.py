@@ -15,9 +15,8 @@ or 17:00 (MS Project) on the last day of the finish month; both programs resched
 from __future__ import annotations
 
 import calendar
+import math
 import csv
-import os
-import tempfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from portfolio.errors import InputError, InputProblem
 from portfolio.model import Portfolio
 from portfolio.months import format_month, parse_month, year_of
 from portfolio.progress import DONE, RUNNING, progress_at
+from portfolio.runfolder import read_manifest
 
 from .schedule import FUNDING_FIELD, MONEY_UNIT, WEEKS_PER_MONTH
 
@@ -65,19 +65,33 @@ class Plan:
 
 def load_plan(run_dir, portfolio: Portfolio, status: int) -> Plan:
     """The run's schedule.csv joined with the data's progress; InputError when they do not belong together."""
-    import json
-
     run = Path(run_dir)
     path = run / "schedule.csv"
     if not path.is_file():
         raise InputError(InputProblem(str(path), 0, 0, "no schedule.csv (expected a run folder of portfolio schedule or run)"))
-    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8")) if (run / "manifest.json").is_file() else {}
-    recorded = manifest.get("inputs", {})
+    if (run / "manifest.json").exists() and read_manifest(run) is None:
+        raise InputError(InputProblem(str(run / "manifest.json"), 0, 0, "not a run's manifest (not a JSON object in UTF-8)"))
+    recorded = (read_manifest(run) or {}).get("inputs", {})
+    if not isinstance(recorded, dict):
+        raise InputError(InputProblem(str(run / "manifest.json"), 0, 0, "\"inputs\" is not a table of file hashes"))
     changed = [name for name, sha in portfolio.inputs if name in recorded and recorded[name] != sha]
     if changed:
         raise InputError(InputProblem(str(run / "manifest.json"), 0, 0, f"the run was made from other data: {', '.join(changed)} "
                                  "differ (expected --data to name the run's scenario or data folder)"))
     progress = {a.activity_id: p.state for a, p in zip(portfolio.activities, progress_at(portfolio, status))}
+    try:
+        rows = _schedule_rows(path, progress)
+    except UnicodeDecodeError:
+        raise InputError(InputProblem(str(path), 0, 0, "not UTF-8 text (expected a plan's schedule.csv)")) from None
+    planned = {r.activity_id for r in rows}
+    lacking = [a.activity_id for a in portfolio.activities if a.activity_id not in planned]
+    if lacking:
+        raise InputError(InputProblem(str(path), 0, 0, f"no row for activity {lacking[0]!r} of the data"
+                                      + (f" (and {len(lacking) - 1} more)" if len(lacking) > 1 else "")))
+    return Plan(portfolio, status, tuple(rows))
+
+
+def _schedule_rows(path: Path, progress: dict[str, int]) -> list[PlannedActivity]:
     rows = []
     with open(path, encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
@@ -85,15 +99,24 @@ def load_plan(run_dir, portfolio: Portfolio, status: int) -> Plan:
         if missing:
             raise InputError(InputProblem(str(path), 1, 0, f"missing column {missing[0]!r} (expected a plan's schedule.csv)"))
         for line, row in enumerate(reader, start=2):
+            if None in row or None in row.values():
+                raise InputError(InputProblem(str(path), line, 0, f"expected {len(reader.fieldnames)} fields"))
             if row["activity_id"] not in progress:
                 raise InputError(InputProblem(str(path), line, 1, f"activity_id: {row['activity_id']!r} is not in the data"))
             try:
                 rows.append(PlannedActivity(row["activity_id"], row["project_id"], row["name"], parse_month(row["start"]),
-                                            parse_month(row["finish"]), float(row["duration"]), float(row["cost"]),
+                                            parse_month(row["finish"]), _finite(row["duration"]), _finite(row["cost"]),
                                             row["funding_source"], progress[row["activity_id"]]))
             except (ValueError, TypeError) as exc:
                 raise InputError(InputProblem(str(path), line, 0, f"cannot read the row: {exc}")) from None
-    return Plan(portfolio, status, tuple(rows))
+    return rows
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"expected a finite number >= 0, got {text!r}")
+    return value
 
 
 def _first_day(month: int, time: str = "08:00") -> str:
@@ -359,19 +382,12 @@ def _mspdi_activity(tasks, q, a: PlannedActivity, uid, row: int, outline: str, l
     _sub(extended, q("Value"), a.funding_source)
 
 
-def write_export(plan: Plan, fmt: str, out, encoding: str = "utf-8") -> None:
-    """The file at ``out``, whole or not at all (written aside, then renamed)."""
-    data = xer_text(plan).encode(encoding) if fmt == "xer" else mspdi_bytes(plan)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{out.name}.tmp-", dir=out.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # as an ordinary new file, not mkstemp's 0600
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def export_bytes(plan: Plan, fmt: str, encoding: str = "utf-8") -> bytes:
+    """The plan as the bytes of a P6 XER (in ``encoding``) or MSPDI file."""
+    return xer_text(plan).encode(encoding) if fmt == "xer" else mspdi_bytes(plan)
+
+
+def is_export_file(fmt: str, head: bytes) -> bool:
+    """Whether an existing file's first bytes are of the format that an export to it writes (so it may replace it)."""
+    head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head.startswith(b"ERMHDR") if fmt == "xer" else head.startswith(b"<") and b"schemas.microsoft.com/project" in head

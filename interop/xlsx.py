@@ -17,7 +17,7 @@ from pathlib import Path
 from portfolio import milestones
 from portfolio.errors import InputError, InputProblem
 from portfolio.load import FILES, REQUIRED_COLUMNS
-from portfolio.workbook import save_fixed, tables_workbook  # noqa: F401  (save_fixed: used by the CLI)
+from portfolio.workbook import tables_workbook
 
 from .schedule import ImportProblem
 
@@ -136,18 +136,37 @@ def read_workbook(path) -> dict[str, list[list[str]]]:
         raise ImportProblem(f"{Path(path).name}: not an .xlsx workbook ({type(exc).__name__})") from exc
     tables = {}
     by_name = {name.lower().removesuffix(".csv"): name for name in book.sheetnames}
-    for table in SHEETS:
-        sheet = by_name.get(_sheet_name(table))
-        if sheet is None:
-            continue
-        rows = [list(row) for row in book[sheet].iter_rows(values_only=True)]
-        header = [str(x).strip() if x is not None else "" for x in (rows[0] if rows else [])]
-        texts = [[_cell_text(v, header[k] if k < len(header) else "") for k, v in enumerate(row)] for row in rows]
-        while texts and not any(texts[-1]):
-            texts.pop()
-        tables[table] = [row[:_width(row)] for row in texts]
-    book.close()
+    try:
+        for table in SHEETS:
+            sheet = by_name.get(_sheet_name(table))
+            if sheet is not None:
+                tables[table] = _sheet_texts(book[sheet])
+    except (ValueError, ArithmeticError, IndexError, KeyError, SyntaxError) as exc:  # a damaged sheet (ParseError
+        # is a SyntaxError): openpyxl reads cells lazily, so the faults of their XML surface only here
+        raise ImportProblem(f"{Path(path).name}: cannot read the sheet {sheet!r} ({type(exc).__name__}: {exc})") from None
+    finally:
+        book.close()
     return tables
+
+
+def _sheet_texts(sheet) -> list[list[str]]:
+    """A sheet's rows of cell texts, up to one column past its header (a stray far cell must not make every row
+    16,384 cells wide); empty rows inside the table are kept as [] so that row numbers stay the sheet's."""
+    first = next(sheet.iter_rows(min_row=1, max_row=1, values_only=True), ())
+    header = [str(x).strip() if x is not None else "" for x in first]
+    width = _width(header) + 1  # one more, so that a cell past the header is still reported
+    rows: list[list[str]] = []
+    empty = 0
+    for row in sheet.iter_rows(values_only=True, max_col=width):
+        texts = [_cell_text(v, header[k] if k < len(header) else "") for k, v in enumerate(row)]
+        texts = texts[:_width(texts)]
+        if not texts:
+            empty += 1
+            continue
+        rows.extend([] for _ in range(empty))
+        empty = 0
+        rows.append(texts)
+    return rows
 
 
 def _width(row: list[str]) -> int:
@@ -269,7 +288,12 @@ def template_workbook():
 
 def run_workbook(run_dir):
     """The CSV tables of a run folder as one workbook, one sheet per file (numbers as numbers)."""
-    files = sorted(Path(run_dir).glob("*.csv"))
+    files = sorted(p for p in Path(run_dir).glob("*.csv") if p.is_file())
     if not files:
         raise ImportProblem(f"{run_dir}: no CSV tables (expected a run folder)")
-    return tables_workbook(files)
+    from openpyxl.utils.exceptions import IllegalCharacterError
+
+    try:
+        return tables_workbook(files)
+    except (ValueError, OSError, IllegalCharacterError) as exc:  # an edited table: bytes that are not UTF-8, characters a workbook cannot hold
+        raise ImportProblem(f"{run_dir}: cannot put its tables in a workbook ({type(exc).__name__}: {str(exc)!r:.200})") from None

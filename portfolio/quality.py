@@ -10,6 +10,7 @@ and are otherwise not applicable (n.a.), which never fails the gate.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -218,10 +219,16 @@ def parse_thresholds(items: list[str] | tuple[str, ...]) -> dict[str, float]:
         if not sep or name not in THRESHOLDS:
             raise ValueError(f"expected NAME=VALUE with NAME one of {', '.join(THRESHOLDS)}, got {item!r}")
         try:
-            out[name] = float(value)
+            number = float(value)
         except ValueError:
-            raise ValueError(f"expected a number after {name}=, got {value.strip()!r}") from None
+            number = math.nan
+        if not 0 <= number <= MAX_THRESHOLD:  # also refuses nan, which would switch a check off unseen
+            raise ValueError(f"expected a number from 0 to {MAX_THRESHOLD:g} after {name}=, got {value.strip()!r}")
+        out[name] = number
     return out
+
+
+MAX_THRESHOLD = 1e6
 
 
 
@@ -232,6 +239,8 @@ def read_thresholds_file(path) -> dict[str, float]:
     with open(path, "rb") as handle:
         loaded = tomllib.load(handle)  # its TOMLDecodeError is a ValueError
     loaded = loaded.get("quality", loaded)
+    if not isinstance(loaded, dict):
+        raise ValueError("expected NAME = VALUE lines, at the top level or under [quality]")
     return parse_thresholds([f"{k}={v}" for k, v in loaded.items()])
 
 
@@ -247,10 +256,11 @@ def read_baseline(run_dir) -> dict[str, int]:
     if not path.is_file():
         raise InputError(InputProblem(str(path), 0, 0, "no schedule.csv (expected a run folder of portfolio schedule or run)"))
     finishes = {}
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        for line, row in enumerate(csv.DictReader(handle), start=2):
-            try:
+    line = 1
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            for line, row in enumerate(csv.DictReader(handle), start=2):
                 finishes[row["activity_id"]] = parse_month(row["finish"])
-            except (KeyError, TypeError, ValueError) as exc:
-                raise InputError(InputProblem(str(path), line, 0, f"expected activity_id and finish (YYYY-MM): {exc}")) from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # UnicodeDecodeError is a ValueError
+        raise InputError(InputProblem(str(path), line, 0, f"expected activity_id and finish (YYYY-MM): {exc}")) from None
     return finishes

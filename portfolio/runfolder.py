@@ -330,21 +330,42 @@ def _replace(target: Path, tmp: Path) -> None:
 
 def write_file_atomic(path: str | os.PathLike, text: str) -> Path:
     """Write ``text`` to the file ``path`` (an --out FILE) whole or not at all; its folder is made if missing."""
+    return write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes, kind: str | None = None,
+                       replaces=None) -> Path:
+    """Write ``data`` to the file ``path`` (an --out FILE) whole or not at all, with the umask's mode.
+
+    ``replaces(head)``: whether an existing file, by its first bytes, is one of ``kind`` that this file may
+    replace; any other existing file (a scenario, a run's CSV) is left untouched with exit 2.
+    """
     path = Path(path)
-    if path.is_symlink() or path.is_dir():
-        raise OutError(path, "is a symbolic link; give the file itself" if path.is_symlink()
-                       else "is a folder; give a file name")
-    target = _target(path)
-    _writable_parent(path, target)
-    tmp = _new_aside(target, "tmp")
     try:
-        tmp.write_text(text, encoding="utf-8")
-        with interrupts.deferred():
-            os.replace(tmp, target)
+        if path.is_symlink() or path.is_dir():
+            raise OutError(path, "is a symbolic link; give the file itself" if path.is_symlink()
+                           else "is a folder; give a file name")
+        target = _target(path)
+    except (OSError, ValueError) as exc:
+        raise OutError(path, f"is not a usable file name ({getattr(exc, 'strerror', None) or exc})") from None
+    if not target.name:
+        raise OutError(path, "is not a file name")
+    if replaces is not None and target.is_file():
+        with open(target, "rb") as handle:
+            if not replaces(handle.read(4096)):
+                raise OutError(path, f"exists and is not {kind}; it is left as it is (give a new name)")
+    _writable_parent(path, target)
+    try:
+        tmp = _new_aside(target, "tmp")
+        try:
+            with open(tmp, "xb") as stream:
+                stream.write(data)
+            with interrupts.deferred():
+                os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
     except OSError as exc:
         raise OutError(path, f"cannot write it ({exc.strerror})") from None
-    finally:
-        tmp.unlink(missing_ok=True)
     return target
 
 
@@ -366,11 +387,11 @@ TABLES_WORKBOOK = "tables.xlsx"
 def write_tables_workbook(folder: Path) -> None:
     """TABLES_WORKBOOK: every CSV table of ``folder`` as a sheet, for planners who open one file in Excel; fixed
     document dates, so the same tables give the same bytes. Nothing when the folder has no CSV table."""
-    from .workbook import save_fixed, tables_workbook
+    from .workbook import tables_workbook, workbook_bytes
 
     files = sorted(Path(folder).glob("*.csv"))
     if files:
-        save_fixed(tables_workbook(files), Path(folder) / TABLES_WORKBOOK)
+        (Path(folder) / TABLES_WORKBOOK).write_bytes(workbook_bytes(tables_workbook(files)))  # inside the folder being built
 
 
 def write_csv(df, path: Path, bom: bool | None = None) -> None:

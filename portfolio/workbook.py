@@ -1,24 +1,21 @@
 """A run folder's CSV tables as one .xlsx workbook, saved so that the same tables give the same bytes.
 
 Part of the run-folder format (``portfolio.runfolder.TABLES_WORKBOOK``), so it sits with it in the lowest layer;
-``interop.xlsx`` uses the same saving for the template and ``portfolio export --format xlsx``.
+``interop.xlsx`` uses the same bytes for the template and ``portfolio export --format xlsx``.
 """
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
-import os
 import re
-import tempfile
 import zipfile
-from pathlib import Path
 
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
 
-def save_fixed(book, out) -> None:
-    """Save ``book`` with fixed document dates and zip timestamps (same tables, same bytes), whole or not at all."""
+def workbook_bytes(book) -> bytes:
+    """``book`` saved with fixed document dates and zip timestamps: the same tables give the same bytes."""
     stamp = dt.datetime(2000, 1, 1)
     book.properties.created = stamp
     book.properties.modified = stamp
@@ -34,19 +31,12 @@ def save_fixed(book, out) -> None:
             if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
                 data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)", rb"\g<1>2000-01-01T00:00:00Z\g<2>", data)
             dst.writestr(clean, data)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{out.name}.tmp-", dir=out.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(fixed.getvalue())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    return fixed.getvalue()
+
+
+def is_workbook_file(head: bytes) -> bool:
+    """Whether a file's first bytes are a zip archive's, as every .xlsx workbook's are (an --out it may replace)."""
+    return head.startswith(b"PK\x03\x04")
 
 
 def tables_workbook(files):
@@ -57,7 +47,7 @@ def tables_workbook(files):
     book = Workbook()
     book.remove(book.active)
     for path in files:
-        sheet = book.create_sheet(path.stem[:31])
+        sheet = book.create_sheet(re.sub(r"[][:*?/\\]", "_", path.stem)[:31])  # what a sheet name may hold
         with open(path, encoding="utf-8-sig", newline="") as handle:
             for number, row in enumerate(csv.reader(handle), start=1):
                 sheet.append([_number_or_text(v) if number > 1 else v for v in row])

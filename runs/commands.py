@@ -18,7 +18,8 @@ from portfolio.errors import InputError, InputProblem, PortfolioError
 from portfolio.model import Portfolio
 from portfolio.months import parse_month
 from portfolio.quality import Check, assess, parse_thresholds, read_baseline, read_thresholds_file
-from portfolio.runfolder import atomic_folder
+from portfolio.runfolder import atomic_folder, write_bytes_atomic
+from portfolio.workbook import is_workbook_file, workbook_bytes
 from portfolio.summary import validation_summary
 from scenarios.load import load_data_milestones, load_target
 from scenarios.origins import parse_origins
@@ -175,6 +176,8 @@ def import_file(file, out, *, fmt=None, projects_from="project", three_point: st
         fields = tuple(x.strip() for x in three_point.split(","))
         if len(fields) != 2 or not all(fields):
             raise BadOption(f"--three-point: expected two field names separated by a comma, got {three_point!r}")
+    if encoding:
+        check_text_encoding(encoding)
     try:
         check_reference_class(reference_class)
     except interop.ImportProblem as exc:
@@ -201,34 +204,44 @@ def _read_schedule(file, fmt, *args) -> interop.ImportedSchedule:
 def export(run_dir, fmt: str, out, *, data_target=None, encoding: str = "utf-8") -> str:
     """``portfolio export``: a run's funded plan as P6 XER or MSPDI (with the data's links), or its tables as
     .xlsx; returns the line to print."""
-    from interop.export import load_plan, write_export
-    from interop.xlsx import run_workbook, save_fixed
+    from interop.export import export_bytes, is_export_file, load_plan
+    from interop.xlsx import run_workbook
 
     if fmt == "xlsx":
-        save_fixed(run_workbook(run_dir), out)
+        write_bytes_atomic(out, workbook_bytes(run_workbook(run_dir)), "an .xlsx workbook", is_workbook_file)
         return f"wrote {out}"
     if not data_target:
         raise BadOption("--data: give the run's scenario file or data folder (a run folder does not record where "
                         "its data is)")
-    try:
-        codecs.lookup(encoding)
-    except LookupError:
-        raise BadOption(f"--encoding: unknown encoding {encoding!r}") from None
+    check_text_encoding(encoding)
     portfolio, settings = load_target(data_target)
     plan = load_plan(run_dir, portfolio, settings.status_date)
     try:
-        write_export(plan, fmt, out, encoding)
-    except UnicodeEncodeError as exc:
-        raise BadOption(f"--encoding: {encoding} cannot write {exc.object[exc.start:exc.end]!r} (try utf-8 or "
-                        "gb18030); nothing was written") from None
+        data = export_bytes(plan, fmt, encoding)
+    except UnicodeError as exc:
+        what = repr(exc.object[exc.start:exc.end]) if isinstance(exc, UnicodeEncodeError) else "this plan"
+        raise BadOption(f"--encoding: {encoding} cannot write {what} (try utf-8 or gb18030); nothing was written") \
+            from None
+    kind = "a P6 XER file" if fmt == "xer" else "an MS Project XML file"
+    write_bytes_atomic(out, data, kind, lambda head: is_export_file(fmt, head))
     return f"wrote {out} ({fmt}: {len(plan.activities)} activities, {len(portfolio.projects)} projects)"
+
+
+def check_text_encoding(encoding: str) -> None:
+    """``--encoding`` must name a text encoding that can write plain text (not rot13, hex or idna)."""
+    try:
+        ok = codecs.lookup(encoding)._is_text_encoding and "ERMHDR\t1\n".encode(encoding) == b"ERMHDR\t1\n"
+    except (LookupError, UnicodeError):
+        ok = False
+    if not ok:
+        raise BadOption(f"--encoding: unknown encoding {encoding!r} (give a text encoding, e.g. utf-8 or gb18030)")
 
 
 def template(out) -> str:
     """``portfolio template``: an empty workbook of the data's tables, each column explained in its header."""
-    from interop.xlsx import save_fixed, template_workbook
+    from interop.xlsx import template_workbook
 
-    save_fixed(template_workbook(), out)
+    write_bytes_atomic(out, workbook_bytes(template_workbook()), "an .xlsx workbook", is_workbook_file)
     return f"wrote {out} (fill it in, then: portfolio import {out} --out DATA_DIR)"
 
 

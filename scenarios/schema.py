@@ -15,7 +15,8 @@ from typing import Callable, Iterator
 from portfolio.distributions import DISTRIBUTIONS
 from portfolio.limits import MAX_DETERMINISTIC_TIME, MAX_ITERATIONS, MAX_SEED, MAX_SWEEP_VARIANTS, MAX_TIME_LIMIT_S, MAX_WORKERS
 from portfolio.model import CATEGORIES
-from portfolio.months import parse_month
+from portfolio.load import FIRST_YEAR, LAST_YEAR
+from portfolio.months import parse_month, year_of
 
 from .settings import ENGINES, OBJECTIVES
 
@@ -346,9 +347,12 @@ def _month(value, spec: Month, path: Path) -> Iterator[Found]:
         yield _wrong(value, spec, path)
         return
     try:
-        parse_month(value)
+        month = parse_month(value)
     except ValueError as exc:
         yield path, f"{name_of(path)}: {exc}"
+        return
+    if not FIRST_YEAR <= year_of(month) <= LAST_YEAR:  # the data's months have the same bounds
+        yield path, f"{name_of(path)}: expected a month from {FIRST_YEAR}-01 to {LAST_YEAR}-12, got {value!r}"
 
 
 def _number(value, spec: Number, path: Path) -> Iterator[Found]:
