@@ -15,8 +15,8 @@ or 17:00 (MS Project) on the last day of the finish month; both programs resched
 from __future__ import annotations
 
 import calendar
-import math
 import csv
+import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,9 +69,10 @@ def load_plan(run_dir, portfolio: Portfolio, status: int) -> Plan:
     path = run / "schedule.csv"
     if not path.is_file():
         raise InputError(InputProblem(str(path), 0, 0, "no schedule.csv (expected a run folder of portfolio schedule or run)"))
-    if (run / "manifest.json").exists() and read_manifest(run) is None:
+    manifest = read_manifest(run)
+    if manifest is None and (run / "manifest.json").exists():
         raise InputError(InputProblem(str(run / "manifest.json"), 0, 0, "not a run's manifest (not a JSON object in UTF-8)"))
-    recorded = (read_manifest(run) or {}).get("inputs", {})
+    recorded = (manifest or {}).get("inputs", {})
     if not isinstance(recorded, dict):
         raise InputError(InputProblem(str(run / "manifest.json"), 0, 0, "\"inputs\" is not a table of file hashes"))
     changed = [name for name, sha in portfolio.inputs if name in recorded and recorded[name] != sha]

@@ -328,6 +328,15 @@ def _replace(target: Path, tmp: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def _head(path: Path) -> bytes:
+    """A file's first bytes (b"" when it cannot be read: then it is not replaced either)."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(4096)
+    except OSError:
+        return b""
+
+
 def write_file_atomic(path: str | os.PathLike, text: str) -> Path:
     """Write ``text`` to the file ``path`` (an --out FILE) whole or not at all; its folder is made if missing."""
     return write_bytes_atomic(path, text.encode("utf-8"))
@@ -348,12 +357,8 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes, kind: str | None = 
         target = _target(path)
     except (OSError, ValueError) as exc:
         raise OutError(path, f"is not a usable file name ({getattr(exc, 'strerror', None) or exc})") from None
-    if not target.name:
-        raise OutError(path, "is not a file name")
-    if replaces is not None and target.is_file():
-        with open(target, "rb") as handle:
-            if not replaces(handle.read(4096)):
-                raise OutError(path, f"exists and is not {kind}; it is left as it is (give a new name)")
+    if replaces is not None and target.is_file() and not replaces(_head(target)):
+        raise OutError(path, f"exists and is not {kind}; it is left as it is (give a new name)")
     _writable_parent(path, target)
     try:
         tmp = _new_aside(target, "tmp")

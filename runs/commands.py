@@ -228,7 +228,7 @@ def export(run_dir, fmt: str, out, *, data_target=None, encoding: str = "utf-8")
 
 
 def check_text_encoding(encoding: str) -> None:
-    """``--encoding`` must name a text encoding that can write plain text (not rot13, hex or idna)."""
+    """``--encoding`` must name a text encoding that writes plain text as itself (not rot13 or hex)."""
     try:
         ok = codecs.lookup(encoding)._is_text_encoding and "ERMHDR\t1\n".encode(encoding) == b"ERMHDR\t1\n"
     except (LookupError, UnicodeError):
