@@ -88,6 +88,23 @@ def _num(x: float) -> str:
     return f"{x:g}"
 
 
+def parse_number(text: str) -> float | None:
+    """The number a data field holds, or None: what float() reads, but finite and without "_" (Python's digit
+    grouping, which a planner does not mean: ``1_000`` is refused, not read as 1000); ``-0`` is 0."""
+    if "_" in text:
+        return None
+    try:
+        x = float(text)  # no digit limit, unlike int(): 5000 nines are inf, refused here
+    except ValueError:
+        return None
+    return x + 0.0 if math.isfinite(x) else None
+
+
+def _got(text: str) -> str:
+    """``got "<text>"`` of a field that is not a number, with a hint when digits were grouped with "_"."""
+    return f"got {_q(text)}" + (' (write the digits without "_")' if "_" in text else "")
+
+
 @dataclass
 class _Checker:
     problems: list[InputProblem] = field(default_factory=list)
@@ -123,17 +140,14 @@ class _Checker:
         if not raw:
             self.at(t, row, name, f"expected {expect}, got an empty field")
             return None
-        try:
-            x = float(raw)
-        except ValueError:
-            x = math.nan
-        ok = math.isfinite(x)
+        x = parse_number(raw)
+        ok = x is not None
         if ok and low is not None:
             ok = x > low if strict else x >= low
         if ok and high is not None:
             ok = x <= high
         if not ok:
-            self.at(t, row, name, f"expected {expect}, got {_q(raw)}")
+            self.at(t, row, name, f"expected {expect}, {_got(raw)}")
             return None
         if limit is not None and x > limit[0]:
             largest = f"{limit[0]:,.0f} {limit[1]}".strip()
@@ -511,9 +525,9 @@ def _parse_links(c: _Checker, t: Table, row: Row, aid: str | None) -> tuple[list
             c.at(t, row, "predecessors", f"expected {PREDECESSOR_FORMS}, got {_q(item)}")
             ok = False
             continue
-        lag = int(re.sub(r"\s", "", m.group("lag") or "0"))
+        lag = parse_number(re.sub(r"\s", "", m.group("lag") or "0"))
         predecessor = c.reference(t, row, "predecessors", m.group("id"))
-        if abs(lag) > MAX_MONTHS:
+        if lag is None or abs(lag) > MAX_MONTHS:
             c.at(t, row, "predecessors", f"expected a lag of at most {MAX_MONTHS} months either way "
                                          f"(the limit in docs/data.md), got {_q(item)}")
             ok = False
@@ -527,7 +541,7 @@ def _parse_links(c: _Checker, t: Table, row: Row, aid: str | None) -> tuple[list
             c.at(t, row, "predecessors", f"activity {_q(aid)} lists itself")
             ok = False
             continue
-        links.append((Link(predecessor, kind, lag, since), item))
+        links.append((Link(predecessor, kind, int(lag), since), item))
     return links, ok
 
 
@@ -564,14 +578,9 @@ def _parse_uses(c: _Checker, t: Table, row: Row, capacity: dict[str, float]) -> 
     uses, ok = [], True
     for item in ids.split_list(t.value(row, "resources")):
         m = _USE.match(item)
-        units = None
-        if m:
-            try:
-                units = float(m.group("units") or "1")
-            except ValueError:
-                units = None
-        if units is None or not math.isfinite(units) or units <= 0:
-            c.at(t, row, "resources", f"expected {RESOURCE_FORMS}, got {_q(item)}")
+        units = parse_number(m.group("units") or "1") if m else None
+        if units is None or units <= 0:
+            c.at(t, row, "resources", f"expected {RESOURCE_FORMS}, {_got(item)}")
             ok = False
             continue
         rid = c.reference(t, row, "resources", m.group("id"))
