@@ -105,6 +105,18 @@ def _got(text: str) -> str:
     return f"got {_q(text)}" + (' (write the digits without "_")' if "_" in text else "")
 
 
+def data_month(text: str) -> int:
+    """A month of a data file: YYYY-MM (full-width digits too) from FIRST_YEAR to LAST_YEAR, so that month
+    arithmetic and histograms stay bounded; ValueError says what was expected."""
+    try:
+        month = parse_month(ids.normalize(text))
+    except ValueError:
+        raise ValueError(f"expected {MONTH}") from None
+    if not FIRST_YEAR <= year_of(month) <= LAST_YEAR:
+        raise ValueError(f"expected a month from {FIRST_YEAR}-01 to {LAST_YEAR}-12")
+    return month
+
+
 @dataclass
 class _Checker:
     problems: list[InputProblem] = field(default_factory=list)
@@ -160,14 +172,10 @@ class _Checker:
         if not raw:
             return None
         try:
-            month = parse_month(ids.normalize(raw))
-        except ValueError:
-            self.at(t, row, name, f"expected {MONTH}, got {_q(raw)}")
+            return data_month(raw)
+        except ValueError as exc:
+            self.at(t, row, name, f"{exc}, got {_q(raw)}")
             return None
-        if not FIRST_YEAR <= year_of(month) <= LAST_YEAR:
-            self.at(t, row, name, f"expected a month from {FIRST_YEAR}-01 to {LAST_YEAR}-12, got {_q(raw)}")
-            return None
-        return month
 
     def identifier(self, t: Table, row: Row, name: str, expect: str, ascii_only: bool = False,
                    separators: bool = True) -> str | None:
@@ -432,6 +440,8 @@ def _deadline_history(c: _Checker, t: Table, project_lines: dict[str, int],
     latest_row: dict[str, tuple[Deadline, Row]] = {}
     for row in t.rows:
         pid = c.text(t, row, "project_id", "a project_id from projects.csv")
+        if pid:
+            pid = c.reference(t, row, "project_id", pid)
         if pid and pid not in project_lines:
             c.at(t, row, "project_id", f"unknown project {_q(pid)} (expected a project_id from {PROJECTS})")
             pid = None
@@ -532,9 +542,10 @@ def _parse_links(c: _Checker, t: Table, row: Row, aid: str | None) -> tuple[list
                                          f"(the limit in docs/data.md), got {_q(item)}")
             ok = False
             continue
-        since = _link_known_since(m.group("since"))
-        if m.group("since") and since is None:
-            c.at(t, row, "predecessors", f"expected {MONTH} after @ (the month the link became known), got {_q(item)}")
+        try:
+            since = data_month(m.group("since")) if m.group("since") else None
+        except ValueError as exc:
+            c.at(t, row, "predecessors", f"{exc} after @ (the month the link became known), got {_q(item)}")
             ok = False
             continue
         if predecessor == aid:
@@ -543,16 +554,6 @@ def _parse_links(c: _Checker, t: Table, row: Row, aid: str | None) -> tuple[list
             continue
         links.append((Link(predecessor, kind, int(lag), since), item))
     return links, ok
-
-
-def _link_known_since(text: str | None) -> int | None:
-    """The month of a link's ``@YYYY-MM`` suffix; None when absent or not a month."""
-    if not text:
-        return None
-    try:
-        return parse_month(text)
-    except ValueError:
-        return None
 
 
 def _check_links(c: _Checker, t: Table, activity_rows, activity_lines: dict[str, int]) -> None:

@@ -62,6 +62,9 @@ NUMBER_CASES = [
     # more digits than int() reads (sys.get_int_max_str_digits, 4300): a problem, not a ValueError
     ("lag of 5000 digits", [("activities.csv", "HJW.T1:FF+2", LONG_LAG)],
      ("activities.csv", 6, 7, f'predecessors: expected a lag of at most 600 months either way {LIMIT}, got "{LONG_LAG}"')),
+    ("link known since", [("activities.csv", "HJW.T1:FF+2", "HJW.T1:FF+2@0001-01")],
+     ("activities.csv", 6, 7, "predecessors: expected a month from 1900-01 to 2199-12 after @ (the month the link "
+                              'became known), got "HJW.T1:FF+2@0001-01"')),
     # Python's digit grouping is not a number a planner writes: refused in every numeric field
     ("cost 1_000", [("activities.csv", "XIY.T1,300,provincial", "XIY.T1,1_000,provincial")],
      ("activities.csv", 3, 8, f'cost: expected a number >= 0, got "1_000" {NO_UNDERSCORE}')),
