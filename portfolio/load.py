@@ -79,7 +79,7 @@ MONEY_LIMIT = (MAX_MONEY, "亿元")
 MONTHS_LIMIT = (MAX_MONTHS, "months")
 
 
-def _q(text: str) -> str:
+def quoted(text: str) -> str:
     """``text`` in double quotes, its invisible and control characters shown as <U+XXXX>."""
     return f'"{ids.shown(text)}"'
 
@@ -88,8 +88,39 @@ def _num(x: float) -> str:
     return f"{x:g}"
 
 
+def parse_number(text: str) -> float | None:
+    """The number a data field holds, or None: what float() reads, but finite and without "_" (Python's digit
+    grouping, which a planner does not mean: ``1_000`` is refused, not read as 1000); ``-0`` is 0."""
+    if "_" in text:
+        return None
+    try:
+        x = float(text)  # no digit limit, unlike int(): 5000 nines are inf, refused here
+    except ValueError:
+        return None
+    return x + 0.0 if math.isfinite(x) else None
+
+
+def _got(text: str) -> str:
+    """``got "<text>"`` of a field that is not a number, with a hint when digits were grouped with "_"."""
+    return f"got {quoted(text)}" + (' (write the digits without "_")' if "_" in text else "")
+
+
+def data_month(text: str) -> int:
+    """A month of a data file: YYYY-MM (full-width digits too) from FIRST_YEAR to LAST_YEAR, so that month
+    arithmetic and histograms stay bounded; ValueError says what was expected."""
+    try:
+        month = parse_month(ids.normalize(text))
+    except ValueError:
+        raise ValueError(f"expected {MONTH}") from None
+    if not FIRST_YEAR <= year_of(month) <= LAST_YEAR:
+        raise ValueError(f"expected a month from {FIRST_YEAR}-01 to {LAST_YEAR}-12")
+    return month
+
+
 @dataclass
-class _Checker:
+class Checker:
+    """The problems found so far, and the rules of one field each (docs/data.md); portfolio.milestones uses them too."""
+
     problems: list[InputProblem] = field(default_factory=list)
 
     def add(self, file: str, line: int, column: int, message: str) -> None:
@@ -123,21 +154,18 @@ class _Checker:
         if not raw:
             self.at(t, row, name, f"expected {expect}, got an empty field")
             return None
-        try:
-            x = float(raw)
-        except ValueError:
-            x = math.nan
-        ok = math.isfinite(x)
+        x = parse_number(raw)
+        ok = x is not None
         if ok and low is not None:
             ok = x > low if strict else x >= low
         if ok and high is not None:
             ok = x <= high
         if not ok:
-            self.at(t, row, name, f"expected {expect}, got {_q(raw)}")
+            self.at(t, row, name, f"expected {expect}, {_got(raw)}")
             return None
         if limit is not None and x > limit[0]:
             largest = f"{limit[0]:,.0f} {limit[1]}".strip()
-            self.at(t, row, name, f"expected at most {largest} (the limit in docs/data.md), got {_q(raw)}")
+            self.at(t, row, name, f"expected at most {largest} (the limit in docs/data.md), got {quoted(raw)}")
             return None
         return x
 
@@ -146,14 +174,10 @@ class _Checker:
         if not raw:
             return None
         try:
-            month = parse_month(ids.normalize(raw))
-        except ValueError:
-            self.at(t, row, name, f"expected {MONTH}, got {_q(raw)}")
+            return data_month(raw)
+        except ValueError as exc:
+            self.at(t, row, name, f"{exc}, got {quoted(raw)}")
             return None
-        if not FIRST_YEAR <= year_of(month) <= LAST_YEAR:
-            self.at(t, row, name, f"expected a month from {FIRST_YEAR}-01 to {LAST_YEAR}-12, got {_q(raw)}")
-            return None
-        return month
 
     def identifier(self, t: Table, row: Row, name: str, expect: str, ascii_only: bool = False,
                    separators: bool = True) -> str | None:
@@ -167,9 +191,9 @@ class _Checker:
         if problem:
             self.at(t, row, name, problem)
         elif ascii_only and (not value.isascii() or re.search(r"\s", value)):
-            self.at(t, row, name, f"expected ASCII without spaces, got {_q(raw)}")
+            self.at(t, row, name, f"expected ASCII without spaces, got {quoted(raw)}")
         elif not ascii_only and separators and _ID_FORBIDDEN.search(value):
-            self.at(t, row, name, f'expected an id without spaces, ";", ":" or ",", got {_q(raw)}')
+            self.at(t, row, name, f'expected an id without spaces, ";", ":" or ",", got {quoted(raw)}')
         return value
 
     def reference(self, t: Table, row: Row, name: str, raw: str) -> str:
@@ -186,8 +210,8 @@ class _Checker:
             return False
         if value in seen:
             raw = t.value(row, name)
-            written = f"written {_q(raw)}; " if raw != value else ""
-            self.at(t, row, name, f"duplicate {_q(value)} ({written}first on line {seen[value]})")
+            written = f"written {quoted(raw)}; " if raw != value else ""
+            self.at(t, row, name, f"duplicate {quoted(value)} ({written}first on line {seen[value]})")
             return False
         seen[value] = row.line
         return True
@@ -199,15 +223,15 @@ class _Checker:
         if o is None or m is None or p is None:
             return None
         if o > m:
-            self.at(t, row, "most_likely", f"expected at least optimistic ({_num(o)}), got {_q(t.value(row, 'most_likely'))}")
+            self.at(t, row, "most_likely", f"expected at least optimistic ({_num(o)}), got {quoted(t.value(row, 'most_likely'))}")
             return None
         if m > p:
-            self.at(t, row, "pessimistic", f"expected at least most_likely ({_num(m)}), got {_q(t.value(row, 'pessimistic'))}")
+            self.at(t, row, "pessimistic", f"expected at least most_likely ({_num(m)}), got {quoted(t.value(row, 'pessimistic'))}")
             return None
         return o, m, p
 
 
-def _read(checker: _Checker, data_dir, name: str) -> Table | None:
+def _read(checker: Checker, data_dir, name: str) -> Table | None:
     path = os.path.join(data_dir, name)
     if not os.path.exists(path):
         if name in REQUIRED_FILES:
@@ -219,7 +243,7 @@ def _read(checker: _Checker, data_dir, name: str) -> Table | None:
         return None
     missing = [c for c in REQUIRED_COLUMNS[name] if c not in table.columns]
     for column in missing:
-        checker.add(path, 1, 0, f"missing required column {_q(column)}")
+        checker.add(path, 1, 0, f"missing required column {quoted(column)}")
     return table
 
 
@@ -227,7 +251,7 @@ def check_portfolio(data_dir) -> tuple[Portfolio | None, list[InputProblem]]:
     """The portfolio in ``data_dir`` and the problems found (sorted); the portfolio is None on any problem."""
     if not os.path.isdir(data_dir):
         return None, [InputProblem(os.fspath(data_dir), 0, 0, "no such folder (expected a folder with projects.csv and activities.csv)")]
-    c = _Checker()
+    c = Checker()
     tables = {name: _read(c, data_dir, name) for name in FILES}
     pt, at, ft, rt, st, dt = (tables[n] for n in FILES)
 
@@ -260,7 +284,7 @@ def check_portfolio(data_dir) -> tuple[Portfolio | None, list[InputProblem]]:
             if category:
                 category = c.reference(pt, row, "category", category)
             if category and category not in CATEGORIES:
-                c.at(pt, row, "category", f"expected one of {CATEGORY_LIST}, got {_q(category)}"
+                c.at(pt, row, "category", f"expected one of {CATEGORY_LIST}, got {quoted(category)}"
                                           f"{ids.suggestion(category, CATEGORIES)}")
                 category = None
             if first and category:
@@ -289,7 +313,7 @@ def check_portfolio(data_dir) -> tuple[Portfolio | None, list[InputProblem]]:
             if pid:
                 has_activities.add(pid)
                 if pt is not None and pid not in project_lines:
-                    c.at(at, row, "project_id", f"unknown project {_q(pid)}{ids.suggestion(pid, project_lines)} "
+                    c.at(at, row, "project_id", f"unknown project {quoted(pid)}{ids.suggestion(pid, project_lines)} "
                                                 "(expected a project_id from projects.csv)")
                     pid = None
                 elif first:
@@ -309,8 +333,8 @@ def check_portfolio(data_dir) -> tuple[Portfolio | None, list[InputProblem]]:
             if actual_finish is not None and not at.value(row, "actual_start"):
                 c.at(at, row, "actual_finish", "given without actual_start (expected both, or only actual_start)")
             elif actual_finish is not None and actual_start is not None and actual_finish < actual_start:
-                c.at(at, row, "actual_finish", f"{_q(at.value(row, 'actual_finish'))} is before actual_start "
-                                               f"{_q(at.value(row, 'actual_start'))}")
+                c.at(at, row, "actual_finish", f"{quoted(at.value(row, 'actual_finish'))} is before actual_start "
+                                               f"{quoted(at.value(row, 'actual_start'))}")
             links, links_ok = _parse_links(c, at, row, aid)
             uses = _parse_uses(c, at, row, capacity)
             stated = _stated_progress(c, at, row)
@@ -324,7 +348,7 @@ def check_portfolio(data_dir) -> tuple[Portfolio | None, list[InputProblem]]:
         if pt is not None and "project_id" in at.columns:
             for pid, line in project_lines.items():
                 if pid not in has_activities:
-                    c.add(pt.file, line, pt.column("project_id"), f"project_id: project {_q(pid)} has no activities in {ACTIVITIES}")
+                    c.add(pt.file, line, pt.column("project_id"), f"project_id: project {quoted(pid)} has no activities in {ACTIVITIES}")
         if "activity_id" in at.columns:
             _check_links(c, at, activity_rows, activity_lines)
 
@@ -339,7 +363,7 @@ def check_portfolio(data_dir) -> tuple[Portfolio | None, list[InputProblem]]:
             cap = c.number(ft, row, "cap", 0.0, limit=MONEY_LIMIT)
             if year is not None and source:
                 if (year, source) in pairs:
-                    c.at(ft, row, "source", f"duplicate cap for {year} {_q(source)} (first on line {pairs[year, source]})")
+                    c.at(ft, row, "source", f"duplicate cap for {year} {quoted(source)} (first on line {pairs[year, source]})")
                     continue
                 pairs[year, source] = row.line
             if None not in (year, source, cap):
@@ -353,7 +377,7 @@ def check_portfolio(data_dir) -> tuple[Portfolio | None, list[InputProblem]]:
         for row in rt.rows:
             risk_id = c.identifier(rt, row, "risk_id", "a risk id such as R1", separators=False)
             known_since = c.month(rt, row, "known_since")
-            c.unique(rt, row, "risk_id", _risk_version(risk_id, rt.value(row, "known_since")), seen)
+            c.unique(rt, row, "risk_id", version_key(risk_id, rt.value(row, "known_since")), seen)
             probability = c.number(rt, row, "probability", 0.0, high=1.0)
             delays = c.three_point(rt, row, 0.0, strict=False)
             check = at is not None and "activity_id" in at.columns
@@ -381,7 +405,7 @@ def load_portfolio(data_dir) -> Portfolio:
     return portfolio
 
 
-def _known_since_of_activity(c: _Checker, t: Table, row: Row) -> tuple[int | None, int | None]:
+def _known_since_of_activity(c: Checker, t: Table, row: Row) -> tuple[int | None, int | None]:
     """(known_since, earliest_start_known_since) of an activity row, both optional (docs/backtest.md)."""
     known_since = c.month(t, row, "known_since")
     earliest_known = c.month(t, row, "earliest_start_known_since")
@@ -390,11 +414,12 @@ def _known_since_of_activity(c: _Checker, t: Table, row: Row) -> tuple[int | Non
     return known_since, earliest_known
 
 
-def _risk_version(risk_id: str | None, known_since: str) -> str | None:
-    """The key that must be unique in risks.csv: a risk id may repeat only as versions with other known_since."""
-    if risk_id is None or not known_since:
-        return risk_id
-    return f"{risk_id} known since {known_since}"
+def version_key(id_: str | None, known_since: str) -> str | None:
+    """The key that must be unique in risks.csv and milestones.csv: an id may repeat only as versions with other
+    known_since."""
+    if id_ is None or not known_since:
+        return id_
+    return f"{id_} known since {known_since}"
 
 
 def _risk_versions(risks: list[Risk]) -> tuple[tuple[Risk, ...], tuple[Risk, ...]]:
@@ -410,7 +435,7 @@ def _risk_versions(risks: list[Risk]) -> tuple[tuple[Risk, ...], tuple[Risk, ...
     return current, tuple(r for r in risks if latest[r.risk_id] is not r)
 
 
-def _deadline_history(c: _Checker, t: Table, project_lines: dict[str, int],
+def _deadline_history(c: Checker, t: Table, project_lines: dict[str, int],
                       projects: list[Project]) -> list[Deadline]:
     """deadlines.csv: each project's target as known at each date; the latest entry must be projects.csv's."""
     history: list[Deadline] = []
@@ -418,8 +443,10 @@ def _deadline_history(c: _Checker, t: Table, project_lines: dict[str, int],
     latest_row: dict[str, tuple[Deadline, Row]] = {}
     for row in t.rows:
         pid = c.text(t, row, "project_id", "a project_id from projects.csv")
+        if pid:
+            pid = c.reference(t, row, "project_id", pid)
         if pid and pid not in project_lines:
-            c.at(t, row, "project_id", f"unknown project {_q(pid)} (expected a project_id from {PROJECTS})")
+            c.at(t, row, "project_id", f"unknown project {quoted(pid)} (expected a project_id from {PROJECTS})")
             pid = None
         deadline = c.month(t, row, "deadline")
         if deadline is None and not t.value(row, "deadline"):
@@ -439,12 +466,12 @@ def _deadline_history(c: _Checker, t: Table, project_lines: dict[str, int],
     for pid, (entry, row) in latest_row.items():
         if pid in current and current[pid] != entry.deadline:
             now = "empty (the scenario's deadline)" if current[pid] is None else "a different month"
-            c.at(t, row, "deadline", f"the latest entry of {_q(pid)} is {_q(t.value(row, 'deadline'))} but its "
+            c.at(t, row, "deadline", f"the latest entry of {quoted(pid)} is {quoted(t.value(row, 'deadline'))} but its "
                                      f"deadline in {PROJECTS} is {now} (expected the same current deadline)")
     return history
 
 
-def _stated_progress(c: _Checker, t: Table, row: Row) -> tuple[float | None, float | None] | None:
+def _stated_progress(c: Checker, t: Table, row: Row) -> tuple[float | None, float | None] | None:
     """(remaining_months, percent_complete) of a running activity, both optional; None on a problem."""
     remaining = c.number(t, row, "remaining_months", 0.0, strict=True, required=False, limit=MONTHS_LIMIT)
     percent = c.number(t, row, "percent_complete", 0.0, required=False)
@@ -452,7 +479,7 @@ def _stated_progress(c: _Checker, t: Table, row: Row) -> tuple[float | None, flo
         return None  # reported by c.number
     if percent is not None and percent >= 100:
         c.at(t, row, "percent_complete", f"expected a number from 0 to below 100 (a finished activity has an "
-                                         f"actual_finish), got {_q(t.value(row, 'percent_complete'))}")
+                                         f"actual_finish), got {quoted(t.value(row, 'percent_complete'))}")
         return None
     if remaining is not None and percent is not None:
         c.at(t, row, "percent_complete", "given with remaining_months (expected one of them, not both)")
@@ -464,19 +491,19 @@ def _stated_progress(c: _Checker, t: Table, row: Row) -> tuple[float | None, flo
     return remaining, percent
 
 
-def _year(c: _Checker, t: Table, row: Row, raw: str) -> int | None:
+def _year(c: Checker, t: Table, row: Row, raw: str) -> int | None:
     """The year of a funding row: four digits (full-width ones too) from FIRST_YEAR to LAST_YEAR."""
     text = ids.normalize(raw)
     if not _YEAR.match(text):
-        c.at(t, row, "year", f"expected a year such as 2024, got {_q(raw)}")
+        c.at(t, row, "year", f"expected a year such as 2024, got {quoted(raw)}")
         return None
     if not FIRST_YEAR <= int(text) <= LAST_YEAR:
-        c.at(t, row, "year", f"expected a year from {FIRST_YEAR} to {LAST_YEAR}, got {_q(raw)}")
+        c.at(t, row, "year", f"expected a year from {FIRST_YEAR} to {LAST_YEAR}, got {quoted(raw)}")
         return None
     return int(text)
 
 
-def _activity_durations(c: _Checker, t: Table, row: Row, category: str | None = None) -> tuple[float, float, float] | None:
+def _activity_durations(c: Checker, t: Table, row: Row, category: str | None = None) -> tuple[float, float, float] | None:
     """o, m, p of an activity; empty optimistic and pessimistic are filled from the reference class in source.
 
     The rule and the figures are in portfolio/reference.py and docs/reference_classes.md.
@@ -501,54 +528,45 @@ def _activity_durations(c: _Checker, t: Table, row: Row, category: str | None = 
     return reference.three_point(*found, m)
 
 
-def _parse_links(c: _Checker, t: Table, row: Row, aid: str | None) -> tuple[list[tuple[Link, str]], bool]:
+def _parse_links(c: Checker, t: Table, row: Row, aid: str | None) -> tuple[list[tuple[Link, str]], bool]:
     """Syntax of the predecessors field: (link, item text) per well-formed item, and whether all were."""
     links, ok = [], True
     for item in ids.split_list(t.value(row, "predecessors")):
         m = _LINK.match(item)
         kind = (m.group("kind") or "FS").upper() if m else ""
         if not m or kind not in LINK_TYPES:
-            c.at(t, row, "predecessors", f"expected {PREDECESSOR_FORMS}, got {_q(item)}")
+            c.at(t, row, "predecessors", f"expected {PREDECESSOR_FORMS}, got {quoted(item)}")
             ok = False
             continue
-        lag = int(re.sub(r"\s", "", m.group("lag") or "0"))
+        lag = parse_number(re.sub(r"\s", "", m.group("lag") or "0"))
         predecessor = c.reference(t, row, "predecessors", m.group("id"))
-        if abs(lag) > MAX_MONTHS:
+        if lag is None or abs(lag) > MAX_MONTHS:
             c.at(t, row, "predecessors", f"expected a lag of at most {MAX_MONTHS} months either way "
-                                         f"(the limit in docs/data.md), got {_q(item)}")
+                                         f"(the limit in docs/data.md), got {quoted(item)}")
             ok = False
             continue
-        since = _link_known_since(m.group("since"))
-        if m.group("since") and since is None:
-            c.at(t, row, "predecessors", f"expected {MONTH} after @ (the month the link became known), got {_q(item)}")
+        try:
+            since = data_month(m.group("since")) if m.group("since") else None
+        except ValueError as exc:
+            c.at(t, row, "predecessors", f"{exc} after @ (the month the link became known), got {quoted(item)}")
             ok = False
             continue
         if predecessor == aid:
-            c.at(t, row, "predecessors", f"activity {_q(aid)} lists itself")
+            c.at(t, row, "predecessors", f"activity {quoted(aid)} lists itself")
             ok = False
             continue
-        links.append((Link(predecessor, kind, lag, since), item))
+        links.append((Link(predecessor, kind, int(lag), since), item))
     return links, ok
 
 
-def _link_known_since(text: str | None) -> int | None:
-    """The month of a link's ``@YYYY-MM`` suffix; None when absent or not a month."""
-    if not text:
-        return None
-    try:
-        return parse_month(text)
-    except ValueError:
-        return None
-
-
-def _check_links(c: _Checker, t: Table, activity_rows, activity_lines: dict[str, int]) -> None:
+def _check_links(c: Checker, t: Table, activity_rows, activity_lines: dict[str, int]) -> None:
     """Unknown predecessors, then one problem per dependency cycle."""
     index = {aid: k for k, (aid, _, _) in enumerate(activity_rows)}
     edges = []
     for j, (aid, row, links) in enumerate(activity_rows):
         for link, item in links:
             if link.predecessor not in activity_lines:
-                c.at(t, row, "predecessors", f"unknown activity {_q(link.predecessor)} in {_q(item)}"
+                c.at(t, row, "predecessors", f"unknown activity {quoted(link.predecessor)} in {quoted(item)}"
                                              f"{ids.suggestion(link.predecessor, activity_lines)}")
             else:
                 edges.append((index[link.predecessor], j))
@@ -560,36 +578,31 @@ def _check_links(c: _Checker, t: Table, activity_rows, activity_lines: dict[str,
         c.add(t.file, row.line, t.column("predecessors"), "dependency cycle: " + " -> ".join(names))
 
 
-def _parse_uses(c: _Checker, t: Table, row: Row, capacity: dict[str, float]) -> tuple[tuple[str, float], ...] | None:
+def _parse_uses(c: Checker, t: Table, row: Row, capacity: dict[str, float]) -> tuple[tuple[str, float], ...] | None:
     uses, ok = [], True
     for item in ids.split_list(t.value(row, "resources")):
         m = _USE.match(item)
-        units = None
-        if m:
-            try:
-                units = float(m.group("units") or "1")
-            except ValueError:
-                units = None
-        if units is None or not math.isfinite(units) or units <= 0:
-            c.at(t, row, "resources", f"expected {RESOURCE_FORMS}, got {_q(item)}")
+        units = parse_number(m.group("units") or "1") if m else None
+        if units is None or units <= 0:
+            c.at(t, row, "resources", f"expected {RESOURCE_FORMS}, {_got(item)}")
             ok = False
             continue
         rid = c.reference(t, row, "resources", m.group("id"))
         if rid in (u for u, _ in uses):
-            c.at(t, row, "resources", f"resource {_q(rid)} is listed twice")
+            c.at(t, row, "resources", f"resource {quoted(rid)} is listed twice")
             ok = False
         elif rid not in capacity:
-            c.at(t, row, "resources", f"unknown resource {_q(rid)}{ids.suggestion(rid, capacity)} "
+            c.at(t, row, "resources", f"unknown resource {quoted(rid)}{ids.suggestion(rid, capacity)} "
                                       f"(expected a resource_id from {RESOURCES})")
             ok = False
         elif units > capacity[rid]:
-            c.at(t, row, "resources", f"needs {_num(units)} units of {_q(rid)} but its capacity is {_num(capacity[rid])}")
+            c.at(t, row, "resources", f"needs {_num(units)} units of {quoted(rid)} but its capacity is {_num(capacity[rid])}")
             ok = False
         uses.append((rid, units))
     return tuple(uses) if ok else None
 
 
-def _parse_affects(c: _Checker, t: Table, row: Row, check: bool, order: dict[str, int],
+def _parse_affects(c: Checker, t: Table, row: Row, check: bool, order: dict[str, int],
                    project_of: dict[str, str], category_of: dict[str, str]) -> tuple[str, ...] | None:
     """Activity ids (file order, no duplicates) named directly or through ``category:NAME``."""
     raw = c.text(t, row, "affects", "activity ids or category:NAME, separated by ;")
@@ -600,7 +613,7 @@ def _parse_affects(c: _Checker, t: Table, row: Row, check: bool, order: dict[str
         if item.startswith("category:"):
             name = c.reference(t, row, "affects", item[len("category:"):].strip())
             if name not in CATEGORIES:
-                c.at(t, row, "affects", f"unknown category {_q(name)}{ids.suggestion(name, CATEGORIES)} "
+                c.at(t, row, "affects", f"unknown category {quoted(name)}{ids.suggestion(name, CATEGORIES)} "
                                         f"(expected one of {CATEGORY_LIST})")
                 ok = False
                 continue
@@ -608,7 +621,7 @@ def _parse_affects(c: _Checker, t: Table, row: Row, check: bool, order: dict[str
             continue
         aid = c.reference(t, row, "affects", item)
         if check and aid not in order:
-            c.at(t, row, "affects", f"unknown activity {_q(aid)}{ids.suggestion(aid, order)}")
+            c.at(t, row, "affects", f"unknown activity {quoted(aid)}{ids.suggestion(aid, order)}")
             ok = False
         else:
             found.add(aid)

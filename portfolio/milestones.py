@@ -8,13 +8,14 @@ and the backtest can score it like a project.
 """
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError, InputProblem
-from .model import Portfolio
-from .months import parse_month
+from . import ids
+from .csvio import Row, Table, read_table
+from .errors import InputError
+from .load import MONTH, Checker, quoted, version_key
+from .model import Activity, Portfolio
 
 FILE = "milestones.csv"
 REQUIRED = ("milestone_id", "project_id", "activity_id", "event", "deadline")
@@ -36,82 +37,69 @@ class Milestone:
 
 
 def load_milestones(data_dir, portfolio: Portfolio) -> tuple[Milestone, ...]:
-    """The milestones of ``data_dir`` checked against ``portfolio``; () without the file; InputError on a problem."""
+    """The milestones of ``data_dir`` checked against ``portfolio``; () without the file; InputError on a problem.
+
+    Read and checked as the other data files are (portfolio.csvio, portfolio.load): the same encodings, ids
+    normalised and checked (portfolio.ids), months from 1900-01 to 2199-12, every problem at once."""
     path = Path(data_dir) / FILE
-    if not path.is_file():
+    if not path.exists():
         return ()
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        reader = csv.reader(f)
-        header = next(reader, None)
-        if header is None:
-            raise InputError(InputProblem(str(path), 0, 0, "empty file (expected a header line)"))
-        missing = [c for c in REQUIRED if c not in header]
-        if missing:
-            raise InputError(InputProblem(str(path), 1, 0, f"missing column {missing[0]!r}"))
-        rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
-    problems: list[InputProblem] = []
+    table, problems = read_table(str(path))
+    c = Checker(problems)
     milestones = []
-    seen: set[tuple[str, str]] = set()
-    for line, row in rows:
-        m = _milestone(str(path), header, line, row, portfolio, seen, problems)
-        if m is not None:
-            milestones.append(m)
-    if problems:
-        raise InputError(problems)
+    if table is not None:
+        for column in REQUIRED:
+            if column not in table.columns:
+                c.add(table.file, 1, 0, f"missing required column {quoted(column)}")
+        if not c.problems:
+            projects = {p.project_id for p in portfolio.projects}
+            activities = {a.activity_id: a for a in portfolio.activities}
+            seen: dict[str, int] = {}
+            for row in table.rows:
+                m = _milestone(c, table, row, projects, activities, seen)
+                if m is not None:
+                    milestones.append(m)
+    if c.problems:
+        raise InputError(sorted(c.problems, key=lambda p: (p.file, p.line, p.column)))
     return tuple(milestones)
 
 
-def _milestone(file: str, header: list[str], line: int, row: list[str], portfolio: Portfolio,
-               seen: set[str], problems: list[InputProblem]) -> Milestone | None:
+def _milestone(c: Checker, t: Table, row: Row, projects: set[str], activities: dict[str, Activity],
+               seen: dict[str, int]) -> Milestone | None:
     """One checked row, or None after adding its problems."""
-    col = {name: k for k, name in enumerate(header)}
-    before = len(problems)
-
-    def value(name: str) -> str:
-        k = col.get(name)
-        return row[k].strip() if k is not None and k < len(row) else ""
-
-    def bad(name: str, message: str) -> None:
-        problems.append(InputProblem(file, line, col[name] + 1, f"{name}: {message}"))
-
-    def month(name: str, required: bool) -> int | None:
-        text = value(name)
-        if not text:
-            if required:
-                bad(name, "expected a month as YYYY-MM, got an empty value")
-            return None
-        try:
-            return parse_month(text)
-        except ValueError as e:
-            bad(name, str(e))
-            return None
-
-    mid, pid, aid, event = value("milestone_id"), value("project_id"), value("activity_id"), value("event")
-    version = (mid, value("known_since"))
-    if not mid:
-        bad("milestone_id", "empty (expected an id)")
-    elif version in seen:
-        bad("milestone_id", f"{mid!r} is given twice with the same known_since")
-    seen.add(version)
-    if pid not in {p.project_id for p in portfolio.projects}:
-        bad("project_id", f"unknown project {pid!r}")
-    activity = next((a for a in portfolio.activities if a.activity_id == aid), None)
-    if activity is None:
-        bad("activity_id", f"unknown activity {aid!r}")
-    elif pid and activity.project_id != pid:
-        bad("activity_id", f"{aid!r} belongs to project {activity.project_id!r}, not {pid!r}")
-    if event not in EVENTS:
-        bad("event", f"expected start or finish, got {event!r}")
-    deadline = month("deadline", True)
-    known_since = month("known_since", False) if "known_since" in col else None
-    actual = month("actual", False) if "actual" in col else None
+    before = len(c.problems)
+    mid = c.identifier(t, row, "milestone_id", "a milestone id such as M-HJW1-TUNNEL")
+    c.unique(t, row, "milestone_id", version_key(mid, t.value(row, "known_since")), seen)
+    pid = c.text(t, row, "project_id", "a project_id from projects.csv")
+    if pid:
+        pid = c.reference(t, row, "project_id", pid)
+        if pid not in projects:
+            c.at(t, row, "project_id", f"unknown project {quoted(pid)}{ids.suggestion(pid, projects)}")
+    aid = c.text(t, row, "activity_id", "an activity_id from activities.csv")
+    activity = None
+    if aid:
+        aid = c.reference(t, row, "activity_id", aid)
+        activity = activities.get(aid)
+        if activity is None:
+            c.at(t, row, "activity_id", f"unknown activity {quoted(aid)}{ids.suggestion(aid, activities)}")
+        elif pid and activity.project_id != pid:
+            c.at(t, row, "activity_id", f"{quoted(aid)} belongs to project {quoted(activity.project_id)}, "
+                                        f"not {quoted(pid)}")
+    event = c.text(t, row, "event", "start or finish")
+    if event:
+        event = c.reference(t, row, "event", event)
+        if event not in EVENTS:
+            c.at(t, row, "event", f"expected start or finish, got {quoted(event)}")
+    deadline = c.month(t, row, "deadline") if c.text(t, row, "deadline", MONTH) else None
+    known_since = c.month(t, row, "known_since")
+    actual = c.month(t, row, "actual")
     if activity is not None and event in EVENTS and actual is not None:
         recorded = activity.actual_start if event == "start" else activity.actual_finish
         if recorded is not None and recorded != actual:
-            bad("actual", f"differs from the {event} of {aid!r} in activities.csv")
-    if len(problems) > before:
+            c.at(t, row, "actual", f"differs from the {event} of {quoted(aid)} in activities.csv")
+    if len(c.problems) > before:
         return None
-    return Milestone(mid, pid, value("name"), aid, event, deadline, known_since, actual, value("source"))
+    return Milestone(mid, pid, t.value(row, "name"), aid, event, deadline, known_since, actual, t.value(row, "source"))
 
 
 def milestones_at(milestones: tuple[Milestone, ...], status: int | None) -> tuple[Milestone, ...]:

@@ -3,6 +3,7 @@ non-regular files, formula-like output cells, finishes beyond the horizon, GBK-s
 from __future__ import annotations
 
 import csv
+import math
 import os
 import subprocess
 import sys
@@ -21,6 +22,8 @@ from test_load import edited, problems_of
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMIT = "(the limit in docs/data.md)"
+NO_UNDERSCORE = '(write the digits without "_")'
+LONG_LAG = "HJW.T1:FS+" + "9" * 5000
 
 
 def validate(folder):
@@ -56,6 +59,28 @@ NUMBER_CASES = [
      ("activities.csv", 5, 10, 'earliest_start: expected a month from 1900-01 to 2199-12, got "0001-06"')),
     ("year", [("funding.csv", "2021,", "9999,")],
      ("funding.csv", 2, 1, 'year: expected a year from 1900 to 2199, got "9999"')),
+    # more digits than int() reads (sys.get_int_max_str_digits, 4300): a problem, not a ValueError
+    ("lag of 5000 digits", [("activities.csv", "HJW.T1:FF+2", LONG_LAG)],
+     ("activities.csv", 6, 7, f'predecessors: expected a lag of at most 600 months either way {LIMIT}, got "{LONG_LAG}"')),
+    ("link known since", [("activities.csv", "HJW.T1:FF+2", "HJW.T1:FF+2@0001-01")],
+     ("activities.csv", 6, 7, "predecessors: expected a month from 1900-01 to 2199-12 after @ (the month the link "
+                              'became known), got "HJW.T1:FF+2@0001-01"')),
+    # Python's digit grouping is not a number a planner writes: refused in every numeric field
+    ("cost 1_000", [("activities.csv", "XIY.T1,300,provincial", "XIY.T1,1_000,provincial")],
+     ("activities.csv", 3, 8, f'cost: expected a number >= 0, got "1_000" {NO_UNDERSCORE}')),
+    ("cap 1_0", [("funding.csv", "2022,provincial,120", "2022,provincial,1_20")],
+     ("funding.csv", 3, 3, f'cap: expected a number >= 0, got "1_20" {NO_UNDERSCORE}')),
+    ("budget 4_76.45", [("projects.csv", "476.45", "4_76.45")],
+     ("projects.csv", 2, 8, f'budget: expected a number >= 0, got "4_76.45" {NO_UNDERSCORE}')),
+    ("duration 1_2", [("activities.csv", "输配水管线,12,14,20", "输配水管线,1_2,14,20")],
+     ("activities.csv", 6, 4, f'optimistic: expected a number > 0, got "1_2" {NO_UNDERSCORE}')),
+    ("probability 0.3_0", [("risks.csv", "0.3,1,3,6", "0.3_0,1,3,6")],
+     ("risks.csv", 2, 3, f'probability: expected a number from 0 to 1, got "0.3_0" {NO_UNDERSCORE}')),
+    ("capacity 1_0", [("resources.csv", "TBM,盾构机,2", "TBM,盾构机,1_0")],
+     ("resources.csv", 2, 3, f'capacity: expected a number > 0, got "1_0" {NO_UNDERSCORE}')),
+    ("units 1_0", [("activities.csv", "TBM:1", "TBM:1_0")],
+     ("activities.csv", 5, 13, "resources: expected RESOURCE_ID or RESOURCE_ID:units (units a number > 0), "
+                               f'got "TBM:1_0" {NO_UNDERSCORE}')),
 ]
 
 
@@ -72,7 +97,18 @@ def test_costs_that_add_up_beyond_the_total_limit_are_named_at_the_row_that_cros
         ("activities.csv", 18, 8, f"cost: the costs up to this row add up to more than 10,000,000 亿元 {LIMIT}")]
 
 
+def test_negative_zero_is_read_as_zero(write_data, mini_files):
+    """``-0`` is in range, but kept as -0.0 it would print as "-0" in outputs."""
+    folder = write_data(edited(mini_files, [("activities.csv", "XIY.T1,300,provincial", "XIY.T1,-0,provincial"),
+                                            ("activities.csv", "HJW.T1:FF+2", "HJW.T1:FF-0")]))
+    p = load_portfolio(str(folder))
+    cost = next(a.cost for a in p.activities if a.activity_id == "XIY.T2")
+    assert cost == 0 and math.copysign(1, cost) == 1
+    assert next(a for a in p.activities if a.activity_id == "HJW.T2").predecessors == (Link("HJW.T1", "FF", 0),)
+
+
 @pytest.mark.parametrize("edit", [("activities.csv", "HJW.T1:FF+2", "HJW.T1:FS+99999999999999999999"),
+                                  ("activities.csv", "HJW.T1:FF+2", LONG_LAG),
                                   ("activities.csv", "XIY.T1,300,provincial", "XIY.T1,1e308,provincial")])
 def test_validate_overflowing_numbers_exit_2_without_a_traceback(write_data, mini_files, edit):
     folder = write_data(edited(mini_files, [edit]))

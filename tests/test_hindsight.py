@@ -150,6 +150,9 @@ def test_known_at_leaves_undated_data_unchanged(mini_data):
      ("risks.csv", 3, 1, 'risk_id: duplicate "R1" (first on line 2)')),
     ("deadline of an unknown project", {"deadlines.csv": DEADLINES + "XYZ,2025-12,2022-01,estimate\n"},
      ("deadlines.csv", 4, 1, 'project_id: unknown project "XYZ" (expected a project_id from projects.csv)')),
+    ("invisible character in a deadline's project", {"deadlines.csv": DEADLINES.replace("XIY,2024-06", "XIY\u200b,2024-06")},
+     ("deadlines.csv", 2, 1, 'project_id: invisible character U+200B ZERO WIDTH SPACE in "XIY<U+200B>" (delete it and '
+                             "retype the id)")),
     ("history disagreeing with projects.csv", {"deadlines.csv": DEADLINES.replace("2025-12,2022-09", "2026-06,2022-09")},
      ("deadlines.csv", 3, 2, 'deadline: the latest entry of "XIY" is "2026-06" but its deadline in projects.csv is a '
                              'different month (expected the same current deadline)')),
@@ -159,6 +162,11 @@ def test_bad_dates_give_one_clear_problem(write_data, name, changes, expected):
     portfolio, problems = check_portfolio(write_data(files))
     assert portfolio is None
     assert [(Path(p.file).name, p.line, p.column, p.message) for p in problems] == [expected]
+
+
+def test_a_deadline_names_its_project_in_full_width_letters_too(write_data):
+    folder = write_data({"activities.csv": ACTIVITIES, "deadlines.csv": DEADLINES.replace("XIY,2024-06", "ＸＩＹ,2024-06")})
+    assert [d.project_id for d in load_portfolio(folder).deadlines] == ["XIY", "XIY"]
 
 
 def test_a_data_folder_without_the_new_columns_and_files_still_loads(mini_data):

@@ -174,3 +174,22 @@ def test_scenario_months_outside_the_data_range_are_refused(tmp_path):
     assert "9999-12" in text
     (tmp_path / "s.toml").write_text(text.replace('data = "../data"', f'data = "{(ROOT / "data").as_posix()}"'))
     refused(portfolio("validate", tmp_path / "s.toml"), "status_date", "1900-01 to 2199-12")
+
+
+def _replaced(old: str, new: str):
+    return lambda text: text.replace(old, new, 1).encode("utf-8")
+
+
+@pytest.mark.parametrize("name, edit, where", [
+    ("activities.csv", _replaced("XIY-P3.T2:SS", "XIY-P3.T2:FS+" + "9" * 5000), "activities.csv:4:7: predecessors: "
+                                                                                "expected a lag of at most 600 months"),
+    ("activities.csv", _replaced(",45.00,", ",4_5.00,"), 'activities.csv:4:8: cost: expected a number >= 0, got "4_5.00"'),
+    ("milestones.csv", _replaced("M-DZ-IMPOUND,", "M-DZ-IMP\u200bOUND,"), "milestones.csv:7:1: milestone_id: invisible"),
+    ("milestones.csv", _replaced(",2025-11,", ",0001-11,"), "milestones.csv:7:6: deadline: expected a month from 1900-01"),
+    ("milestones.csv", lambda text: b"\xff" + text.encode("utf-8"), "milestones.csv:0:0: cannot read: not UTF-8"),
+])
+def test_a_hostile_number_id_or_date_in_a_data_file_is_named_by_file_line_and_column(tmp_path, name, edit, where):
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data", data)
+    (data / name).write_bytes(edit((data / name).read_text(encoding="utf-8-sig")))
+    refused(portfolio("validate", data), str(data / where))

@@ -65,12 +65,26 @@ def test_a_folder_without_milestones_has_none(folder):
 
 
 @pytest.mark.parametrize("row, message", [
-    ("M1,XIY,x,XIY.T9,finish,2021-06,,,s", "3:4: activity_id: unknown activity 'XIY.T9'"),
-    ("M1,XIY,x,XIY.T2,end,2021-06,,,s", "3:5: event: expected start or finish, got 'end'"),
-    ("M1,XIY,x,XIY.T2,finish,2021-13,,,s", "3:6: deadline: month must be 01 to 12, got '2021-13'"),
-    ("M1,XIY,x,XIY.T2,finish,,,,s", "3:6: deadline: expected a month as YYYY-MM, got an empty value"),
-    ("M1,XIY,x,XIY.T1,finish,2021-06,,2020-09,s", "3:8: actual: differs from the finish of 'XIY.T1' in activities.csv"),
-    ("M0,XIY,x,XIY.T2,finish,2021-06,,,s", "3:1: milestone_id: 'M0' is given twice with the same known_since"),
+    ("M1,XIY,x,XIY.T9,finish,2021-06,,,s", '3:4: activity_id: unknown activity "XIY.T9"; did you mean "XIY.T3"?'),
+    ("M1,XIY,x,XIY.T2,end,2021-06,,,s", '3:5: event: expected start or finish, got "end"'),
+    ("M1,XIY,x,XIY.T2,finish,2021-13,,,s", '3:6: deadline: expected a month as YYYY-MM, got "2021-13"'),
+    ("M1,XIY,x,XIY.T2,finish,,,,s", "3:6: deadline: expected a month as YYYY-MM, got an empty field"),
+    ("M1,XIY,x,XIY.T1,finish,2021-06,,2020-09,s", '3:8: actual: differs from the finish of "XIY.T1" in activities.csv'),
+    ("M0,XIY,x,XIY.T2,finish,2021-06,,,s", '3:1: milestone_id: duplicate "M0" (first on line 2)'),
+    # the rules of the other data files: months from 1900 to 2199, ids checked by portfolio.ids
+    ("M1,XIY,x,XIY.T2,finish,0001-06,,,s", '3:6: deadline: expected a month from 1900-01 to 2199-12, got "0001-06"'),
+    ("M1,XIY,x,XIY.T2,finish,2021-06,9999-01,,s",
+     '3:7: known_since: expected a month from 1900-01 to 2199-12, got "9999-01"'),
+    ("M1,XIY,x,XIY.T2,finish,2021-06,,1899-12,s", '3:8: actual: expected a month from 1900-01 to 2199-12, got "1899-12"'),
+    ("M\u200b1,XIY,x,XIY.T2,finish,2021-06,,,s",
+     '3:1: milestone_id: invisible character U+200B ZERO WIDTH SPACE in "M<U+200B>1" (delete it and retype the id)'),
+    ("M\u04251,XIY,x,XIY.T2,finish,2021-06,,,s", '3:1: milestone_id: "M\u04251" mixes Latin and Cyrillic letters '
+     "(U+0425 CYRILLIC CAPITAL LETTER HA), which can look alike (retype the id in one alphabet)"),
+    ("M1,XIY,x,XIY.T\u200b2,finish,2021-06,,,s",
+     '3:4: activity_id: invisible character U+200B ZERO WIDTH SPACE in "XIY.T<U+200B>2" (delete it and retype the id)'),
+    ("M1 2,XIY,x,XIY.T2,finish,2021-06,,,s", '3:1: milestone_id: expected an id without spaces, ";", ":" or ",", '
+     'got "M1 2"'),
+    ("Ｍ０,XIY,x,XIY.T2,finish,2021-06,,,s", '3:1: milestone_id: duplicate "M0" (written "Ｍ０"; first on line 2)'),
 ])
 def test_a_bad_row_is_named_by_file_line_and_column(folder, row, message):
     (folder / "milestones.csv").write_text(HEADER + "M0,XIY,x,XIY.T2,start,2021-06,,,s\n" + row + "\n",
@@ -78,6 +92,25 @@ def test_a_bad_row_is_named_by_file_line_and_column(folder, row, message):
     with pytest.raises(InputError) as e:
         load_milestones(folder, load_portfolio(folder))
     assert str(e.value) == f"{folder / 'milestones.csv'}:{message}"
+
+
+def test_full_width_ids_are_the_ids_they_fold_to(folder):
+    (folder / "milestones.csv").write_text(HEADER + "Ｍ１,ＸＩＹ,x,ＸＩＹ.Ｔ２,finish,２０２１-０６,,,s\n", encoding="utf-8")
+    (m,) = load_milestones(folder, load_portfolio(folder))
+    assert (m.milestone_id, m.project_id, m.activity_id, m.deadline) == ("M1", "XIY", "XIY.T2", M("2021-06"))
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"\xff\xfe\x00garbage", ":0:0: cannot read: not UTF-8 or GB18030 text"),
+    (HEADER.encode() + b'"M1,XIY,x,XIY.T2,finish,2021-06,,,s\n', ":2:0: a quoted field that starts on this line is never "
+                                                               'closed (a closing " is missing)'),
+    (b"milestone_id,project_id\n", ':1:0: missing required column "activity_id"'),
+])
+def test_a_damaged_file_is_one_problem_not_a_traceback(folder, data, message):
+    (folder / "milestones.csv").write_bytes(data)
+    with pytest.raises(InputError) as e:
+        load_milestones(folder, load_portfolio(folder))
+    assert str(e.value).split("\n")[0] == f"{folder / 'milestones.csv'}{message}"
 
 
 def test_a_milestone_is_forecast_as_its_activitys_event(folder, tmp_path):
@@ -170,6 +203,6 @@ def test_validate_names_a_bad_milestone_row(folder):
     (folder / "milestones.csv").write_text(HEADER + "M1,XIY,x,XIY.T2,finsh,2021-06,,,s\n", encoding="utf-8")
     result = CliRunner().invoke(cli.main, ["validate", str(folder)])
     assert result.exit_code == 2
-    assert f"{folder / 'milestones.csv'}:2:5: event: expected start or finish, got 'finsh'" in result.output
+    assert f"{folder / 'milestones.csv'}:2:5: event: expected start or finish, got \"finsh\"" in result.output
     (folder / "milestones.csv").write_text(HEADER + "M1,XIY,x,XIY.T2,finish,2021-06,,,s\n", encoding="utf-8")
     assert CliRunner().invoke(cli.main, ["validate", str(folder)]).exit_code == 0
