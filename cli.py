@@ -348,7 +348,7 @@ def psplib_command(files, time_limit, workers, out_file):
 @time_limit_option()
 @click.option("--as-of", "as_of", metavar="YYYY-MM", help="Date of the data's outcomes (default: the latest actual date in the data).")
 @click.option("--asap", is_flag=True, help="Simulate without the optimizer's plan: every activity as soon as links and funds allow.")
-@click.option("--origins", metavar="FROM:TO:EVERY|YYYY-MM,...", help="Backtest at several status dates, e.g. 2019-01:2023-01:12 (default: the scenario's [backtest] origins; without them, its status date).")
+@click.option("--origins", metavar="FROM:TO:EVERY|YYYY-MM,...", help="Backtest at several status dates, e.g. 2019-01:2023-01:12; at most 50, from 1900-01 to 2199-12 (default: the scenario's [backtest] origins; without them, its status date).")
 @quiet_option()
 @guarded
 @claims_out()

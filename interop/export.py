@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import calendar
 import csv
-import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
 from portfolio.errors import InputError, InputProblem
 from portfolio.model import Portfolio
-from portfolio.months import format_month, parse_month, year_of
+from portfolio.months import format_month, year_of
 from portfolio.progress import DONE, RUNNING, progress_at
+from portfolio.runfiles import SPECS, read_value
 from portfolio.runfolder import read_manifest
 
 from .schedule import FUNDING_FIELD, MONEY_UNIT, WEEKS_PER_MONTH
@@ -104,20 +104,17 @@ def _schedule_rows(path: Path, progress: dict[str, int]) -> list[PlannedActivity
                 raise InputError(InputProblem(str(path), line, 0, f"expected {len(reader.fieldnames)} fields"))
             if row["activity_id"] not in progress:
                 raise InputError(InputProblem(str(path), line, 1, f"activity_id: {row['activity_id']!r} is not in the data"))
-            try:
-                rows.append(PlannedActivity(row["activity_id"], row["project_id"], row["name"], parse_month(row["start"]),
-                                            parse_month(row["finish"]), _finite(row["duration"]), _finite(row["cost"]),
-                                            row["funding_source"], progress[row["activity_id"]]))
-            except (ValueError, TypeError) as exc:
-                raise InputError(InputProblem(str(path), line, 0, f"cannot read the row: {exc}")) from None
+            value = {}
+            for column, kind in SPECS["schedule.csv"]["kinds"].items():  # the reader's rules (portfolio/runfiles.py)
+                try:
+                    value[column] = read_value(kind, row[column])
+                except ValueError as exc:
+                    where = reader.fieldnames.index(column) + 1
+                    raise InputError(InputProblem(str(path), line, where, f"{column}: {exc}")) from None
+            rows.append(PlannedActivity(row["activity_id"], row["project_id"], row["name"], value["start"],
+                                        value["finish"], value["duration"], value["cost"], row["funding_source"],
+                                        progress[row["activity_id"]]))
     return rows
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"expected a finite number >= 0, got {text!r}")
-    return value
 
 
 def _first_day(month: int, time: str = "08:00") -> str:

@@ -12,6 +12,7 @@ MAX_DASK_LOCAL_WORKERS = 64  # worker processes of a local Dask cluster (--dask 
 MAX_TIME_LIMIT_S = 86400.0  # seconds of CP-SAT per plan (one day)
 MAX_DETERMINISTIC_TIME = 1e6  # CP-SAT deterministic time per plan (the bundled plans need 2-40)
 MAX_SWEEP_VARIANTS = 1000  # variants of one scenario's [sweep] grid (each is a full plan, simulation and report)
+MAX_ORIGINS = 50  # status dates of one multi-origin backtest (each is a plan and two simulations)
 MAX_SEED = 2**63 - 1  # the largest whole number a TOML file can hold
 
 

@@ -149,9 +149,12 @@ def _replace_problem(out: Path, kind: str = "run") -> str:
         return f"cannot read it ({exc.strerror})"
     if ours:
         return ""
+    if kind == "sweep" and is_run_folder(out):  # a sweep writes variant folders into its own folder, not into a run's
+        return ("is a run folder written by portfolio (its manifest.json lists no sweep variants), not a sweep folder, "
+                "so it is left as it is; give a new or empty folder, or an earlier sweep's folder")
     what = "a sweep folder" if kind == "sweep" else "a run folder"
-    return (f"exists and is not {what} written by portfolio (no manifest.json of its own), so it is left as it "
-            "is; give a new or empty folder")
+    why = "its manifest.json is not one portfolio wrote" if (out / "manifest.json").exists() else "no manifest.json"
+    return f"exists and is not {what} written by portfolio ({why}), so it is left as it is; give a new or empty folder"
 
 
 def check_out(out: str | os.PathLike, kind: str = "run") -> None:

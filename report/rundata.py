@@ -4,7 +4,8 @@ Every file is optional except manifest.json: a ``portfolio schedule`` run has
 only the plan files, a ``portfolio simulate`` run only the Monte Carlo files.
 A file that is present must have its columns and readable values; otherwise
 the problem is raised as :class:`portfolio.errors.InputError` naming the file,
-line and column.
+line and column. Each cell is checked by its column's kind (``portfolio.runfiles``): finite numbers, probabilities
+from 0 to 1, whole counts, months within the data's years, so that a hand-edited folder is refused, not rendered.
 
 Two views of each CSV file are kept: ``raw`` (every cell as the exact text in
 the file, for byte-level comparisons) and the parsed frame (numbers as floats,
@@ -25,7 +26,7 @@ import pandas as pd
 
 from portfolio.errors import InputError, InputProblem
 from portfolio.months import format_month, parse_month
-from portfolio.runfiles import MC_FILES, PLAN_FILES, PORTFOLIO, SPECS  # noqa: F401  (read from here too)
+from portfolio.runfiles import MC_FILES, MONTH, PLAN_FILES, PORTFOLIO, SPECS, read_value  # noqa: F401  (read from here too)
 
 
 @dataclass
@@ -182,32 +183,23 @@ def _read_table(path: Path, data: bytes, spec: dict) -> tuple[pd.DataFrame, pd.D
         raise _problem(path, 1, 0, f"missing column(s): {', '.join(missing)} (expected {','.join(spec['columns'])})")
     parsed = raw.copy()
     optional = spec.get("optional", ())
-    for column in spec["months"]:
+    for column, kind in spec["kinds"].items():  # each cell by its column's rule (portfolio/runfiles.py)
         col_no = header.index(column) + 1
         values = []
         for i, text_value in enumerate(raw[column]):
             if text_value.strip() == "":
-                values.append(None)
+                if column not in optional:
+                    raise _problem(path, i + 2, col_no, f"{column}: a value is required")
+                values.append(None if kind == MONTH else math.nan)
                 continue
             try:
-                values.append(parse_month(text_value))
+                values.append(read_value(kind, text_value))
             except ValueError as exc:
                 raise _problem(path, i + 2, col_no, f"{column}: {exc}") from None
-        parsed[column + "_m"] = pd.Series(values, index=parsed.index, dtype=object)
-    for column in tuple(spec["numbers"]) + tuple(optional):
-        col_no = header.index(column) + 1
-        values = []
-        for i, text_value in enumerate(raw[column]):
-            if text_value.strip() == "":
-                if column in optional:
-                    values.append(math.nan)
-                    continue
-                raise _problem(path, i + 2, col_no, f"{column}: a number is required")
-            try:
-                values.append(float(text_value))
-            except ValueError:
-                raise _problem(path, i + 2, col_no, f"{column}: expected a number, got {text_value!r}") from None
-        parsed[column] = values
+        if kind == MONTH:  # months as absolute month numbers next to their text
+            parsed[column + "_m"] = pd.Series(values, index=parsed.index, dtype=object)
+        else:
+            parsed[column] = values
     key = list(spec["key"])
     dup = raw.duplicated(subset=key, keep="first")
     if dup.any():

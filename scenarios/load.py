@@ -17,7 +17,7 @@ from portfolio.load import load_portfolio
 from portfolio.model import FundingCap, Portfolio, Risk
 from portfolio.months import parse_month
 
-from .origins import distinct_origins, origins_every
+from .origins import scenario_origins
 from .rules import describe_rules, sweep_rules
 from .schema import axis_label, check, check_references
 from .settings import OptimizeSettings, Settings, SimulateSettings, Stoppage, SweepAxis
@@ -140,20 +140,10 @@ def _settings(doc: dict, path: Path, data_dir: Path) -> Settings:
         sweep=tuple(SweepAxis(label=axis_label(item), factors=tuple(float(f) for f in item["factors"]),
                               sources=tuple(item.get("sources", [])), first=item.get("from"), last=item.get("to"))
                     for item in doc.get("sweep", {}).get("funding", [])),
-        backtest_origins=_backtest_origins(doc.get("backtest", {})),
+        backtest_origins=scenario_origins(doc.get("backtest", {}).get("origins", ())),
         scenario_file=str(path),
         data_dir=str(data_dir),
     )
-
-
-def _backtest_origins(table: dict) -> tuple[int, ...]:
-    """``[backtest] origins`` (checked by the schema): a list of months, or ``{ from, to, every }``."""
-    value = table.get("origins")
-    if value is None:
-        return ()
-    if isinstance(value, dict):
-        return origins_every(parse_month(value["from"]), parse_month(value["to"]), value["every"])
-    return distinct_origins(parse_month(v) for v in value)
 
 
 def scale_funding(funding: tuple[FundingCap, ...], factor: float, sources=(), first: int | None = None,

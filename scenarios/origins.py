@@ -1,9 +1,29 @@
-"""The status dates (origins) of a multi-origin backtest: ``[backtest] origins`` and ``--origins``."""
+"""The status dates (origins) of a multi-origin backtest: ``[backtest] origins`` and ``--origins``.
+
+One rule for both (``checked_origins``): distinct months within the data's years, at most ``MAX_ORIGINS`` of them,
+so that a typo such as ``0001-01`` or ``1900-01:2199-12:1`` is refused before any plan is made.
+"""
 from __future__ import annotations
 
 import re
 
-from portfolio.months import format_month, parse_month
+from portfolio.limits import MAX_ORIGINS
+from portfolio.load import FIRST_YEAR, LAST_YEAR
+from portfolio.months import format_month, parse_month, year_of
+
+
+def checked_origins(months) -> tuple[int, ...]:
+    """The origins in increasing order; ValueError when one is repeated or outside the data's years, or when
+    there are more than ``MAX_ORIGINS`` (``months`` may be a ``range``: its length is known without listing it)."""
+    if len(months) > MAX_ORIGINS:
+        raise ValueError(f"{len(months)} origins; at most {MAX_ORIGINS} (the limit of this tool)")
+    months = list(months)
+    for month in months:
+        if not FIRST_YEAR <= year_of(month) <= LAST_YEAR:  # the data's months have the same bounds
+            raise ValueError(f"expected origins from {FIRST_YEAR}-01 to {LAST_YEAR}-12, got {format_month(month)}")
+    if len(set(months)) != len(months):
+        raise ValueError("an origin is listed twice")
+    return tuple(sorted(months))
 
 
 def origins_every(first: int, last: int, every: int) -> tuple[int, ...]:
@@ -12,15 +32,14 @@ def origins_every(first: int, last: int, every: int) -> tuple[int, ...]:
         raise ValueError(f"every must be at least 1 month, got {every}")
     if last < first:
         raise ValueError(f"the last origin {format_month(last)} is before the first {format_month(first)}")
-    return tuple(range(first, last + 1, every))
+    return checked_origins(range(first, last + 1, every))
 
 
-def distinct_origins(months) -> tuple[int, ...]:
-    """The origins in increasing order; a repeated one is an error."""
-    months = list(months)
-    if len(set(months)) != len(months):
-        raise ValueError("an origin is listed twice")
-    return tuple(sorted(months))
+def scenario_origins(value) -> tuple[int, ...]:
+    """``[backtest] origins`` of a scenario file: a list of months, or ``{ from, to, every }``."""
+    if isinstance(value, dict):
+        return origins_every(parse_month(value["from"]), parse_month(value["to"]), value["every"])
+    return checked_origins([parse_month(v) for v in value])
 
 
 def parse_origins(text: str) -> tuple[int, ...]:
@@ -34,4 +53,4 @@ def parse_origins(text: str) -> tuple[int, ...]:
     months = [parse_month(p.strip()) for p in text.split(",") if p.strip()]
     if not months:
         raise ValueError("expected at least one status date, e.g. 2019-01,2020-01")
-    return distinct_origins(months)
+    return checked_origins(months)

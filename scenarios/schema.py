@@ -18,6 +18,7 @@ from portfolio.model import CATEGORIES
 from portfolio.load import FIRST_YEAR, LAST_YEAR
 from portfolio.months import parse_month, year_of
 
+from .origins import scenario_origins
 from .settings import ENGINES, OBJECTIVES
 
 Path = tuple  # keys (str) and array items (int) from the document's root
@@ -165,6 +166,15 @@ def grid_size(table: dict, path: Path) -> Iterator[Found]:
                                                   f"{MAX_SWEEP_VARIANTS} (the limit of this tool)")
 
 
+def origins_rule(table: dict, path: Path) -> Iterator[Found]:
+    """``[backtest] origins`` by the same rule as ``--origins`` (scenarios/origins.py), e.g. at most so many."""
+    if "origins" in table:
+        try:
+            scenario_origins(table["origins"])
+        except ValueError as exc:
+            yield path + ("origins",), f"{label(path)}: origins: {exc}"
+
+
 # -- the schema ----------------------------------------------------------------------------------------------
 
 YEAR = Number(low=YEARS[0], high=YEARS[1], whole=True)
@@ -249,7 +259,7 @@ SCHEMA = Table(keys={
                                    "every": Number(low=1, whole=True, most=1200, required=True)},
                              rules=(first_not_after_last,)),
             expect='a list of months such as ["2019-01", "2020-01"] or { from = "2019-01", to = "2023-01", every = 12 }'),
-    }),
+    }, rules=(origins_rule,)),
 })
 
 

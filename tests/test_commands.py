@@ -2,6 +2,7 @@
 raises the errors it exits with (the CLI only prints and maps exit codes)."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -50,5 +51,11 @@ def test_bad_options_raise_with_the_option_named_and_nothing_written(tmp_path):
         commands.backtest(ROOT / "scenarios" / "backtest-2021.toml", tmp_path / "b", as_of="2021-13")
     with pytest.raises(commands.BadOption, match=r"^--asap cannot be combined with several origins"):
         commands.backtest(ROOT / "scenarios" / "backtest-multi.toml", tmp_path / "b", asap=True)
+    for origins, message in [("0001-01", "expected origins from 1900-01 to 2199-12, got 0001-01"),
+                             ("2019-01,2300-01", "expected origins from 1900-01 to 2199-12, got 2300-01"),
+                             ("1900-01:2199-12:1", "3600 origins; at most 50 (the limit of this tool)"),
+                             (",".join(f"{y}-01" for y in range(1950, 2001)), "51 origins; at most 50")]:
+        with pytest.raises(InputError, match=rf"^--origins:0:0: {re.escape(message)}"):  # not a hang, nor a traceback
+            commands.backtest(ROOT / "scenarios" / "backtest-2021.toml", tmp_path / "b", origins=origins)
     assert list(tmp_path.iterdir()) == []
     assert commands.BadOption("x").exit_code == 2

@@ -193,3 +193,65 @@ def test_a_hostile_number_id_or_date_in_a_data_file_is_named_by_file_line_and_co
     shutil.copytree(ROOT / "data", data)
     (data / name).write_bytes(edit((data / name).read_text(encoding="utf-8-sig")))
     refused(portfolio("validate", data), str(data / where))
+
+# -- hand-edited run folders: every numeric cell by its column's rule (portfolio/runfiles.py) --------------------
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    from runfolder_fixture import make_run
+    return make_run(tmp_path_factory.mktemp("hand-edited") / "run", iterations=400)
+
+
+def set_cell(folder: Path, file: str, column: str, value: str) -> int:
+    """Set ``column`` of the first data row (line 2) of ``file``; its 1-based column number."""
+    with open(folder / file, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.reader(handle))
+    rows[1][rows[0].index(column)] = value
+    with open(folder / file, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    return rows[0].index(column) + 1
+
+
+@pytest.mark.parametrize("file, column, value, expected", [
+    ("simulation.csv", "p_on_time", "nan", 'expected a number from 0 to 1, got "nan"'),
+    ("simulation.csv", "p_on_time", "7", 'expected a number from 0 to 1, got "7"'),
+    ("simulation.csv", "p_on_time", "inf", 'expected a number from 0 to 1, got "inf"'),
+    ("simulation.csv", "p_on_time", "-1", 'expected a number from 0 to 1, got "-1"'),
+    ("simulation.csv", "mean_delay_months", "-0.5", 'expected a number >= 0, got "-0.5"'),
+    ("simulation.csv", "finish_p80", "0001-01", 'expected a month from 1900-01 to 2249-12, got "0001-01"'),
+    ("distribution.csv", "p_finished", "1.5", 'expected a number from 0 to 1, got "1.5"'),
+    ("criticality.csv", "criticality", "NaN", 'expected a number from 0 to 1, got "NaN"'),
+    ("criticality.csv", "sensitivity", "2", 'expected a number from -1 to 1, got "2"'),
+    ("risks.csv", "occurred", "-0.1", 'expected a number from 0 to 1, got "-0.1"'),
+    ("risks.csv", "contribution_months", "1e400", 'expected a finite number, got "1e400"'),
+    ("schedule.csv", "duration", "2.5", 'expected a whole number >= 0, got "2.5"'),
+    ("schedule.csv", "cost", "-inf", 'expected a number >= 0, got "-inf"'),
+    ("schedule.csv", "start", "9999-01", 'expected a month from 1900-01 to 2249-12, got "9999-01"'),
+    ("projects.csv", "lateness_months", "-1", 'expected a whole number >= 0, got "-1"'),
+    ("funding.csv", "year", "20210", 'expected a year from 1900 to 2199, got "20210"'),
+    ("funding.csv", "spend", "nan", 'expected a number >= 0, got "nan"'),
+    ("iterations.csv", "iterations", "4e2.5", 'expected a whole number >= 0, got "4e2.5"'),
+])
+def test_a_hand_edited_run_folder_is_refused_by_report_compare_and_check(sample_run, tmp_path, file, column, value,
+                                                                         expected):
+    from click.testing import CliRunner
+
+    from cli import main
+
+    run = tmp_path / "run"
+    shutil.copytree(sample_run, run)
+    where = f"{run / file}:2:{set_cell(run, file, column, value)}: {column}: {expected}"
+    for args in (["report", run], ["compare", sample_run, run, "--out", tmp_path / "c.md"],
+                 ["check", run, "--expected", sample_run]):
+        done = CliRunner().invoke(main, [str(a) for a in args])
+        assert done.exit_code == 2 and done.output.strip() == where, (args[0], done.output)
+    assert not (run / "report.md").exists() and not (tmp_path / "c.md").exists()
+
+
+def test_export_reads_a_hand_edited_schedule_by_the_same_rules(tmp_path):
+    run = tmp_path / "run"
+    shutil.copytree(BASELINE_RUN, run)
+    column = set_cell(run, "schedule.csv", "duration", "nan")
+    refused(portfolio("export", run, "--data", SCENARIO, "--format", "xer", "--out", tmp_path / "p.xer"),
+            f"schedule.csv:2:{column}: duration: expected a whole number >= 0, got \"nan\"")
+    assert not (tmp_path / "p.xer").exists()

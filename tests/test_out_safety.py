@@ -257,6 +257,17 @@ def test_a_sweep_into_a_user_folder_is_refused_before_any_work(scenario, tmp_pat
     assert snapshot(out) == before and time.perf_counter() - t0 < 20
 
 
+def test_a_sweep_into_a_run_folder_says_it_is_a_run_folder_and_leaves_it(scenario, tmp_path):
+    out = tmp_path / "run"
+    assert simulate(scenario, out).exit_code == 0
+    before = snapshot(out)
+    result = invoke("sweep", scenario, "--out", out, "--iterations", 100)
+    assert refused(result, str(out)), result.output
+    assert "is a run folder written by portfolio (its manifest.json lists no sweep variants), not a sweep folder" \
+        in result.output and "no manifest.json" not in result.output
+    assert snapshot(out) == before
+
+
 def test_a_sweep_may_go_on_in_the_folder_of_an_interrupted_one(scenario, tmp_path):
     out = tmp_path / "sweep"
     make_run(out / "mini", iterations=200)  # what an interrupted sweep leaves: finished variants, no summary

@@ -118,6 +118,11 @@ def test_simulate_with_nan_correlation_writes_nothing(tmp_path):
     ("[optimize.extra]\nx = 1", "s.toml:2:1: unknown key 'extra' in [optimize] (known: "),
     (f"[[sweep.funding]]\nname = \"a\"\nfactors = {list(range(40))}\n[[sweep.funding]]\nname = \"b\"\n"
      f"factors = {list(range(40))}", "s.toml:5:1: the [[sweep.funding]] axes make 1600 variants; at most 1000"),
+    ('[backtest]\norigins = { from = "1900-01", to = "2199-12", every = 1 }',
+     "s.toml:3:1: [backtest]: origins: 3600 origins; at most 50 (the limit of this tool)"),
+    (f"[backtest]\norigins = {[f'{y}-01' for y in range(1950, 2010)]}",
+     "s.toml:3:1: [backtest]: origins: 60 origins; at most 50 (the limit of this tool)"),
+    ('[backtest]\norigins = ["0001-01"]', "s.toml:3:12: origins[0]: expected a month from 1900-01 to 2199-12"),
 ])
 def test_wrong_values_keys_and_references_exit_2_naming_the_line(tmp_path, body, expected):
     lines = problem_lines(validate(write(tmp_path, body)))
