@@ -118,10 +118,20 @@ def add_budgets(core) -> None:
                 constant += rate * months_in(core, i, b, lo)
                 continue
             if core.options.funding_encoding == "time":
-                # months in the window as a function of the start; zero for starts after every window
-                values = {t: months_in(core, i, b, t) for t in range(lo, min(hi, last) + 1)}
-                if len(set(values.values())) == 1 and (hi <= last or next(iter(values.values())) == 0):
-                    constant += rate * next(iter(values.values()))
+                # months in the window as a function of the start in [lo, top]; zero for starts after every window
+                # and for starts that put no month in this one, so only the starts in (start - d, end) are visited
+                # (not every start for every budget: that grew as tasks x budgets x horizon)
+                top = min(hi, last)
+                z_lo, z_hi = max(lo, b.start - p.duration[i] + 1), min(top, b.end - 1)
+                values = {t: months_in(core, i, b, t) for t in range(z_lo, z_hi + 1)}
+                if lo > top:
+                    same = None  # no start before the last window: the literals say "after it"
+                elif (z_lo, z_hi) == (lo, top):
+                    same = values[lo] if len(set(values.values())) == 1 else None
+                else:
+                    same = None if any(values.values()) else 0  # zero somewhere, so all zero or not the same
+                if same is not None and (hi <= last or same == 0):
+                    constant += rate * same
                     continue
                 lits, beyond = time_indexed(core, i, last)
                 terms.extend(rate * months * lits[t] for t, months in values.items() if months)

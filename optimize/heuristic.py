@@ -14,6 +14,7 @@ problem has nothing but FS links, resources and no fixed tasks or budgets
 """
 from __future__ import annotations
 
+import bisect
 import heapq
 import time
 
@@ -22,19 +23,47 @@ import numpy as np
 from . import core
 
 
+class Work:
+    """A deterministic work budget for list scheduling: the placements tried (one ``fits`` each), so a warm start
+    stops at the same point on any machine, whatever its load (never the wall clock)."""
+
+    def __init__(self, limit: int | None = None):
+        self.limit, self.spent = limit, 0
+
+    def charge(self) -> bool:
+        """Count one placement tried; False once the budget is spent."""
+        self.spent += 1
+        return self.limit is None or self.spent <= self.limit
+
+
+class TaskBudgets:
+    """Per task, its (budget, rate) pairs by budget start, with those starts and the running largest end: so a
+    placement visits only the budgets whose windows it overlaps (a task may have one budget a year). Built once
+    per problem and shared by the passes of the serial SGS."""
+
+    def __init__(self, problem: core.Problem):
+        self.rates: list[list[tuple[int, int]]] = [[] for _ in range(problem.n)]
+        self.start: list[list[int]] = [[] for _ in range(problem.n)]
+        self.reach: list[list[int]] = [[] for _ in range(problem.n)]
+        for b in sorted(range(len(problem.budgets)), key=lambda b: problem.budgets[b].start):
+            budget = problem.budgets[b]
+            for i, rate in budget.rate:
+                if rate > 0:
+                    self.rates[i].append((b, rate))
+                    self.start[i].append(budget.start)
+                    reach = self.reach[i]
+                    reach.append(max(reach[-1], budget.end) if reach else budget.end)
+
+
 class _Profile:
     """Resource usage per time unit (t >= 0) and budget spend, growing as needed."""
 
-    def __init__(self, problem: core.Problem, size: int):
+    def __init__(self, problem: core.Problem, size: int, budgets: "TaskBudgets | None" = None):
         self.p = problem
         self.cap = np.array([r.capacity for r in problem.resources], dtype=np.int64)
         self.dem = np.array([r.demand for r in problem.resources], dtype=np.int64).reshape(len(problem.resources), problem.n)
         self.use = np.zeros((len(problem.resources), max(size, 1)), dtype=np.int64)
-        self.budget_of: list[list[tuple[int, int]]] = [[] for _ in range(problem.n)]  # task -> (budget, rate)
-        for b, budget in enumerate(problem.budgets):
-            for i, rate in budget.rate:
-                if rate > 0:
-                    self.budget_of[i].append((b, rate))
+        self.own = budgets if budgets is not None else TaskBudgets(problem)
         self.spent = np.zeros(len(problem.budgets), dtype=np.int64)
 
     def _grow(self, upto: int) -> None:
@@ -44,7 +73,10 @@ class _Profile:
 
     def spend(self, i: int, s: int):
         d = self.p.duration[i]
-        for b, rate in self.budget_of[i]:
+        own = self.own
+        lo = bisect.bisect_right(own.reach[i], s)  # budgets before lo all end by s
+        hi = bisect.bisect_left(own.start[i], s + d)  # budgets from hi on start at s + d or later
+        for b, rate in own.rates[i][lo:hi]:
             bud = self.p.budgets[b]
             overlap = min(s + d, bud.end) - max(s, bud.start)
             if overlap > 0:
@@ -77,8 +109,10 @@ class _Profile:
             self.spent[b] += amount
 
 
-def serial_sgs(problem: core.Problem, priority, limit: int | None = None) -> np.ndarray | None:
-    """Earliest-feasible placement in priority order (lower value first); None if a task never fits."""
+def serial_sgs(problem: core.Problem, priority, limit: int | None = None,
+               budgets: TaskBudgets | None = None, work: Work | None = None) -> np.ndarray | None:
+    """Earliest-feasible placement in priority order (lower value first); None if a task never fits or ``work``
+    runs out. ``budgets``: the problem's ``TaskBudgets`` when several passes share them."""
     n = problem.n
     d = problem.duration
     limit = limit if limit is not None else problem.horizon
@@ -89,7 +123,8 @@ def serial_sgs(problem: core.Problem, priority, limit: int | None = None) -> np.
         incoming[s].append((p, k, lag))
         outgoing[p].append(s)
         missing[s] += 1
-    prof = _Profile(problem, limit + max(d, default=0) + 1)
+    longest = max(d, default=0)
+    prof = _Profile(problem, limit + longest + 1, budgets)
     start = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
     placed = [False] * n
     ready: list[tuple[float, int]] = []
@@ -112,7 +147,7 @@ def serial_sgs(problem: core.Problem, priority, limit: int | None = None) -> np.
             t = max(t, core.link_bound(k, int(start[p]), int(start[p]) + d[p], lag, d[j]))
         t = max(t, 0)
         while True:
-            if t + d[j] > limit + max(d, default=0) * n + 1:
+            if t + d[j] > limit + longest * n + 1 or (work is not None and not work.charge()):
                 return None
             shift = prof.fits(j, t)
             if shift == 0:
@@ -224,8 +259,10 @@ def group_values(problem: core.Problem, start: np.ndarray) -> dict[str, int]:
     }
 
 
-def portfolio_hint(problem: core.Problem, first: str, sense: str = "min") -> np.ndarray | None:
-    """The best of a few priority rules for the serial SGS, judged by objective ``first``, then weighted finish."""
+def portfolio_hint(problem: core.Problem, first: str, sense: str = "min", work: Work | None = None) \
+        -> np.ndarray | None:
+    """The best of a few priority rules for the serial SGS, judged by objective ``first``, then weighted finish.
+    ``work``: the budget of all passes together; a pass it cuts short is dropped, and the later ones are not run."""
     n = problem.n
     order = core.order_of(problem)
     ls = core.late_starts(problem, problem.horizon, order)
@@ -244,8 +281,11 @@ def portfolio_hint(problem: core.Problem, first: str, sense: str = "min") -> np.
         [(int(es[i]), int(ls_due[i]), i) for i in range(n)],
     ]
     best, best_key = None, None
+    budgets = TaskBudgets(problem)
     for rule in rules:
-        cand = serial_sgs(problem, rule)
+        cand = serial_sgs(problem, rule, budgets=budgets, work=work)
+        if work is not None and work.limit is not None and work.spent > work.limit:
+            break
         if cand is None:
             continue
         v = group_values(problem, cand)

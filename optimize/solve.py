@@ -23,7 +23,7 @@ from scenarios.settings import OBJECTIVES, Settings
 from . import core
 from .checker import check_plan
 from .explain import Explainer, Infeasible, NoPlanFound
-from .heuristic import group_values, portfolio_hint
+from .heuristic import Work, group_values, portfolio_hint
 from .plan import Plan, StageReport, objective_values, spend_table
 from .problem import build, estimate_durations
 from .status import SolveStatus
@@ -33,6 +33,12 @@ STAGE_SHARE = 0.8  # of the time left that a stage may use when more stages foll
 # CP-SAT without its LP relaxation: with 1 worker the baseline's lexicographic optimum is proven in a median
 # 10 s against 18.5 s with the LP (BENCHMARKS.md, "Scheduler on the bundled portfolio").
 DEFAULT_PARAMS: dict = {"linearization_level": 0}
+# The warm start's work budget: placements tried per second of the smaller of --time-limit and the deterministic
+# budget, times a share. About 180,000 placements take a second on a 10,000-activity network (BENCHMARKS.md, "Warm
+# start on large networks"), so it stays near a tenth of the limit; a count, not the clock: the plan does not
+# depend on the machine's load.
+HINT_PLACEMENTS_PER_SECOND = 100_000
+HINT_SHARE = 0.1
 
 
 class PlanCheckError(PortfolioError):
@@ -101,7 +107,8 @@ def solve(portfolio: Portfolio, settings: Settings, *, time_limit: float | None 
         raise Infeasible("No plan fits the scenario:\n" + "\n".join(f"- {r}" for r in reasons))
 
     first, first_sense = stage_names[0]
-    hint = portfolio_hint(problem, first, first_sense)
+    work = hint_work(time_limit, deterministic_time)
+    hint = portfolio_hint(problem, first, first_sense, work)
     if hint is not None and tighten:
         problem = dataclasses.replace(problem, group_latest=latest_ends(problem, hint, opt.objective))
     model = core.CoreModel(problem, core.ModelOptions(**(model_options or {})))
@@ -157,6 +164,10 @@ def solve(portfolio: Portfolio, settings: Settings, *, time_limit: float | None 
         notes.append(f"not reproducible: the wall-clock safety net ({time_limit:g} s) stopped the search before "
                      f"its deterministic budget ({deterministic_time:g}) was spent, so another run may give "
                      "another plan; raise --time-limit")
+    if work.spent > work.limit:
+        notes.append(f"the warm start (list scheduling) stopped at its work budget of {work.limit:,} placements, "
+                     f"{HINT_SHARE:.0%} of the smaller of --time-limit and the deterministic budget"
+                     + ("" if hint is not None else "; CP-SAT started without it"))
     if settings.stoppages:
         notes.append("stoppages of the scenario are not modelled by the optimizer (the simulator applies them)")
     plan = Plan(
@@ -184,6 +195,11 @@ def solve(portfolio: Portfolio, settings: Settings, *, time_limit: float | None 
     if violations:
         raise PlanCheckError("the optimizer's plan fails the independent check:\n" + "\n".join(violations))
     return plan
+
+
+def hint_work(time_limit: float, deterministic_time: float) -> Work:
+    """The warm start's share of the smaller budget, as a count of placements (deterministic)."""
+    return Work(int(HINT_PLACEMENTS_PER_SECOND * HINT_SHARE * min(time_limit, deterministic_time)))
 
 
 def _keeps_due(problem: core.Problem, start: np.ndarray) -> bool:

@@ -124,6 +124,13 @@ def missing_notes(run: Run) -> list[str]:
         for name in MC_FILES if run.has_simulation else ():
             if not run.has(name):
                 notes.append(f"{name} is missing: what needs it is left out.")
+    past = run.simulation_settings.get("iterations_past_horizon")
+    if past:  # written by the simulation only when some iteration ran past its horizon
+        sim = run.simulation_settings
+        notes.append(f"Warning: {past} of {sim.get('iterations')} iterations ran past the "
+                     f"{sim.get('horizon_months')}-month simulation horizon with a project unfinished. Such a project "
+                     "counts as late whatever its deadline; its finish shows as the horizon's last month, meaning "
+                     "then or later, and its delay counts only up to it.")
     return notes
 
 

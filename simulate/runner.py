@@ -193,6 +193,7 @@ def run(portfolio: Portfolio, settings: Settings, plan_starts: dict[str, int] | 
         "block_size": BLOCK,
         "draws": DRAWS,
         "horizon_months": model.horizon,
+        **({"iterations_past_horizon": int(acc.past[-1])} if acc.past[-1] else {}),
         "plan": "given" if plan_starts is not None else "asap",
         "stoppages": len(settings.stoppages),
         "seconds": round(time.perf_counter() - t0, 3),
@@ -224,6 +225,15 @@ def horizon_month(model) -> str:
     return format_month(model.status + model.horizon - 1)
 
 
+def past_horizon_text(info: dict, cut_off: str) -> str:
+    """The warning for iterations in which some project did not finish within the horizon ("" when none did)."""
+    past = int(info.get("iterations_past_horizon") or 0)
+    if not past:
+        return ""
+    return (f"{past} of {info['iterations']} iterations ran past the {info.get('horizon_months', 600)}-month "
+            f"horizon ({cut_off}) with a project unfinished; there it counts as late, whatever its deadline")
+
+
 def summary_text(result: SimulationResult) -> str:
     """A short table for the terminal: each project's chance to be on time and its P50/P80/P90 finish."""
     sim = formatted(result.simulation)
@@ -238,6 +248,9 @@ def summary_text(result: SimulationResult) -> str:
         lines.append(f'warning: "{BEYOND.strip()}" is a finish in the last month of the {result.model.horizon}-month '
                      f"horizon ({cut_off}) or later; iterations are cut off there, so the CSV files show {cut_off} "
                      "and mean_delay counts delays only up to it")
+    past = past_horizon_text(result.info, cut_off)
+    if past:
+        lines.append(f"warning: {past}")
     info = result.info
     lines.append(f"{info['iterations']} iterations, seed {info['seed']}, engine {info['engine']}, "
                  f"{info['seconds']:.1f} s")

@@ -33,6 +33,7 @@ class Accumulator:
     n: int  # iterations
     hist: np.ndarray  # (projects + 1, months) counts of finish months; last row: latest project finish
     all_on_time: int  # iterations with every project on time
+    past: np.ndarray  # (projects + 1,) iterations in which the project (last: any project) ran past the horizon
     delay_sum: np.ndarray  # (projects + 1,) sums of delay months; last: sum of the largest delay per iteration
     on_path: np.ndarray  # (activities,) iterations on its project's driving path
     sens_t: np.ndarray  # (activities, months) sum of U by its project's finish month
@@ -49,7 +50,7 @@ class Accumulator:
     def empty(cls, model: SimModel) -> "Accumulator":
         n, p, r, months = model.n, model.n_projects, model.n_risks, model.n_months
         zeros = lambda *shape: np.zeros(shape, dtype=np.int64)  # noqa: E731
-        return cls(0, zeros(p + 1, months), 0, zeros(p + 1), zeros(n), zeros(n, months), zeros(n),
+        return cls(0, zeros(p + 1, months), 0, zeros(p + 1), zeros(p + 1), zeros(n), zeros(n, months), zeros(n),
                    np.array([0] * n, dtype=object), zeros(r), zeros(r), zeros(r), np.zeros((p + 1, 0), np.uint8))
 
     def merge(self, other: "Accumulator") -> "Accumulator":
@@ -57,7 +58,7 @@ class Accumulator:
         self.on_time_bits = concat_bits(self.on_time_bits, self.n, other.on_time_bits, other.n)
         self.n += other.n
         self.all_on_time += other.all_on_time
-        for name in ("hist", "delay_sum", "on_path", "sens_t", "sens_s1", "sens_s2", "risk_occ",
+        for name in ("hist", "past", "delay_sum", "on_path", "sens_t", "sens_s1", "sens_s2", "risk_occ",
                      "risk_delay_occ", "risk_delay_not"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         return self
@@ -65,7 +66,7 @@ class Accumulator:
     def equals(self, other: "Accumulator") -> bool:
         return self.n == other.n and self.all_on_time == other.all_on_time and all(
             np.array_equal(getattr(self, k), getattr(other, k))
-            for k in ("hist", "delay_sum", "on_path", "sens_t", "sens_s1", "sens_s2", "risk_occ",
+            for k in ("hist", "past", "delay_sum", "on_path", "sens_t", "sens_s1", "sens_s2", "risk_occ",
                       "risk_delay_occ", "risk_delay_not", "on_time_bits"))
 
 
@@ -84,6 +85,14 @@ def project_finish(model: SimModel, end: np.ndarray) -> np.ndarray:
     np.cumsum([len(m) for m in model.members], out=ptr[1:])
     members = np.concatenate([np.asarray(m, dtype=np.int64) for m in model.members]) if model.members else []
     return _project_finish(np.ascontiguousarray(end), ptr, np.asarray(members, dtype=np.int64))
+
+
+def project_past(model: SimModel, end: np.ndarray) -> np.ndarray:
+    """(rows, P) True where the project has an activity not ended within the horizon (the engines end it at the
+    horizon itself; an end reached inside the window is always earlier)."""
+    cut = end >= model.horizon
+    return np.stack([cut[:, list(m)].any(axis=1) for m in model.members], axis=1) if model.n_projects \
+        else np.zeros((end.shape[0], 0), dtype=bool)
 
 
 @njit(cache=True)
@@ -127,13 +136,17 @@ def accumulate(model: SimModel, draws: Draws, outcomes: Outcomes) -> Accumulator
     acc = Accumulator.empty(model)
     acc.n = rows
     finish = project_finish(model, outcomes.end)  # (rows, P)
-    delay = np.maximum(finish - model.deadline, 0)
+    past = project_past(model, outcomes.end)  # (rows, P)
+    # Past the horizon the finish is unknown but later than the window: late, by at least what the window shows.
+    delay = np.where(past, np.maximum(finish - model.deadline, 1), np.maximum(finish - model.deadline, 0))
     latest = finish.max(axis=1) if model.n_projects else np.full(rows, -1)
     idx = np.concatenate([finish, latest[:, None]], axis=1) - model.month_lo
     for p in range(model.n_projects + 1):
         acc.hist[p] = np.bincount(idx[:, p], minlength=months)
     on_time = np.concatenate([delay == 0, (delay == 0).all(axis=1)[:, None]], axis=1)  # (rows, P + 1)
     acc.all_on_time = int(on_time[:, -1].sum())
+    acc.past[:-1] = past.sum(axis=0)
+    acc.past[-1] = int(past.any(axis=1).sum()) if model.n_projects else 0
     acc.on_time_bits = np.packbits(on_time.T, axis=1, bitorder="little")
     acc.delay_sum[:-1] = delay.sum(axis=0)
     acc.delay_sum[-1] = int(delay.max(axis=1).sum()) if model.n_projects else 0
@@ -200,6 +213,8 @@ def tables(acc: Accumulator, model: SimModel) -> dict[str, pd.DataFrame]:
             pid, name = model.project_ids[p], model.project_names[p]
             deadline = int(model.deadline[p])
             on_time = int(counts[: deadline - lo + 1].sum()) if deadline - lo + 1 > 0 else 0
+            if deadline >= model.horizon - 1:  # the iterations past the horizon are in its last month: late
+                on_time -= int(acc.past[p])
         else:
             pid, name = PORTFOLIO, PORTFOLIO_NAME
             deadline = int(model.deadline.max()) if model.n_projects else -1
