@@ -194,6 +194,7 @@ def test_a_hostile_number_id_or_date_in_a_data_file_is_named_by_file_line_and_co
     (data / name).write_bytes(edit((data / name).read_text(encoding="utf-8-sig")))
     refused(portfolio("validate", data), str(data / where))
 
+
 # -- hand-edited run folders: every numeric cell by its column's rule (portfolio/runfiles.py) --------------------
 
 @pytest.fixture(scope="module")
