@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
 
-from .schedule import (DEFAULT_WEEK_HOURS, FUNDING_FIELD, FULL_WEEK_HOURS, ImportedActivity, ImportedLink, ImportedProject,
+from .schedule import (number, DEFAULT_WEEK_HOURS, FUNDING_FIELD, FULL_WEEK_HOURS, ImportedActivity, ImportedLink, ImportedProject,
                        ImportedResource, ImportedSchedule, ImportProblem, lag_months, month_of, months, safe_id,
                        unique_ids)
 
@@ -154,9 +154,10 @@ def _field_hours(value: str, day_hours: float) -> float | None:
     if value.startswith(("P", "-P")):
         return hours(value)
     try:
-        return float(value) * day_hours
+        x = number(value, None)
     except ValueError:
         return None
+    return None if x is None else x * day_hours
 
 
 def read_mspdi(path, three_point: tuple[str, str] | None = None, resource_limits: bool = False,
@@ -164,7 +165,7 @@ def read_mspdi(path, three_point: tuple[str, str] | None = None, resource_limits
     """The schedule in the MSPDI file at ``path`` (or in ``data``, MSPDI converted from the file at ``path``)."""
     file = Path(path).name
     root = parse_xml(Path(path).read_bytes() if data is None else data, file)
-    minutes_per_week = float(_text(root, "MinutesPerWeek", "2400") or 2400)
+    minutes_per_week = number(_text(root, "MinutesPerWeek", "2400"), 2400)
     week = calendar_week_hours(root, minutes_per_week)
     project_calendar = _text(root, "CalendarUID", "1")
     tasks = _tasks(root)
@@ -257,7 +258,7 @@ def _links(tasks, by_uid, summaries, leaves, ids, week_of):
                 raise ImportProblem(f"task {succ}: link from task {pred!r} of type {_text(link, 'Type')!r} "
                                     "(expected a task of the file and a type 0-3)")
             kinds[kind] += 1
-            raw = float(_text(link, "LinkLag", "0") or 0)
+            raw = number(_text(link, "LinkLag", "0"))
             fmt = _text(link, "LagFormat", "7")
             for p in (leaves[pred] if pred in summaries else [pred]):
                 for s in (leaves[succ] if succ in summaries else [succ]):
@@ -278,11 +279,11 @@ def _resources(root, ids, resource_limits):
     rids = dict(zip((_text(r, "UID") for r in rows),
                     unique_ids([safe_id(_text(r, "Name"), f"R{_text(r, 'UID')}") for r in rows])))
     names = {_text(r, "UID"): _text(r, "Name") for r in rows}
-    capacity = {_text(r, "UID"): float(_text(r, "MaxUnits", "1") or 1) for r in rows}
+    capacity = {_text(r, "UID"): number(_text(r, "MaxUnits", "1"), 1) for r in rows}
     uses: dict[str, dict[str, float]] = defaultdict(dict)
     for a in root.findall(f"{NS}Assignments/{NS}Assignment"):
         task, rsrc = _text(a, "TaskUID"), _text(a, "ResourceUID")
-        units = float(_text(a, "Units", "1") or 0)
+        units = number(_text(a, "Units", "1"))
         if task in ids and rsrc in rids and units > 0:
             uses[task][rsrc] = uses[task].get(rsrc, 0.0) + units
     total: dict[str, float] = defaultdict(float)
@@ -314,7 +315,7 @@ def _activity(t, aid, project, week_hours, links, field_ids, uses, start, status
         constraint = month_of(_text(t, "ConstraintDate")) if _text(t, "ConstraintType") in START_CONSTRAINTS else ""
         opening = start if not links and start > status else ""
         earliest = max(constraint, opening)
-    cost = float(_text(t, "Cost", "0") or 0) / 100  # MSPDI currency is in hundredths
+    cost = number(_text(t, "Cost", "0")) / 100  # MSPDI currency is in hundredths
     return ImportedActivity(aid, project, _text(t, "Name") or aid, m, optimistic, pessimistic, links, cost, earliest,
                             actual_start, actual_finish, uses,
                             f"{file} (MSPDI task UID {_text(t, 'UID')}, {planned:g} h)")

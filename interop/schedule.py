@@ -20,6 +20,7 @@ from datetime import datetime
 
 from portfolio import reference
 from portfolio.errors import PortfolioError
+from portfolio.load import parse_number
 from portfolio.months import format_month
 
 WEEKS_PER_MONTH = 52 / 12
@@ -87,6 +88,18 @@ class ImportedSchedule:
     finish: str = ""  # YYYY-MM: the file's planned finish
     summary_tasks: int = 0  # file tasks that became projects (MSPDI summaries), not activities
     links_in_file: dict[str, int] = field(default_factory=dict)  # per type, as the file states them
+
+
+def number(text: str | None, default: float | None = 0.0) -> float | None:
+    """A number field of an imported schedule (empty: ``default``), by the data files' rule (portfolio.load.parse_number):
+    finite, no "_"; anything else is a ValueError, which the reader reports as a problem of the file."""
+    text = (text or "").strip()
+    if not text:
+        return default
+    x = parse_number(text)
+    if x is None:
+        raise ValueError(f"expected a number, got {text[:40]!r}")
+    return x
 
 
 def months(hours: float, week_hours: float) -> int:

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from .schedule import (DEFAULT_WEEK_HOURS, FUNDING_FIELD, FULL_WEEK_HOURS, ImportedActivity, ImportedLink, ImportedProject,
+from .schedule import (number, DEFAULT_WEEK_HOURS, FUNDING_FIELD, FULL_WEEK_HOURS, ImportedActivity, ImportedLink, ImportedProject,
                        ImportedResource, ImportedSchedule, ImportProblem, lag_months, month_of, months, safe_id,
                        unique_ids)
 
@@ -77,10 +77,7 @@ def _rows(tables: dict[str, XerTable], name: str) -> list[dict[str, str]]:
 
 
 def _number(text: str | None) -> float:
-    try:
-        return float(text or 0)
-    except ValueError:
-        return 0.0
+    return number(text)
 
 
 def calendar_week_hours(row: dict[str, str]) -> float:

@@ -81,6 +81,9 @@ def test_a_sound_xer_and_mspdi_of_these_shapes_import(tmp_path):
     ("lagnan.xml", MSPDI.format(mpw=2400, lag="nan")),
     ("lagabc.xml", MSPDI.format(mpw=2400, lag="abc")),
     ("mpw0.xml", MSPDI.format(mpw=0, lag=0)),
+    ("hoursabc.xer", XER.format(date="2021-01-01 00:00", hours="abc", lag=0)),  # was read as 0 hours
+    ("lagunderscore.xer", XER.format(date="2021-01-01 00:00", hours=100, lag="1_000")),  # was read as 1000
+    ("lagunderscore.xml", MSPDI.format(mpw=2400, lag="1_000")),
 ])
 def test_malformed_numbers_and_dates_in_schedules_are_named_not_tracebacks(tmp_path, name, text):
     (tmp_path / name).write_text(text)
