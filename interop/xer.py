@@ -54,18 +54,18 @@ def read_tables(text: str, file: str) -> dict[str, XerTable]:
         raise ImportProblem(f"{file}:1:1: not a P6 XER file (expected the ERMHDR header line)")
     tables: dict[str, XerTable] = {}
     current: XerTable | None = None
-    for number, line in enumerate(lines[1:], start=2):
+    for line_no, line in enumerate(lines[1:], start=2):
         line = line.rstrip("\r")
         tag, _, rest = line.partition("\t")
         if tag == "%T":
             current = tables.setdefault(rest.strip(), XerTable(rest.strip(), [], []))
         elif tag == "%F":
             if current is None:
-                raise ImportProblem(f"{file}:{number}:1: %F fields before any %T table")
+                raise ImportProblem(f"{file}:{line_no}:1: %F fields before any %T table")
             current.fields = rest.split("\t")
         elif tag == "%R":
             if current is None or not current.fields:
-                raise ImportProblem(f"{file}:{number}:1: %R row before the table's %F fields")
+                raise ImportProblem(f"{file}:{line_no}:1: %R row before the table's %F fields")
             current.rows.append(dict(zip(current.fields, rest.split("\t"))))
     if "TASK" not in tables:
         raise ImportProblem(f"{file}:1:1: no TASK table (expected activities)")

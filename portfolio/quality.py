@@ -10,12 +10,12 @@ and are otherwise not applicable (n.a.), which never fails the gate.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .cpm import cpm, project_critical_path
+from .load import parse_number
 from .model import Portfolio
 from .network import DONE, FUTURE, build_network
 from .progress import progress_at
@@ -218,11 +218,8 @@ def parse_thresholds(items: list[str] | tuple[str, ...]) -> dict[str, float]:
         name = name.strip()
         if not sep or name not in THRESHOLDS:
             raise ValueError(f"expected NAME=VALUE with NAME one of {', '.join(THRESHOLDS)}, got {item!r}")
-        try:
-            number = float(value)
-        except ValueError:
-            number = math.nan
-        if not 0 <= number <= MAX_THRESHOLD:  # also refuses nan, which would switch a check off unseen
+        number = parse_number(value.strip())
+        if number is None or not 0 <= number <= MAX_THRESHOLD:  # also refuses nan, which would switch a check off unseen
             raise ValueError(f"expected a number from 0 to {MAX_THRESHOLD:g} after {name}=, got {value.strip()!r}")
         out[name] = number
     return out

@@ -141,6 +141,9 @@ def test_thresholds_change_the_verdict():
     assert parse_thresholds(["high_float=10", "cpli = 0.9"]) == {"high_float": 10.0, "cpli": 0.9}
     with pytest.raises(ValueError, match="got 'bogus=1'"):
         parse_thresholds(["bogus=1"])
+    for bad in ("1_0", "nan", "inf", "-1", "abc"):  # "1_0" was read as 10
+        with pytest.raises(ValueError, match="expected a number from 0"):
+            parse_thresholds([f"leads={bad}"])
     assert set(THRESHOLDS) >= {"high_float_months", "high_duration_months"}
 
 
