@@ -80,7 +80,7 @@ MONTHS_LIMIT = (MAX_MONTHS, "months")
 
 
 def quoted(text: str) -> str:
-    """``text`` in double quotes, its invisible and control characters shown as <U+XXXX>."""
+    """``text`` in double quotes, its invisible and control characters shown by code point (<U+200B>)."""
     return f'"{ids.shown(text)}"'
 
 

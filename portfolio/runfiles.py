@@ -7,11 +7,9 @@ columns; ``report.rundata`` reads and checks run folders by these specs, each ce
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-from .ids import shown
-from .load import FIRST_YEAR, LAST_YEAR, MAX_MONTHS
+from .load import FIRST_YEAR, LAST_YEAR, MAX_MONTHS, parse_number, quoted
 from .months import format_month, parse_month
 
 PORTFOLIO = "PORTFOLIO"
@@ -105,21 +103,22 @@ def read_value(kind: str, text: str) -> float | int:
         month = parse_month(text)
         if not MONTHS[0] <= month <= MONTHS[1]:
             raise ValueError(f"expected a month from {format_month(MONTHS[0])} to {format_month(MONTHS[1])}, "
-                             f"got {_q(text)}")
+                             f"got {quoted(text)}")
         return month
     rule = KINDS[kind]
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if (not math.isfinite(value) or (rule.low is not None and value < rule.low)
+    value = parse_number(text)  # the data files' number rule: finite, no "_"
+    if (value is None or (rule.low is not None and value < rule.low)
             or (rule.high is not None and value > rule.high) or (rule.whole and not value.is_integer())):
-        raise ValueError(f"expected {rule.what}, got {_q(text)}")
+        raise ValueError(f"expected {rule.what}, got {quoted(text)}")
     return value
 
 
-
-
-def _q(text: str) -> str:
-    """``text`` in double quotes, as the data's loader quotes it (invisible characters shown as <U+XXXX>)."""
-    return f'"{shown(text)}"'
+def past_horizon_note(simulation: dict) -> str:
+    """The warning for iterations in which a project did not finish within the horizon, from the manifest's
+    ``simulation`` settings ("" when none did): the terminal summary and the report say the same."""
+    past = int(simulation.get("iterations_past_horizon") or 0)
+    if not past:
+        return ""
+    return (f"{past} of {simulation.get('iterations')} iterations ran past the {simulation.get('horizon_months')}-month "
+            "simulation horizon with a project unfinished; such a project counts as late whatever its deadline, and "
+            "its delay counts only up to the horizon")

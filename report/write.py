@@ -20,6 +20,8 @@ import math
 import os
 from pathlib import Path
 
+from portfolio.runfiles import past_horizon_note
+
 from .charts import CHARTS, FAIR_TEXT, inline_svg, on_time_colour, percent, render_charts
 from .fonts import embedded_font_css
 from .markdown import markdown_table
@@ -124,13 +126,9 @@ def missing_notes(run: Run) -> list[str]:
         for name in MC_FILES if run.has_simulation else ():
             if not run.has(name):
                 notes.append(f"{name} is missing: what needs it is left out.")
-    past = run.simulation_settings.get("iterations_past_horizon")
-    if past:  # written by the simulation only when some iteration ran past its horizon
-        sim = run.simulation_settings
-        notes.append(f"Warning: {past} of {sim.get('iterations')} iterations ran past the "
-                     f"{sim.get('horizon_months')}-month simulation horizon with a project unfinished. Such a project "
-                     "counts as late whatever its deadline; its finish shows as the horizon's last month, meaning "
-                     "then or later, and its delay counts only up to it.")
+    past = past_horizon_note(run.simulation_settings)
+    if past:
+        notes.append(f"Warning: {past}; its finish shows as the horizon's last month, meaning then or later.")
     return notes
 
 

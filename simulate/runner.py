@@ -23,7 +23,7 @@ import pandas as pd
 from portfolio.errors import InputError, InputProblem
 from portfolio.months import format_month
 from portfolio.limits import MAX_ITERATIONS, usable_processes
-from portfolio.runfiles import SIMULATION_FILES
+from portfolio.runfiles import SIMULATION_FILES, past_horizon_note
 from portfolio.runfolder import write_csv, write_manifest
 from portfolio.model import Portfolio
 from scenarios.rules import scenario_rules
@@ -225,15 +225,6 @@ def horizon_month(model) -> str:
     return format_month(model.status + model.horizon - 1)
 
 
-def past_horizon_text(info: dict, cut_off: str) -> str:
-    """The warning for iterations in which some project did not finish within the horizon ("" when none did)."""
-    past = int(info.get("iterations_past_horizon") or 0)
-    if not past:
-        return ""
-    return (f"{past} of {info['iterations']} iterations ran past the {info.get('horizon_months', 600)}-month "
-            f"horizon ({cut_off}) with a project unfinished; there it counts as late, whatever its deadline")
-
-
 def summary_text(result: SimulationResult) -> str:
     """A short table for the terminal: each project's chance to be on time and its P50/P80/P90 finish."""
     sim = formatted(result.simulation)
@@ -248,7 +239,7 @@ def summary_text(result: SimulationResult) -> str:
         lines.append(f'warning: "{BEYOND.strip()}" is a finish in the last month of the {result.model.horizon}-month '
                      f"horizon ({cut_off}) or later; iterations are cut off there, so the CSV files show {cut_off} "
                      "and mean_delay counts delays only up to it")
-    past = past_horizon_text(result.info, cut_off)
+    past = past_horizon_note(result.info)
     if past:
         lines.append(f"warning: {past}")
     info = result.info

@@ -40,7 +40,7 @@ def test_a_finish_past_the_horizon_is_late_whatever_the_deadline(deadline):
     assert (rows.loc["LONG", ["finish_p50", "finish_p80", "finish_p90"]] == LAST).all()
     assert result.info["iterations_past_horizon"] == 40
     text = summary_text(result)
-    assert "beyond" in text and "40 of 40 iterations ran past the 600-month horizon" in text
+    assert "beyond" in text and "40 of 40 iterations ran past the 600-month simulation horizon" in text
 
 
 def test_both_engines_agree_at_the_horizon():
