@@ -297,7 +297,7 @@ def same_sampling(got: Run, exp: Run) -> tuple[bool, str]:
 # The simulation settings whose difference changes the draws or what is simulated (the engine does not: both
 # engines give the same bytes). "plan" is the mode: the optimizer's plan ("given") or as soon as possible.
 SAMPLING_KEYS = ("plan", "seed", "iterations", "distribution", "correlation", "carry_over", "deadline_pressure",
-                 "stoppages")
+                 "funding", "stoppages")
 
 
 def sampling_warnings(got: Run, exp: Run) -> list[str]:

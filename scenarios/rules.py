@@ -99,5 +99,7 @@ def scenario_rules(settings: Settings) -> dict[str, str]:
         value = getattr(settings.optimize, key)
         text = str(value).lower() if isinstance(value, bool) else str(value)
         out[f"optimize {key}"] = "—" if value is None else text
+    if not settings.simulate.funding:
+        out["simulate funding"] = "false"
     out.update(dict(settings.rules))
     return out

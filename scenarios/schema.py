@@ -202,6 +202,7 @@ SCHEMA = Table(keys={
         "correlation": Number(low=0, high=1),
         "carry_over": Flag(),
         "deadline_pressure": Flag(),
+        "funding": Flag(),
         "engine": Choice(values=ENGINES),
         "workers": Number(low=1, whole=True, most=MAX_WORKERS),
     }),

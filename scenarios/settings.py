@@ -31,6 +31,9 @@ class SimulateSettings:
     carry_over: bool = True  # unspent funds of a year stay in the pool for the next
     # the "held to the deadline" execution rule (simulate/execution.py); False: no project is ever crashed
     deadline_pressure: bool = True
+    # False: the funding caps pay for nothing in the simulation (every pool unlimited), as [optimize] funding = false
+    # does for the plan: for forecasts that caps without a source must not shape (docs/backtest.md)
+    funding: bool = True
     engine: str = "fast"  # "fast" (compiled, simulate/engine_fast.py) or "simpy" (the reference); same results
     workers: int = 1
 

@@ -147,7 +147,7 @@ def build_model(portfolio: Portfolio, settings: Settings, plan_starts: dict[str,
     funding_rank[funding_order] = np.arange(n)
 
     # Pools: the status year's cap prorated to the months left in it, then each 1 January that year's cap.
-    caps = effective_caps(portfolio, status)
+    caps = effective_caps(portfolio, status) if sim.funding else {}  # no cap: every pool unlimited
     sources = net.sources
     first_year = year_of(status)
     pool0 = np.array([caps.get((first_year, s), np.inf) for s in sources], dtype=float)

@@ -190,6 +190,7 @@ def run(portfolio: Portfolio, settings: Settings, plan_starts: dict[str, int] | 
         "correlation": model.correlation,
         "carry_over": model.carry_over,
         "deadline_pressure": model.held_share > 0,
+        **({} if settings.simulate.funding else {"funding": False}),
         "block_size": BLOCK,
         "draws": DRAWS,
         "horizon_months": model.horizon,
