@@ -18,6 +18,7 @@ from portfolio.load import check_portfolio, load_portfolio
 from portfolio.months import parse_month
 from portfolio.progress import data_as_of
 from report.backtest import LATE, UNKNOWN, project_outcomes
+from report.multiorigin import project_events
 from runs.backtest import forecast
 from scenarios.load import load_target
 
@@ -211,6 +212,19 @@ def test_the_2021_forecast_does_not_see_the_named_leaks(bundled):
     assert changed == {"GUXIAN", "DONGZHUANG", "XAHSR-CQ", "BAOJI-APT", "YL-APT-RAIL"}  # G70's estimate is the same
     assert at_2021["YL-APT-RAIL"] == M("2021-12") and today["YL-APT-RAIL"] == M("2029-12")
     assert all(d.known_since is None or d.known_since <= M("2021-01") for d in seen.deadlines)
+
+
+def test_the_hub_programme_exists_from_its_launch_in_2020_07(bundled):
+    """CR-EXP (the 中欧班列 hub demonstration project) was created by NDRC in 2020-07: no forecast before it sees
+    the project, and no backtest scores it there (before, the 2019-01 and 2020-01 origins scored it as late)."""
+    def hub(status):
+        return {a.activity_id for a in known_at(bundled, M(status)).activities if a.project_id == "CR-EXP"}
+    assert hub("2020-06") == set() and len(hub("2020-07")) == 6
+    for origin in ("2019-01", "2020-01"):
+        assert "CR-EXP" not in {e.event_id for e in project_events(bundled, M(origin), M("2025-12"),
+                                                                    data_as_of(bundled))}
+        outcome = {o.project_id: o for o in project_outcomes(bundled, M(origin), M("2025-12"), data_as_of(bundled))}
+        assert not outcome["CR-EXP"].scored and outcome["CR-EXP"].note.startswith("not known at the status date")
 
 
 def test_the_2021_backtest_scores_the_known_miss_and_not_the_unfound_runway(bundled):

@@ -48,6 +48,22 @@ def test_cap_of_half_the_yearly_spend_stretches_the_activity():
     assert one(free)[1]["A"] == 12.0
 
 
+@pytest.mark.parametrize("engine", ["simpy", "fast"])
+def test_simulate_funding_false_leaves_every_pool_unlimited(engine):
+    # The case above with [simulate] funding = false: the cap of 6 a year pays for nothing, so the 12 months of
+    # work end at t = 12 (2021-12, on time), as without any cap; the manifest's simulation section says so.
+    pf = make_portfolio([project("P", deadline="2021-12")], [activity("A", "P", 12, cost=12, source="provincial")],
+                        funding=caps("provincial", 6.0))
+    unfunded = make_settings(funding=False, engine=engine)
+    model = build_model(pf, unfunded)
+    assert np.isinf(model.pool0).all() and all(np.isinf(cap).all() for _, cap in model.refills)
+    assert one(pf, unfunded)[1]["A"] == 12.0
+    res = run(pf, unfunded, iterations=10, seed=1)
+    row = res.simulation.iloc[0]
+    assert row.finish_p90 == "2021-12" and row.p_on_time == 1.0 and res.info["funding"] is False
+    assert "funding" not in run(pf, make_settings(engine=engine), iterations=10, seed=1).info
+
+
 def test_partial_payment_works_part_of_the_month():
     # Cap 6.5: months 0-5 full (pool 0.5 left); month 6 asks 1, is paid 0.5: works 0.5 month and pauses
     # (5.5 left); 2022: months 12-16 full (0.5 left, pool 1.5), month 17 asks 0.5: ends at 17.5.
