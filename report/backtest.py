@@ -38,7 +38,7 @@ import pandas as pd
 
 from portfolio.model import Portfolio
 from portfolio.months import format_month, year_of
-from portfolio.known import deadline_at, is_known
+from portfolio.known import deadline_at, known_at
 from portfolio.network import resolve_deadline
 from portfolio.progress import DONE, progress_at, project_finish
 
@@ -73,7 +73,7 @@ class Outcome:
 def project_outcomes(portfolio: Portfolio, status: int, default_deadline: int, as_of: int | None) -> list[Outcome]:
     """What happened to each project, by the rules of the module docstring (from the full data)."""
     progress = progress_at(portfolio, None)
-    known = {a.project_id for a in portfolio.activities if is_known(a.known_since, status)}
+    known = {p.project_id for p in known_at(portfolio, status).projects}  # the projects the forecast sees
     out = []
     for p in portfolio.projects:
         deadline = resolve_deadline(deadline_at(portfolio, p.project_id, status), default_deadline)
